@@ -1,0 +1,168 @@
+//! Who may do what, where: the one decision every front door asks.
+//!
+//! Pages, the JSON API and (later) feeds, search, email and federation all
+//! call `decide`; none of them has a rule of its own. A members-only space is
+//! `Hidden` from guests rather than `Forbidden`, so that its existence does
+//! not leak either.
+
+use crate::model::{AccountId, Role, Tier};
+
+/// The person asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    Guest,
+    Member { id: AccountId, role: Role },
+}
+
+impl Viewer {
+    pub fn account(self) -> Option<AccountId> {
+        match self {
+            Viewer::Guest => None,
+            Viewer::Member { id, .. } => Some(id),
+        }
+    }
+
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Viewer::Guest => None,
+            Viewer::Member { role, .. } => Some(role),
+        }
+    }
+
+    pub fn moderates(self) -> bool {
+        self.role().is_some_and(Role::moderates)
+    }
+
+    pub fn administers(self) -> bool {
+        self.role().is_some_and(Role::administers)
+    }
+
+    fn is(self, author: Option<AccountId>) -> bool {
+        author.is_some() && self.account() == author
+    }
+}
+
+/// What the viewer wants to do in a space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    StartTopic,
+    Reply { locked: bool },
+    /// Edit a post written by `author` (None: a guest's post).
+    Edit { author: Option<AccountId> },
+    Delete { author: Option<AccountId> },
+    Like,
+    Watch,
+    /// Pin, lock, approve held posts, see deleted posts.
+    Moderate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Allowed, but what is written waits for a moderator before others see it.
+    AllowHeld,
+    /// A guest must sign in first.
+    SignIn,
+    /// Signed in but not allowed; the reason can be shown.
+    Forbidden(&'static str),
+    /// Not even the existence of the thing may be revealed.
+    Hidden,
+}
+
+impl Decision {
+    pub fn allowed(self) -> bool {
+        matches!(self, Decision::Allow | Decision::AllowHeld)
+    }
+}
+
+/// The rule book. See ARCHITECTURE.md, "Access and roles".
+pub fn decide(viewer: Viewer, tier: Tier, action: Action) -> Decision {
+    use Decision::*;
+    let member = viewer.account().is_some();
+    if !member && tier == Tier::MembersOnly {
+        return Hidden;
+    }
+    match action {
+        Action::Read => Allow,
+        Action::StartTopic | Action::Reply { locked: false } => match (member, tier) {
+            (true, _) => Allow,
+            (false, Tier::Open) => AllowHeld,
+            (false, _) => SignIn,
+        },
+        Action::Reply { locked: true } if viewer.moderates() => Allow,
+        Action::Reply { locked: true } => Forbidden("Replies are closed on this topic."),
+        Action::Edit { author } | Action::Delete { author } => {
+            if viewer.moderates() || viewer.is(author) {
+                Allow
+            } else if member {
+                Forbidden("Only the author or a moderator can change this post.")
+            } else {
+                SignIn
+            }
+        }
+        Action::Like | Action::Watch if member => Allow,
+        Action::Like | Action::Watch => SignIn,
+        Action::Moderate if viewer.moderates() => Allow,
+        Action::Moderate if member => Forbidden("Only moderators can do this."),
+        Action::Moderate => SignIn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ME: AccountId = AccountId(1);
+    const OTHER: AccountId = AccountId(2);
+
+    fn member(role: Role) -> Viewer {
+        Viewer::Member { id: ME, role }
+    }
+
+    #[test]
+    fn guests_never_learn_of_members_only_spaces() {
+        for action in [Action::Read, Action::StartTopic, Action::Like, Action::Moderate] {
+            assert_eq!(decide(Viewer::Guest, Tier::MembersOnly, action), Decision::Hidden);
+        }
+    }
+
+    #[test]
+    fn guests_read_public_spaces_and_post_only_in_open_ones_held() {
+        assert_eq!(decide(Viewer::Guest, Tier::PublicRead, Action::Read), Decision::Allow);
+        assert_eq!(decide(Viewer::Guest, Tier::PublicRead, Action::StartTopic), Decision::SignIn);
+        assert_eq!(decide(Viewer::Guest, Tier::Open, Action::StartTopic), Decision::AllowHeld);
+        assert_eq!(
+            decide(Viewer::Guest, Tier::Open, Action::Reply { locked: false }),
+            Decision::AllowHeld
+        );
+    }
+
+    #[test]
+    fn every_role_reads_and_posts_in_every_tier() {
+        for role in Role::ALL {
+            for tier in Tier::ALL {
+                assert_eq!(decide(member(role), tier, Action::Read), Decision::Allow);
+                assert_eq!(decide(member(role), tier, Action::StartTopic), Decision::Allow);
+            }
+        }
+    }
+
+    #[test]
+    fn locked_topics_take_replies_from_moderators_only() {
+        let locked = Action::Reply { locked: true };
+        assert!(matches!(decide(member(Role::Staff), Tier::Open, locked), Decision::Forbidden(_)));
+        assert_eq!(decide(member(Role::Moderator), Tier::Open, locked), Decision::Allow);
+    }
+
+    #[test]
+    fn only_authors_and_moderators_edit() {
+        let own = Action::Edit { author: Some(ME) };
+        let theirs = Action::Edit { author: Some(OTHER) };
+        let guests = Action::Edit { author: None };
+        assert_eq!(decide(member(Role::Member), Tier::Open, own), Decision::Allow);
+        assert!(matches!(decide(member(Role::Staff), Tier::Open, theirs), Decision::Forbidden(_)));
+        assert_eq!(decide(member(Role::Moderator), Tier::Open, theirs), Decision::Allow);
+        assert_eq!(decide(Viewer::Guest, Tier::Open, guests), Decision::SignIn);
+    }
+}

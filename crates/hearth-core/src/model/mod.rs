@@ -1,0 +1,18 @@
+//! Value types. Each is parsed once at the edge (`parse`) and is valid
+//! wherever it travels afterwards.
+
+mod alias;
+mod email;
+mod ids;
+mod password;
+mod role;
+mod slug;
+mod tier;
+
+pub use alias::{Alias, AliasError};
+pub use email::{Email, EmailError};
+pub use ids::{AccountId, PostId, SpaceId, TopicId};
+pub use password::{Password, PasswordError};
+pub use role::Role;
+pub use slug::{Slug, SlugError};
+pub use tier::Tier;

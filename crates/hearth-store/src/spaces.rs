@@ -1,0 +1,113 @@
+//! Spaces (forum categories) and their kept counters.
+
+use hearth_core::model::{Slug, SpaceId, Tier};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, Result, StoreError};
+
+#[derive(Clone, Debug)]
+pub struct Space {
+    pub id: SpaceId,
+    pub slug: Slug,
+    pub name: String,
+    pub description: String,
+    pub position: i64,
+    pub tier: Tier,
+    pub topic_count: i64,
+    pub post_count: i64,
+    pub last_activity_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, slug, name, description, position, tier, topic_count, post_count, last_activity_at";
+
+fn from_row(row: &AnyRow) -> Result<Space> {
+    let tier: String = row.try_get("tier")?;
+    Ok(Space {
+        id: SpaceId(row.try_get("id")?),
+        slug: Slug::from_trusted(row.try_get("slug")?),
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        position: row.try_get("position")?,
+        // An unknown tier is treated as the most private one.
+        tier: Tier::parse(&tier).unwrap_or(Tier::MembersOnly),
+        topic_count: row.try_get("topic_count")?,
+        post_count: row.try_get("post_count")?,
+        last_activity_at: row.try_get("last_activity_at")?,
+    })
+}
+
+/// Fields an admin sets.
+pub struct SpaceFields<'a> {
+    pub slug: &'a Slug,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub position: i64,
+    pub tier: Tier,
+}
+
+pub async fn insert(conn: &mut Conn, f: SpaceFields<'_>, now: i64) -> Result<SpaceId> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO spaces (slug, name, description, position, tier, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(f.slug.as_str())
+    .bind(f.name)
+    .bind(f.description)
+    .bind(f.position)
+    .bind(f.tier.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    Ok(SpaceId(id))
+}
+
+pub async fn update(conn: &mut Conn, id: SpaceId, f: SpaceFields<'_>) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE spaces SET slug = $1, name = $2, description = $3, position = $4, tier = $5 WHERE id = $6",
+    )
+    .bind(f.slug.as_str())
+    .bind(f.name)
+    .bind(f.description)
+    .bind(f.position)
+    .bind(f.tier.as_str())
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Every space in display order. Callers filter by access.
+pub async fn list(conn: &mut Conn) -> Result<Vec<Space>> {
+    let sql = format!("SELECT {COLUMNS} FROM spaces ORDER BY position, name");
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn by_slug(conn: &mut Conn, slug: &str) -> Result<Option<Space>> {
+    let sql = format!("SELECT {COLUMNS} FROM spaces WHERE slug = $1");
+    let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_id(conn: &mut Conn, id: SpaceId) -> Result<Option<Space>> {
+    let sql = format!("SELECT {COLUMNS} FROM spaces WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Keeps the counters shown on the front page, instead of counting rows.
+pub async fn bump(conn: &mut Conn, id: SpaceId, topics: i64, posts: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE spaces SET topic_count = topic_count + $1, post_count = post_count + $2,
+                last_activity_at = $3 WHERE id = $4",
+    )
+    .bind(topics)
+    .bind(posts)
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! Fixed-window counters in the database, so that throttling holds across
+//! restarts and across nodes.
+
+use sqlx::Row;
+
+use crate::{Conn, Result};
+
+/// Counts one hit on `key` and returns the hits in the current window.
+pub async fn hit(conn: &mut Conn, key: &[u8], now: i64, window_ms: i64) -> Result<i64> {
+    let fresh_before = now - window_ms;
+    let row = sqlx::query(
+        "INSERT INTO throttle (key, window_start, hits) VALUES ($1, $2, 1)
+         ON CONFLICT (key) DO UPDATE SET
+            hits = CASE WHEN throttle.window_start <= $3 THEN 1 ELSE throttle.hits + 1 END,
+            window_start = CASE WHEN throttle.window_start <= $3 THEN $2 ELSE throttle.window_start END
+         RETURNING hits",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(fresh_before)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Hits so far in the current window, without counting one.
+pub async fn peek(conn: &mut Conn, key: &[u8], now: i64, window_ms: i64) -> Result<i64> {
+    let row = sqlx::query("SELECT hits FROM throttle WHERE key = $1 AND window_start > $2")
+        .bind(key)
+        .bind(now - window_ms)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get(0)?,
+        None => 0,
+    })
+}
+
+pub async fn clear(conn: &mut Conn, key: &[u8]) -> Result<()> {
+    sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(&mut *conn).await?;
+    Ok(())
+}

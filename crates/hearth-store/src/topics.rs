@@ -1,0 +1,318 @@
+//! Topics, their lists (keyset-paginated by last activity), watching and
+//! read positions.
+
+use hearth_core::model::{AccountId, Alias, Role, SpaceId, Tier, TopicId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, Result, flag};
+
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub id: TopicId,
+    pub space_id: SpaceId,
+    pub author_id: Option<AccountId>,
+    pub author_alias: Option<Alias>,
+    pub author_role: Option<Role>,
+    pub guest_name: Option<String>,
+    pub title: String,
+    pub created_at: i64,
+    pub last_activity_at: i64,
+    pub last_post_id: Option<i64>,
+    pub reply_count: i64,
+    pub pinned: bool,
+    pub locked: bool,
+    pub held: bool,
+    pub deleted: bool,
+    /// The viewer's last read post, when the viewer is signed in and has read it.
+    pub last_read_post_id: Option<i64>,
+    /// Space slug and name, filled in lists that cross spaces.
+    pub space_slug: String,
+    pub space_name: String,
+}
+
+impl Topic {
+    pub fn has_unread(&self) -> bool {
+        match (self.last_read_post_id, self.last_post_id) {
+            (Some(read), Some(last)) => last > read,
+            _ => false,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT t.id, t.space_id, t.author_id, a.alias AS author_alias, a.role AS author_role,
+        t.guest_name, t.title, t.created_at, t.last_activity_at, t.last_post_id, t.reply_count,
+        t.pinned, t.locked, t.held, t.deleted_at, r.last_read_post_id, s.slug AS space_slug, s.name AS space_name
+    FROM topics t
+    JOIN spaces s ON s.id = t.space_id
+    LEFT JOIN accounts a ON a.id = t.author_id
+    LEFT JOIN topic_reads r ON r.topic_id = t.id AND r.account_id = $1";
+
+fn from_row(row: &AnyRow) -> Result<Topic> {
+    Ok(Topic {
+        id: TopicId(row.try_get("id")?),
+        space_id: SpaceId(row.try_get("space_id")?),
+        author_id: row.try_get::<Option<i64>, _>("author_id")?.map(AccountId),
+        author_alias: row.try_get::<Option<String>, _>("author_alias")?.map(Alias::from_trusted),
+        author_role: row
+            .try_get::<Option<String>, _>("author_role")?
+            .and_then(|r| Role::parse(&r)),
+        guest_name: row.try_get("guest_name")?,
+        title: row.try_get("title")?,
+        created_at: row.try_get("created_at")?,
+        last_activity_at: row.try_get("last_activity_at")?,
+        last_post_id: row.try_get("last_post_id")?,
+        reply_count: row.try_get("reply_count")?,
+        pinned: flag(row.try_get("pinned")?),
+        locked: flag(row.try_get("locked")?),
+        held: flag(row.try_get("held")?),
+        deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+        last_read_post_id: row.try_get("last_read_post_id")?,
+        space_slug: row.try_get("space_slug")?,
+        space_name: row.try_get("space_name")?,
+    })
+}
+
+/// Whose eyes a list is for: held and deleted topics show only to moderators
+/// (and held ones to their author).
+#[derive(Clone, Copy, Debug)]
+pub struct ListFor {
+    pub viewer: Option<AccountId>,
+    pub moderator: bool,
+}
+
+impl ListFor {
+    fn filter(&self) -> &'static str {
+        if self.moderator {
+            ""
+        } else {
+            " AND t.deleted_at IS NULL AND (t.held = 0 OR t.author_id = $1)"
+        }
+    }
+}
+
+/// A position in a list ordered by last activity, newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActivityCursor {
+    pub last_activity_at: i64,
+    pub id: i64,
+}
+
+pub async fn by_id(conn: &mut Conn, id: TopicId, viewer: Option<AccountId>) -> Result<Option<Topic>> {
+    let sql = format!("{SELECT} WHERE t.id = $2");
+    let row = sqlx::query(&sql)
+        .bind(viewer.map(|v| v.0).unwrap_or(0))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// A space's pinned topics (first page only) and then one page of the others.
+pub async fn list_in_space(
+    conn: &mut Conn,
+    space: SpaceId,
+    who: ListFor,
+    after: Option<ActivityCursor>,
+    limit: i64,
+) -> Result<Vec<Topic>> {
+    let mut topics = Vec::new();
+    let viewer = who.viewer.map(|v| v.0).unwrap_or(0);
+    if after.is_none() {
+        let sql = format!(
+            "{SELECT} WHERE t.space_id = $2 AND t.pinned = 1{} ORDER BY t.last_activity_at DESC, t.id DESC LIMIT 50",
+            who.filter()
+        );
+        let rows = sqlx::query(&sql).bind(viewer).bind(space.0).fetch_all(&mut *conn).await?;
+        for row in &rows {
+            topics.push(from_row(row)?);
+        }
+    }
+    let cursor = after.unwrap_or(ActivityCursor { last_activity_at: i64::MAX, id: i64::MAX });
+    let sql = format!(
+        "{SELECT} WHERE t.space_id = $2 AND t.pinned = 0{}
+           AND (t.last_activity_at < $3 OR (t.last_activity_at = $3 AND t.id < $4))
+         ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $5",
+        who.filter()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(viewer)
+        .bind(space.0)
+        .bind(cursor.last_activity_at)
+        .bind(cursor.id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        topics.push(from_row(row)?);
+    }
+    Ok(topics)
+}
+
+/// The latest topics across the spaces of the given tiers (the front page).
+pub async fn latest(
+    conn: &mut Conn,
+    tiers: &[Tier],
+    who: ListFor,
+    after: Option<ActivityCursor>,
+    limit: i64,
+) -> Result<Vec<Topic>> {
+    if tiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tier_list = tiers
+        .iter()
+        .map(|t| format!("'{}'", t.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cursor = after.unwrap_or(ActivityCursor { last_activity_at: i64::MAX, id: i64::MAX });
+    let sql = format!(
+        "{SELECT} WHERE s.tier IN ({tier_list}){}
+           AND (t.last_activity_at < $2 OR (t.last_activity_at = $2 AND t.id < $3))
+         ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $4",
+        who.filter()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(who.viewer.map(|v| v.0).unwrap_or(0))
+        .bind(cursor.last_activity_at)
+        .bind(cursor.id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub struct NewTopic<'a> {
+    pub space: SpaceId,
+    pub author: Option<AccountId>,
+    pub guest_name: Option<&'a str>,
+    pub title: &'a str,
+    pub held: bool,
+}
+
+pub async fn insert(conn: &mut Conn, t: NewTopic<'_>, now: i64) -> Result<TopicId> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO topics (space_id, author_id, guest_name, title, created_at, last_activity_at, held)
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+    )
+    .bind(t.space.0)
+    .bind(t.author.map(|a| a.0))
+    .bind(t.guest_name)
+    .bind(t.title)
+    .bind(now)
+    .bind(i64::from(t.held))
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    Ok(TopicId(id))
+}
+
+/// Records a new visible post in the topic's kept counters.
+pub async fn note_post(conn: &mut Conn, id: TopicId, post_id: i64, is_reply: bool, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE topics SET last_activity_at = $1, last_post_id = $2, reply_count = reply_count + $3 WHERE id = $4",
+    )
+    .bind(now)
+    .bind(post_id)
+    .bind(i64::from(is_reply))
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_title(conn: &mut Conn, id: TopicId, title: &str) -> Result<()> {
+    sqlx::query("UPDATE topics SET title = $1 WHERE id = $2")
+        .bind(title)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_pinned(conn: &mut Conn, id: TopicId, pinned: bool) -> Result<()> {
+    sqlx::query("UPDATE topics SET pinned = $1 WHERE id = $2")
+        .bind(i64::from(pinned))
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_locked(conn: &mut Conn, id: TopicId, locked: bool) -> Result<()> {
+    sqlx::query("UPDATE topics SET locked = $1 WHERE id = $2")
+        .bind(i64::from(locked))
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_held(conn: &mut Conn, id: TopicId, held: bool) -> Result<()> {
+    sqlx::query("UPDATE topics SET held = $1 WHERE id = $2")
+        .bind(i64::from(held))
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_deleted(conn: &mut Conn, id: TopicId, at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE topics SET deleted_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn watch(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<()> {
+    sqlx::query("INSERT INTO watches (account_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(account.0)
+        .bind(topic.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn unwatch(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<()> {
+    sqlx::query("DELETE FROM watches WHERE account_id = $1 AND topic_id = $2")
+        .bind(account.0)
+        .bind(topic.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_watching(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<bool> {
+    Ok(sqlx::query("SELECT 1 FROM watches WHERE account_id = $1 AND topic_id = $2")
+        .bind(account.0)
+        .bind(topic.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
+}
+
+pub async fn watchers(conn: &mut Conn, topic: TopicId) -> Result<Vec<AccountId>> {
+    let rows = sqlx::query("SELECT account_id FROM watches WHERE topic_id = $1")
+        .bind(topic.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok(AccountId(r.try_get(0)?))).collect()
+}
+
+/// Moves the reader's position forward (never back).
+pub async fn mark_read(conn: &mut Conn, account: AccountId, topic: TopicId, post_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO topic_reads (account_id, topic_id, last_read_post_id) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, topic_id) DO UPDATE
+         SET last_read_post_id = CASE WHEN topic_reads.last_read_post_id < excluded.last_read_post_id
+                                      THEN excluded.last_read_post_id ELSE topic_reads.last_read_post_id END",
+    )
+    .bind(account.0)
+    .bind(topic.0)
+    .bind(post_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
