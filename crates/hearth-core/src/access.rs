@@ -47,10 +47,16 @@ impl Viewer {
 pub enum Action {
     Read,
     StartTopic,
-    Reply { locked: bool },
+    Reply {
+        locked: bool,
+    },
     /// Edit a post written by `author` (None: a guest's post).
-    Edit { author: Option<AccountId> },
-    Delete { author: Option<AccountId> },
+    Edit {
+        author: Option<AccountId>,
+    },
+    Delete {
+        author: Option<AccountId>,
+    },
     Like,
     Watch,
     /// Pin, lock, approve held posts, see deleted posts.
@@ -122,16 +128,33 @@ mod tests {
 
     #[test]
     fn guests_never_learn_of_members_only_spaces() {
-        for action in [Action::Read, Action::StartTopic, Action::Like, Action::Moderate] {
-            assert_eq!(decide(Viewer::Guest, Tier::MembersOnly, action), Decision::Hidden);
+        for action in [
+            Action::Read,
+            Action::StartTopic,
+            Action::Like,
+            Action::Moderate,
+        ] {
+            assert_eq!(
+                decide(Viewer::Guest, Tier::MembersOnly, action),
+                Decision::Hidden
+            );
         }
     }
 
     #[test]
     fn guests_read_public_spaces_and_post_only_in_open_ones_held() {
-        assert_eq!(decide(Viewer::Guest, Tier::PublicRead, Action::Read), Decision::Allow);
-        assert_eq!(decide(Viewer::Guest, Tier::PublicRead, Action::StartTopic), Decision::SignIn);
-        assert_eq!(decide(Viewer::Guest, Tier::Open, Action::StartTopic), Decision::AllowHeld);
+        assert_eq!(
+            decide(Viewer::Guest, Tier::PublicRead, Action::Read),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(Viewer::Guest, Tier::PublicRead, Action::StartTopic),
+            Decision::SignIn
+        );
+        assert_eq!(
+            decide(Viewer::Guest, Tier::Open, Action::StartTopic),
+            Decision::AllowHeld
+        );
         assert_eq!(
             decide(Viewer::Guest, Tier::Open, Action::Reply { locked: false }),
             Decision::AllowHeld
@@ -143,7 +166,10 @@ mod tests {
         for role in Role::ALL {
             for tier in Tier::ALL {
                 assert_eq!(decide(member(role), tier, Action::Read), Decision::Allow);
-                assert_eq!(decide(member(role), tier, Action::StartTopic), Decision::Allow);
+                assert_eq!(
+                    decide(member(role), tier, Action::StartTopic),
+                    Decision::Allow
+                );
             }
         }
     }
@@ -151,18 +177,35 @@ mod tests {
     #[test]
     fn locked_topics_take_replies_from_moderators_only() {
         let locked = Action::Reply { locked: true };
-        assert!(matches!(decide(member(Role::Staff), Tier::Open, locked), Decision::Forbidden(_)));
-        assert_eq!(decide(member(Role::Moderator), Tier::Open, locked), Decision::Allow);
+        assert!(matches!(
+            decide(member(Role::Staff), Tier::Open, locked),
+            Decision::Forbidden(_)
+        ));
+        assert_eq!(
+            decide(member(Role::Moderator), Tier::Open, locked),
+            Decision::Allow
+        );
     }
 
     #[test]
     fn only_authors_and_moderators_edit() {
         let own = Action::Edit { author: Some(ME) };
-        let theirs = Action::Edit { author: Some(OTHER) };
+        let theirs = Action::Edit {
+            author: Some(OTHER),
+        };
         let guests = Action::Edit { author: None };
-        assert_eq!(decide(member(Role::Member), Tier::Open, own), Decision::Allow);
-        assert!(matches!(decide(member(Role::Staff), Tier::Open, theirs), Decision::Forbidden(_)));
-        assert_eq!(decide(member(Role::Moderator), Tier::Open, theirs), Decision::Allow);
+        assert_eq!(
+            decide(member(Role::Member), Tier::Open, own),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(member(Role::Staff), Tier::Open, theirs),
+            Decision::Forbidden(_)
+        ));
+        assert_eq!(
+            decide(member(Role::Moderator), Tier::Open, theirs),
+            Decision::Allow
+        );
         assert_eq!(decide(Viewer::Guest, Tier::Open, guests), Decision::SignIn);
     }
 }

@@ -25,7 +25,9 @@ fn from_row(row: &AnyRow) -> Result<Account> {
         id: AccountId(row.try_get("id")?),
         alias: Alias::from_trusted(row.try_get("alias")?),
         role: Role::parse(&role).unwrap_or(Role::Member),
-        email_verified: row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+        email_verified: row
+            .try_get::<Option<i64>, _>("email_verified_at")?
+            .is_some(),
         created_at: row.try_get("created_at")?,
         password_hash: row.try_get("password_hash")?,
     })
@@ -39,7 +41,12 @@ pub struct NewAccount<'a> {
 }
 
 /// Fails with `Conflict` when the alias (in any case) or the email is taken.
-pub async fn insert(conn: &mut Conn, sealer: &Sealer, new: NewAccount<'_>, now: i64) -> Result<AccountId> {
+pub async fn insert(
+    conn: &mut Conn,
+    sealer: &Sealer,
+    new: NewAccount<'_>,
+    now: i64,
+) -> Result<AccountId> {
     let id: i64 = sqlx::query(
         "INSERT INTO accounts (alias, alias_folded, email_sealed, email_index, password_hash, role, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -59,7 +66,10 @@ pub async fn insert(conn: &mut Conn, sealer: &Sealer, new: NewAccount<'_>, now: 
 
 pub async fn by_id(conn: &mut Conn, id: AccountId) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -112,7 +122,11 @@ pub async fn set_role(conn: &mut Conn, id: AccountId, role: Role) -> Result<()> 
         .bind(id.0)
         .execute(&mut *conn)
         .await?;
-    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub async fn set_password_hash(conn: &mut Conn, id: AccountId, hash: &str) -> Result<()> {
@@ -125,11 +139,13 @@ pub async fn set_password_hash(conn: &mut Conn, id: AccountId, hash: &str) -> Re
 }
 
 pub async fn mark_email_verified(conn: &mut Conn, id: AccountId, now: i64) -> Result<()> {
-    sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL")
-        .bind(now)
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE accounts SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
+    )
+    .bind(now)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

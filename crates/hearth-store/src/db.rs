@@ -43,9 +43,7 @@ impl Store {
     pub async fn connect(url: &str, sealer: Sealer) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| {
-            sqlx::Error::Configuration(
-                "DATABASE_URL must start with sqlite: or postgres:".into(),
-            )
+            sqlx::Error::Configuration("DATABASE_URL must start with sqlite: or postgres:".into())
         })?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = match backend {
@@ -78,7 +76,11 @@ impl Store {
                     .await?
             }
         };
-        Ok(Self { pool, backend, sealer })
+        Ok(Self {
+            pool,
+            backend,
+            sealer,
+        })
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -116,4 +118,9 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Commits a write transaction.
+pub async fn commit(tx: WriteTx) -> Result<()> {
+    Ok(tx.commit().await?)
 }

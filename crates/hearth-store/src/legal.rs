@@ -87,12 +87,19 @@ pub async fn history(conn: &mut Conn, kind: DocKind) -> Result<Vec<Document>> {
 }
 
 /// Publishes a new version; returns its number.
-pub async fn publish(conn: &mut Conn, kind: DocKind, body_md: &str, by: Option<AccountId>, now: i64) -> Result<i64> {
-    let next: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM legal_documents WHERE kind = $1")
-        .bind(kind.as_str())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+pub async fn publish(
+    conn: &mut Conn,
+    kind: DocKind,
+    body_md: &str,
+    by: Option<AccountId>,
+    now: i64,
+) -> Result<i64> {
+    let next: i64 =
+        sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM legal_documents WHERE kind = $1")
+            .bind(kind.as_str())
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
     sqlx::query(
         "INSERT INTO legal_documents (kind, version, body_md, published_at, published_by) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -123,12 +130,13 @@ pub async fn awaiting_acceptance(conn: &mut Conn, account: AccountId) -> Result<
     let mut waiting = Vec::new();
     for kind in DocKind::ALL {
         if let Some(doc) = current(conn, kind).await? {
-            let accepted = sqlx::query("SELECT 1 FROM acceptances WHERE account_id = $1 AND document_id = $2")
-                .bind(account.0)
-                .bind(doc.id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .is_some();
+            let accepted =
+                sqlx::query("SELECT 1 FROM acceptances WHERE account_id = $1 AND document_id = $2")
+                    .bind(account.0)
+                    .bind(doc.id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .is_some();
             if !accepted {
                 waiting.push(doc);
             }
@@ -158,4 +166,15 @@ pub async fn acceptances(conn: &mut Conn, limit: i64) -> Result<Vec<(String, Doc
             ))
         })
         .collect()
+}
+
+/// The current version of each document that has been published.
+pub async fn current_all(conn: &mut Conn) -> Result<Vec<Document>> {
+    let mut docs = Vec::new();
+    for kind in DocKind::ALL {
+        if let Some(doc) = current(conn, kind).await? {
+            docs.push(doc);
+        }
+    }
+    Ok(docs)
 }

@@ -19,8 +19,8 @@ pub mod throttle;
 pub mod tokens;
 pub mod topics;
 
-pub use db::{Backend, Store, WriteTx};
-pub use seal::{SecretKey, Sealer};
+pub use db::{Backend, Store, WriteTx, commit};
+pub use seal::{Sealer, SecretKey};
 pub use sqlx::AnyConnection as Conn;
 
 #[derive(Debug, thiserror::Error)]

@@ -67,7 +67,12 @@ pub async fn insert(
 }
 
 /// Newest first, before notification `before` (keyset).
-pub async fn list(conn: &mut Conn, to: AccountId, before: Option<i64>, limit: i64) -> Result<Vec<Notification>> {
+pub async fn list(
+    conn: &mut Conn,
+    to: AccountId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Notification>> {
     let rows = sqlx::query(
         "SELECT n.id, n.kind, n.topic_id, t.title, n.post_id, a.alias, n.created_at, n.read_at
          FROM notifications n JOIN topics t ON t.id = n.topic_id LEFT JOIN accounts a ON a.id = n.actor_id
@@ -95,11 +100,13 @@ pub async fn list(conn: &mut Conn, to: AccountId, before: Option<i64>, limit: i6
 }
 
 pub async fn unread_count(conn: &mut Conn, to: AccountId) -> Result<i64> {
-    Ok(sqlx::query("SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL")
-        .bind(to.0)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?)
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL")
+            .bind(to.0)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    )
 }
 
 pub async fn mark_all_read(conn: &mut Conn, to: AccountId, now: i64) -> Result<()> {
@@ -112,7 +119,12 @@ pub async fn mark_all_read(conn: &mut Conn, to: AccountId, now: i64) -> Result<(
 }
 
 /// Marks the notifications about one topic read (when the member opens it).
-pub async fn mark_topic_read(conn: &mut Conn, to: AccountId, topic: TopicId, now: i64) -> Result<()> {
+pub async fn mark_topic_read(
+    conn: &mut Conn,
+    to: AccountId,
+    topic: TopicId,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND topic_id = $3 AND read_at IS NULL",
     )

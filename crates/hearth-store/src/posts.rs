@@ -42,7 +42,9 @@ fn from_row(row: &AnyRow) -> Result<Post> {
         id: PostId(row.try_get("id")?),
         topic_id: TopicId(row.try_get("topic_id")?),
         author_id: row.try_get::<Option<i64>, _>("author_id")?.map(AccountId),
-        author_alias: row.try_get::<Option<String>, _>("author_alias")?.map(Alias::from_trusted),
+        author_alias: row
+            .try_get::<Option<String>, _>("author_alias")?
+            .map(Alias::from_trusted),
         author_role: row
             .try_get::<Option<String>, _>("author_role")?
             .and_then(|r| Role::parse(&r)),
@@ -72,7 +74,11 @@ pub async fn by_id(conn: &mut Conn, id: PostId, viewer: Option<AccountId>) -> Re
 }
 
 /// The first post of a topic (its opening post), whatever its state.
-pub async fn opening(conn: &mut Conn, topic: TopicId, viewer: Option<AccountId>) -> Result<Option<Post>> {
+pub async fn opening(
+    conn: &mut Conn,
+    topic: TopicId,
+    viewer: Option<AccountId>,
+) -> Result<Option<Post>> {
     let sql = format!("{SELECT} WHERE p.topic_id = $2 ORDER BY p.id LIMIT 1");
     let row = sqlx::query(&sql)
         .bind(viewer.map(|v| v.0).unwrap_or(0))
@@ -92,8 +98,13 @@ pub async fn in_topic(
     after: Option<PostId>,
     limit: i64,
 ) -> Result<Vec<Post>> {
-    let filter = if moderator { "" } else { " AND (p.held = 0 OR p.author_id = $1)" };
-    let sql = format!("{SELECT} WHERE p.topic_id = $2 AND p.id > $3{filter} ORDER BY p.id LIMIT $4");
+    let filter = if moderator {
+        ""
+    } else {
+        " AND (p.held = 0 OR p.author_id = $1)"
+    };
+    let sql =
+        format!("{SELECT} WHERE p.topic_id = $2 AND p.id > $3{filter} ORDER BY p.id LIMIT $4");
     let rows = sqlx::query(&sql)
         .bind(viewer.map(|v| v.0).unwrap_or(0))
         .bind(topic.0)
@@ -194,7 +205,12 @@ pub async fn revisions(conn: &mut Conn, post: PostId) -> Result<Vec<Revision>> {
         .collect()
 }
 
-pub async fn set_deleted(conn: &mut Conn, post: PostId, by: Option<AccountId>, at: Option<i64>) -> Result<()> {
+pub async fn set_deleted(
+    conn: &mut Conn,
+    post: PostId,
+    by: Option<AccountId>,
+    at: Option<i64>,
+) -> Result<()> {
     sqlx::query("UPDATE posts SET deleted_at = $1, deleted_by = $2 WHERE id = $3")
         .bind(at)
         .bind(by.map(|b| b.0))

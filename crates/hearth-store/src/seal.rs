@@ -33,7 +33,9 @@ impl SecretKey {
                 .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
                 .collect::<Option<Vec<u8>>>()?
         } else {
-            base64::engine::general_purpose::STANDARD.decode(text).ok()?
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .ok()?
         };
         Some(Self(bytes.try_into().ok()?))
     }
@@ -98,7 +100,8 @@ impl Sealer {
 
     /// A keyed hash for equality look-ups; callers pass a normalised value.
     pub fn blind_index(&self, normalised: &str) -> Vec<u8> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("any key length");
         mac.update(normalised.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
@@ -131,15 +134,24 @@ mod tests {
     #[test]
     fn another_key_cannot_open() {
         let sealed = Sealer::new(&SecretKey::generate()).seal("x");
-        assert!(matches!(Sealer::new(&SecretKey::generate()).open(&sealed), Err(StoreError::Unseal)));
+        assert!(matches!(
+            Sealer::new(&SecretKey::generate()).open(&sealed),
+            Err(StoreError::Unseal)
+        ));
     }
 
     #[test]
     fn blind_index_is_stable_and_keyed() {
         let key = SecretKey::generate();
         let a = Sealer::new(&key);
-        assert_eq!(a.blind_index("x@y.z"), Sealer::new(&key).blind_index("x@y.z"));
-        assert_ne!(a.blind_index("x@y.z"), Sealer::new(&SecretKey::generate()).blind_index("x@y.z"));
+        assert_eq!(
+            a.blind_index("x@y.z"),
+            Sealer::new(&key).blind_index("x@y.z")
+        );
+        assert_ne!(
+            a.blind_index("x@y.z"),
+            Sealer::new(&SecretKey::generate()).blind_index("x@y.z")
+        );
     }
 
     #[test]

@@ -7,7 +7,13 @@ use sqlx::Row;
 use crate::seal::token_hash;
 use crate::{Conn, Result};
 
-pub async fn create(conn: &mut Conn, token: &str, account: AccountId, now: i64, expires_at: i64) -> Result<()> {
+pub async fn create(
+    conn: &mut Conn,
+    token: &str,
+    account: AccountId,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash(token))
         .bind(account.0)
@@ -19,11 +25,12 @@ pub async fn create(conn: &mut Conn, token: &str, account: AccountId, now: i64, 
 }
 
 pub async fn account_for(conn: &mut Conn, token: &str, now: i64) -> Result<Option<AccountId>> {
-    let row = sqlx::query("SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(token_hash(token))
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash(token))
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(match row {
         Some(row) => Some(AccountId(row.try_get(0)?)),
         None => None,

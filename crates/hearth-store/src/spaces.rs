@@ -19,7 +19,8 @@ pub struct Space {
     pub last_activity_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, slug, name, description, position, tier, topic_count, post_count, last_activity_at";
+const COLUMNS: &str =
+    "id, slug, name, description, position, tier, topic_count, post_count, last_activity_at";
 
 fn from_row(row: &AnyRow) -> Result<Space> {
     let tier: String = row.try_get("tier")?;
@@ -75,7 +76,11 @@ pub async fn update(conn: &mut Conn, id: SpaceId, f: SpaceFields<'_>) -> Result<
     .bind(id.0)
     .execute(&mut *conn)
     .await?;
-    if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if done.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Every space in display order. Callers filter by access.
@@ -87,13 +92,19 @@ pub async fn list(conn: &mut Conn) -> Result<Vec<Space>> {
 
 pub async fn by_slug(conn: &mut Conn, slug: &str) -> Result<Option<Space>> {
     let sql = format!("SELECT {COLUMNS} FROM spaces WHERE slug = $1");
-    let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(slug)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn by_id(conn: &mut Conn, id: SpaceId) -> Result<Option<Space>> {
     let sql = format!("SELECT {COLUMNS} FROM spaces WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 

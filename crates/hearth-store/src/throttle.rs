@@ -37,6 +37,9 @@ pub async fn peek(conn: &mut Conn, key: &[u8], now: i64, window_ms: i64) -> Resu
 }
 
 pub async fn clear(conn: &mut Conn, key: &[u8]) -> Result<()> {
-    sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM throttle WHERE key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -65,7 +65,12 @@ pub async fn issue(
 }
 
 /// Whether `token` is a live token for `purpose`; `Some(account)` if so.
-pub async fn check(conn: &mut Conn, purpose: Purpose, token: &str, now: i64) -> Result<Option<Option<AccountId>>> {
+pub async fn check(
+    conn: &mut Conn,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Option<Option<AccountId>>> {
     let row = sqlx::query(
         "SELECT account_id FROM one_time_tokens
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
@@ -82,7 +87,12 @@ pub async fn check(conn: &mut Conn, purpose: Purpose, token: &str, now: i64) -> 
 }
 
 /// Uses up a live token; `None` when it was unknown, used or expired.
-pub async fn redeem(conn: &mut Conn, purpose: Purpose, token: &str, now: i64) -> Result<Option<Option<AccountId>>> {
+pub async fn redeem(
+    conn: &mut Conn,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Option<Option<AccountId>>> {
     let found = check(conn, purpose, token, now).await?;
     if found.is_some() {
         sqlx::query("UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2")
@@ -115,10 +125,14 @@ pub async fn pending(conn: &mut Conn, sealer: &Sealer, now: i64) -> Result<Vec<P
     .await?;
     let mut links = Vec::with_capacity(rows.len());
     for row in rows {
-        let Some(purpose) = Purpose::parse(row.try_get("purpose")?) else { continue };
+        let Some(purpose) = Purpose::parse(row.try_get("purpose")?) else {
+            continue;
+        };
         links.push(PendingLink {
             purpose,
-            alias: row.try_get::<Option<String>, _>("alias")?.map(Alias::from_trusted),
+            alias: row
+                .try_get::<Option<String>, _>("alias")?
+                .map(Alias::from_trusted),
             token: sealer.open(row.try_get("token_sealed")?)?,
             expires_at: row.try_get("expires_at")?,
         });
@@ -135,7 +149,12 @@ pub struct ApiToken {
 }
 
 /// Creates a personal access token; the secret is returned once, never stored.
-pub async fn create_api_token(conn: &mut Conn, account: AccountId, name: &str, now: i64) -> Result<(i64, String)> {
+pub async fn create_api_token(
+    conn: &mut Conn,
+    account: AccountId,
+    name: &str,
+    now: i64,
+) -> Result<(i64, String)> {
     let secret = format!("hearth_{}", random_token());
     let id: i64 = sqlx::query(
         "INSERT INTO api_tokens (account_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -150,7 +169,11 @@ pub async fn create_api_token(conn: &mut Conn, account: AccountId, name: &str, n
     Ok((id, secret))
 }
 
-pub async fn account_for_api_token(conn: &mut Conn, secret: &str, now: i64) -> Result<Option<AccountId>> {
+pub async fn account_for_api_token(
+    conn: &mut Conn,
+    secret: &str,
+    now: i64,
+) -> Result<Option<AccountId>> {
     let row = sqlx::query(
         "UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING account_id",
     )
@@ -185,7 +208,12 @@ pub async fn list_api_tokens(conn: &mut Conn, account: AccountId) -> Result<Vec<
 }
 
 /// Returns whether a token of this account was revoked.
-pub async fn revoke_api_token(conn: &mut Conn, account: AccountId, id: i64, now: i64) -> Result<bool> {
+pub async fn revoke_api_token(
+    conn: &mut Conn,
+    account: AccountId,
+    id: i64,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
     )

@@ -53,7 +53,9 @@ fn from_row(row: &AnyRow) -> Result<Topic> {
         id: TopicId(row.try_get("id")?),
         space_id: SpaceId(row.try_get("space_id")?),
         author_id: row.try_get::<Option<i64>, _>("author_id")?.map(AccountId),
-        author_alias: row.try_get::<Option<String>, _>("author_alias")?.map(Alias::from_trusted),
+        author_alias: row
+            .try_get::<Option<String>, _>("author_alias")?
+            .map(Alias::from_trusted),
         author_role: row
             .try_get::<Option<String>, _>("author_role")?
             .and_then(|r| Role::parse(&r)),
@@ -98,7 +100,11 @@ pub struct ActivityCursor {
     pub id: i64,
 }
 
-pub async fn by_id(conn: &mut Conn, id: TopicId, viewer: Option<AccountId>) -> Result<Option<Topic>> {
+pub async fn by_id(
+    conn: &mut Conn,
+    id: TopicId,
+    viewer: Option<AccountId>,
+) -> Result<Option<Topic>> {
     let sql = format!("{SELECT} WHERE t.id = $2");
     let row = sqlx::query(&sql)
         .bind(viewer.map(|v| v.0).unwrap_or(0))
@@ -123,12 +129,19 @@ pub async fn list_in_space(
             "{SELECT} WHERE t.space_id = $2 AND t.pinned = 1{} ORDER BY t.last_activity_at DESC, t.id DESC LIMIT 50",
             who.filter()
         );
-        let rows = sqlx::query(&sql).bind(viewer).bind(space.0).fetch_all(&mut *conn).await?;
+        let rows = sqlx::query(&sql)
+            .bind(viewer)
+            .bind(space.0)
+            .fetch_all(&mut *conn)
+            .await?;
         for row in &rows {
             topics.push(from_row(row)?);
         }
     }
-    let cursor = after.unwrap_or(ActivityCursor { last_activity_at: i64::MAX, id: i64::MAX });
+    let cursor = after.unwrap_or(ActivityCursor {
+        last_activity_at: i64::MAX,
+        id: i64::MAX,
+    });
     let sql = format!(
         "{SELECT} WHERE t.space_id = $2 AND t.pinned = 0{}
            AND (t.last_activity_at < $3 OR (t.last_activity_at = $3 AND t.id < $4))
@@ -165,7 +178,10 @@ pub async fn latest(
         .map(|t| format!("'{}'", t.as_str()))
         .collect::<Vec<_>>()
         .join(", ");
-    let cursor = after.unwrap_or(ActivityCursor { last_activity_at: i64::MAX, id: i64::MAX });
+    let cursor = after.unwrap_or(ActivityCursor {
+        last_activity_at: i64::MAX,
+        id: i64::MAX,
+    });
     let sql = format!(
         "{SELECT} WHERE s.tier IN ({tier_list}){}
            AND (t.last_activity_at < $2 OR (t.last_activity_at = $2 AND t.id < $3))
@@ -208,7 +224,13 @@ pub async fn insert(conn: &mut Conn, t: NewTopic<'_>, now: i64) -> Result<TopicI
 }
 
 /// Records a new visible post in the topic's kept counters.
-pub async fn note_post(conn: &mut Conn, id: TopicId, post_id: i64, is_reply: bool, now: i64) -> Result<()> {
+pub async fn note_post(
+    conn: &mut Conn,
+    id: TopicId,
+    post_id: i64,
+    is_reply: bool,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE topics SET last_activity_at = $1, last_post_id = $2, reply_count = reply_count + $3 WHERE id = $4",
     )
@@ -267,11 +289,13 @@ pub async fn set_deleted(conn: &mut Conn, id: TopicId, at: Option<i64>) -> Resul
 }
 
 pub async fn watch(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<()> {
-    sqlx::query("INSERT INTO watches (account_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(account.0)
-        .bind(topic.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO watches (account_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(account.0)
+    .bind(topic.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -285,12 +309,14 @@ pub async fn unwatch(conn: &mut Conn, account: AccountId, topic: TopicId) -> Res
 }
 
 pub async fn is_watching(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<bool> {
-    Ok(sqlx::query("SELECT 1 FROM watches WHERE account_id = $1 AND topic_id = $2")
-        .bind(account.0)
-        .bind(topic.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .is_some())
+    Ok(
+        sqlx::query("SELECT 1 FROM watches WHERE account_id = $1 AND topic_id = $2")
+            .bind(account.0)
+            .bind(topic.0)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some(),
+    )
 }
 
 pub async fn watchers(conn: &mut Conn, topic: TopicId) -> Result<Vec<AccountId>> {
@@ -302,7 +328,12 @@ pub async fn watchers(conn: &mut Conn, topic: TopicId) -> Result<Vec<AccountId>>
 }
 
 /// Moves the reader's position forward (never back).
-pub async fn mark_read(conn: &mut Conn, account: AccountId, topic: TopicId, post_id: i64) -> Result<()> {
+pub async fn mark_read(
+    conn: &mut Conn,
+    account: AccountId,
+    topic: TopicId,
+    post_id: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO topic_reads (account_id, topic_id, last_read_post_id) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, topic_id) DO UPDATE

@@ -86,9 +86,15 @@ mod tests {
 
     #[test]
     fn refuses_identifying_or_malformed_aliases() {
-        assert_eq!(Alias::parse("jane@example.org"), Err(AliasError::LooksLikeEmail));
+        assert_eq!(
+            Alias::parse("jane@example.org"),
+            Err(AliasError::LooksLikeEmail)
+        );
         assert_eq!(Alias::parse("07700900123"), Err(AliasError::LooksLikePhone));
-        assert_eq!(Alias::parse("call-0770-090-0123"), Err(AliasError::LooksLikePhone));
+        assert_eq!(
+            Alias::parse("call-0770-090-0123"),
+            Err(AliasError::LooksLikePhone)
+        );
         assert_eq!(Alias::parse("ab"), Err(AliasError::TooShort));
         assert_eq!(Alias::parse(&"a".repeat(31)), Err(AliasError::TooLong));
         assert_eq!(Alias::parse("_hidden"), Err(AliasError::BadCharacters));
@@ -98,6 +104,9 @@ mod tests {
 
     #[test]
     fn folding_ignores_case() {
-        assert_eq!(Alias::parse("Rose").unwrap().folded(), Alias::parse("rOSE").unwrap().folded());
+        assert_eq!(
+            Alias::parse("Rose").unwrap().folded(),
+            Alias::parse("rOSE").unwrap().folded()
+        );
     }
 }

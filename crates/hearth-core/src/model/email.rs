@@ -29,7 +29,9 @@ impl Email {
                 .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@');
         if !domain_ok || !local_ok {
             return Err(EmailError::Malformed);
         }
@@ -71,7 +73,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for bad in ["", "jane", "@example.org", "jane@", "jane@example", "ja ne@example.org", "jane@ex..org"] {
+        for bad in [
+            "",
+            "jane",
+            "@example.org",
+            "jane@",
+            "jane@example",
+            "ja ne@example.org",
+            "jane@ex..org",
+        ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
         }
     }

@@ -13,7 +13,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Member, Role::Volunteer, Role::Staff, Role::Moderator, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Member,
+        Role::Volunteer,
+        Role::Staff,
+        Role::Moderator,
+        Role::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,7 +32,9 @@ impl Role {
     }
 
     pub fn parse(input: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == input.trim().to_lowercase())
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == input.trim().to_lowercase())
     }
 
     /// The words shown beside an alias, so members know who answers them.

@@ -14,10 +14,15 @@ impl Slug {
     pub fn parse(input: &str) -> Result<Self, SlugError> {
         let s = input.trim();
         let ok = (2..=60).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
-        if ok { Ok(Self(s.to_owned())) } else { Err(SlugError::Invalid) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(SlugError::Invalid)
+        }
     }
 
     /// Suggests a slug from a name: "Living with Cancer" → "living-with-cancer".
@@ -55,8 +60,14 @@ mod tests {
 
     #[test]
     fn suggests_from_names() {
-        assert_eq!(Slug::suggest("Living with Cancer!").unwrap().as_str(), "living-with-cancer");
-        assert_eq!(Slug::suggest("  Ask a Nurse  ").unwrap().as_str(), "ask-a-nurse");
+        assert_eq!(
+            Slug::suggest("Living with Cancer!").unwrap().as_str(),
+            "living-with-cancer"
+        );
+        assert_eq!(
+            Slug::suggest("  Ask a Nurse  ").unwrap().as_str(),
+            "ask-a-nurse"
+        );
         assert!(Slug::suggest("!!").is_none());
     }
 

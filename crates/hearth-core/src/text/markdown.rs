@@ -6,7 +6,8 @@ use super::mentions::mention_spans;
 /// raw HTML is sanitized away by ammonia, links are marked as user content
 /// (`rel="nofollow ugc noopener"`), and `@alias` mentions become profile links.
 pub fn render_markdown(source: &str) -> String {
-    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
     let mut in_code = 0usize;
     let mut in_link = 0usize;
     let events = Parser::new_ext(source, options).map(|event| match event {
@@ -104,7 +105,9 @@ mod tests {
 
     #[test]
     fn scripts_and_handlers_are_removed() {
-        let html = render_markdown("Hi <script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))");
+        let html = render_markdown(
+            "Hi <script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
@@ -119,7 +122,10 @@ mod tests {
     #[test]
     fn mentions_become_profile_links_outside_code() {
         let html = render_markdown("Ask @NurseAnna, not `@code`");
-        assert!(html.contains(r#"<a class="mention" href="/u/NurseAnna""#), "{html}");
+        assert!(
+            html.contains(r#"<a class="mention" href="/u/NurseAnna""#),
+            "{html}"
+        );
         assert!(html.contains("<code>@code</code>"), "{html}");
     }
 
@@ -132,7 +138,10 @@ mod tests {
 
     #[test]
     fn excerpt_is_plain_and_short() {
-        assert_eq!(to_plain_excerpt("**Bold** and _soft_\n\nNext", 100), "Bold and soft Next");
+        assert_eq!(
+            to_plain_excerpt("**Bold** and _soft_\n\nNext", 100),
+            "Bold and soft Next"
+        );
         assert_eq!(to_plain_excerpt("abcdefghij", 5), "abcd…");
     }
 }

@@ -16,7 +16,9 @@ pub(crate) fn mention_spans(text: &str) -> Vec<(usize, &str)> {
     let mut spans = Vec::new();
     let mut prev: Option<char> = None;
     for (i, c) in text.char_indices() {
-        if c == '@' && !prev.is_some_and(|p| p.is_alphanumeric() || matches!(p, '.' | '_' | '-' | '@')) {
+        if c == '@'
+            && !prev.is_some_and(|p| p.is_alphanumeric() || matches!(p, '.' | '_' | '-' | '@'))
+        {
             let rest = &text[i + 1..];
             let len: usize = rest
                 .char_indices()
@@ -41,7 +43,9 @@ mod tests {
     #[test]
     fn finds_mentions_but_not_addresses() {
         assert_eq!(
-            mentioned_aliases("Thanks @NurseAnna and @rose. Mail jane@example.org, @NurseAnna again"),
+            mentioned_aliases(
+                "Thanks @NurseAnna and @rose. Mail jane@example.org, @NurseAnna again"
+            ),
             vec!["NurseAnna", "rose"]
         );
         assert!(mentioned_aliases("@ab is too short").is_empty());

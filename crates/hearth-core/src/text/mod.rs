@@ -2,6 +2,8 @@
 
 mod markdown;
 mod mentions;
+mod quote;
 
 pub use markdown::{render_markdown, to_plain_excerpt};
 pub use mentions::mentioned_aliases;
+pub use quote::quote_for_reply;

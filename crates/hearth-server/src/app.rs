@@ -1,0 +1,145 @@
+//! The running application: shared state, the router with its layers, and
+//! a server that tests can start on a random port.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use hearth_store::{Sealer, Store, settings};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Shared state for every request: the store, the configuration and the
+/// organization's name (read on every page, so kept in memory).
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: Config,
+    site_name: RwLock<String>,
+}
+
+/// Largest request body accepted; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+impl App {
+    /// Connects to the database, runs migrations and loads site settings.
+    pub async fn open(config: Config) -> Result<Self, BoxError> {
+        if config.database_url.starts_with("sqlite:") {
+            config.ensure_data_dir()?;
+        }
+        let sealer = Sealer::new(&config.secret_key()?);
+        let store = Store::connect(&config.database_url, sealer).await?;
+        store.migrate().await?;
+        let name = settings::get(&mut *store.read().await?, settings::ORGANIZATION_NAME).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                site_name: RwLock::new(name.unwrap_or_else(|| "Hearth".into())),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    pub fn site_name(&self) -> String {
+        self.inner
+            .site_name
+            .read()
+            .map(|n| n.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn set_site_name(&self, name: &str) {
+        if let Ok(mut n) = self.inner.site_name.write() {
+            *n = name.to_owned();
+        }
+    }
+
+    /// An absolute link for messages and logs.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.config().base_url)
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(crate::web::router())
+            .nest("/api", crate::api::router())
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                crate::web::csrf::ensure_cookie,
+            ))
+            .layer(axum::middleware::from_fn(crate::web::security_headers))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .with_state(self.clone())
+    }
+}
+
+/// A server running in the background on its own port.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub app: App,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Serves `app` on `listener` until `stop` is called.
+    pub fn start(app: App, listener: TcpListener) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = app.router();
+        let task = tokio::spawn(async move {
+            let result = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+            if let Err(e) = result {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+        Ok(Self {
+            addr,
+            app,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.app.store().close().await;
+    }
+}

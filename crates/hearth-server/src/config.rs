@@ -1,0 +1,156 @@
+//! Configuration: defaults, then an optional `hearth.toml`, then the
+//! environment (which wins), as operators expect of a twelve-factor service.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use hearth_store::SecretKey;
+use serde::Deserialize;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the server listens (`HEARTH_BIND`).
+    pub bind: SocketAddr,
+    /// Where the SQLite database, the key file and uploads live (`HEARTH_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (`DATABASE_URL`).
+    pub database_url: String,
+    /// The address people use to reach the site, for links (`HEARTH_BASE_URL`).
+    pub base_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("HEARTH_BIND must be an address and port like 127.0.0.1:8080, not {0:?}")]
+    Bind(String),
+    #[error("HEARTH_BASE_URL must start with http:// or https://, not {0:?}")]
+    BaseUrl(String),
+    #[error("HEARTH_SECRET_KEY must be 32 bytes written as base64 or 64 hex digits")]
+    SecretKey,
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read or write the key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The keys `hearth.toml` may hold; each matches an environment variable.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    base_url: Option<String>,
+}
+
+impl Config {
+    /// Reads `file` (default `./hearth.toml`, if present) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let default_file = Path::new("hearth.toml");
+        let path = file.unwrap_or(default_file);
+        let from_file = if file.is_some() || path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.into(),
+                source,
+            })?;
+            toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                path: path.into(),
+                source: Box::new(source),
+            })?
+        } else {
+            FileConfig::default()
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let bind_text = env("HEARTH_BIND")
+            .or(from_file.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind: SocketAddr = bind_text
+            .parse()
+            .map_err(|_| ConfigError::Bind(bind_text.clone()))?;
+        let data_dir = env("HEARTH_DATA_DIR")
+            .map(PathBuf::from)
+            .or(from_file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./hearth-data"));
+        let database_url = env("DATABASE_URL")
+            .or(from_file.database_url)
+            .unwrap_or_else(|| {
+                format!("sqlite://{}?mode=rwc", data_dir.join("hearth.db").display())
+            });
+        let base_url = env("HEARTH_BASE_URL")
+            .or(from_file.base_url)
+            .unwrap_or_else(|| format!("http://{bind}"));
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(ConfigError::BaseUrl(base_url));
+        }
+        Ok(Self {
+            bind,
+            data_dir,
+            database_url,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Cookies are marked `Secure` when the site is served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// The master key: `HEARTH_SECRET_KEY`, else `secret.key` in the data
+    /// directory, created (readable by the owner only) on first run.
+    pub fn secret_key(&self) -> Result<SecretKey, ConfigError> {
+        if let Ok(text) = std::env::var("HEARTH_SECRET_KEY") {
+            return SecretKey::parse(&text).ok_or(ConfigError::SecretKey);
+        }
+        self.ensure_data_dir()?;
+        let path = self.data_dir.join("secret.key");
+        let key_error = |source| ConfigError::KeyFile {
+            path: path.clone(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => SecretKey::parse(&text).ok_or(ConfigError::SecretKey),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = SecretKey::generate();
+                write_private(&path, &key.to_base64()).map_err(key_error)?;
+                tracing::info!(path = %path.display(), "created a new secret key: back it up with the database");
+                Ok(key)
+            }
+            Err(e) => Err(key_error(e)),
+        }
+    }
+
+    pub fn ensure_data_dir(&self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::DataDir {
+            path: self.data_dir.clone(),
+            source,
+        })
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}

@@ -1,0 +1,14 @@
+//! The `hearth` binary as a library, so that integration tests start the
+//! very server that operators run.
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod services;
+pub mod web;
+
+pub use app::{App, Server};
+pub use config::Config;

@@ -1,0 +1,507 @@
+//! Registering, signing in and out, verifying email, resetting and changing
+//! passwords, and personal access tokens.
+
+use hearth_core::model::{AccountId, Alias, Email, Password, Role};
+use hearth_store::accounts::{self, Account, NewAccount};
+use hearth_store::tokens::{self, Purpose};
+use hearth_store::{legal, seal, sessions, throttle};
+
+use super::{Actor, DAY_MS, passwords};
+use crate::App;
+use crate::error::{Problems, ServiceError, ServiceResult};
+
+/// How long a sign-in lasts.
+pub const SESSION_DAYS: i64 = 30;
+/// Failed sign-ins allowed per account (and per client) in one window.
+const SIGN_IN_LIMIT: i64 = 5;
+const CLIENT_SIGN_IN_LIMIT: i64 = 30;
+const SIGN_IN_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+pub struct Register {
+    pub alias: String,
+    pub email: String,
+    pub password: String,
+    pub accept_terms: bool,
+}
+
+/// A new session: the cookie value to hand to the browser.
+pub struct SignedIn {
+    pub account: AccountId,
+    pub session_token: String,
+}
+
+pub async fn register(app: &App, cmd: Register) -> ServiceResult<SignedIn> {
+    let mut problems = Problems::default();
+    let alias = problems.take("alias", Alias::parse(&cmd.alias));
+    let email = problems.take("email", Email::parse(&cmd.email));
+    let password = problems.take("password", Password::parse(&cmd.password));
+    let store = app.store();
+    let mut conn = store.read().await?;
+    let documents = legal::current_all(&mut conn).await?;
+    if !documents.is_empty() && !cmd.accept_terms {
+        problems.add(
+            "accept_terms",
+            "Please read and accept the terms and the privacy statement to join.",
+        );
+    }
+    if let Some(alias) = &alias
+        && accounts::alias_taken(&mut conn, alias).await?
+    {
+        problems.add("alias", "That alias is taken. Please choose another.");
+    }
+    if let Some(email) = &email
+        && accounts::email_taken(&mut conn, store.sealer(), email).await?
+    {
+        problems.add(
+            "email",
+            "An account already uses this email address. Sign in, or reset your password.",
+        );
+    }
+    drop(conn);
+    problems.into_result()?;
+    let (Some(alias), Some(email), Some(password)) = (alias, email, password) else {
+        unreachable!("problems were reported above")
+    };
+    let hash = passwords::hash(&password).await?;
+    let now = app.now();
+    let mut tx = store.write().await?;
+    let id = accounts::insert(
+        &mut tx,
+        store.sealer(),
+        NewAccount {
+            alias: &alias,
+            email: &email,
+            password_hash: &hash,
+            role: Role::Member,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        hearth_store::StoreError::Conflict => {
+            ServiceError::field("alias", "That alias or email is already registered.")
+        }
+        other => other.into(),
+    })?;
+    for doc in documents {
+        legal::accept(&mut tx, id, doc.id, now).await?;
+    }
+    let token = tokens::issue(
+        &mut tx,
+        store.sealer(),
+        Purpose::VerifyEmail,
+        Some(id),
+        now,
+        now + 7 * DAY_MS,
+    )
+    .await?;
+    let session_token = seal::random_token();
+    sessions::create(
+        &mut tx,
+        &session_token,
+        id,
+        now,
+        now + SESSION_DAYS * DAY_MS,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    // Mail delivery arrives with the email issue; until then the link is
+    // logged and listed for admins on /admin/links.
+    tracing::info!(link = %app.link(&format!("/verify-email?token={token}")), alias = %alias, "email verification link");
+    Ok(SignedIn {
+        account: id,
+        session_token,
+    })
+}
+
+/// A key for the client (derived from its address), for throttling only.
+pub struct ClientKey(pub String);
+
+pub async fn sign_in(
+    app: &App,
+    email: &str,
+    password: &str,
+    client: &ClientKey,
+) -> ServiceResult<SignedIn> {
+    let store = app.store();
+    let wrong = || {
+        ServiceError::field(
+            "password",
+            "That email and password do not match an account.",
+        )
+    };
+    let email = Email::parse(email).map_err(|e| ServiceError::field("email", e.to_string()))?;
+    let now = app.now();
+    let account_key = store
+        .sealer()
+        .blind_index(&format!("sign-in:{}", email.folded()));
+    let client_key = store
+        .sealer()
+        .blind_index(&format!("sign-in-client:{}", client.0));
+    {
+        let mut conn = store.read().await?;
+        let per_account = throttle::peek(&mut conn, &account_key, now, SIGN_IN_WINDOW_MS).await?;
+        let per_client = throttle::peek(&mut conn, &client_key, now, SIGN_IN_WINDOW_MS).await?;
+        if per_account >= SIGN_IN_LIMIT || per_client >= CLIENT_SIGN_IN_LIMIT {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: (SIGN_IN_WINDOW_MS / 1000) as u64,
+            });
+        }
+    }
+    let account = accounts::by_email(&mut *store.read().await?, store.sealer(), &email).await?;
+    let stored = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .filter(|h| !h.is_empty());
+    let ok = passwords::verify(stored, password).await? && account.is_some();
+    let mut tx = store.write().await?;
+    let Some(account) = account.filter(|_| ok) else {
+        throttle::hit(&mut tx, &account_key, now, SIGN_IN_WINDOW_MS).await?;
+        throttle::hit(&mut tx, &client_key, now, SIGN_IN_WINDOW_MS).await?;
+        hearth_store::commit(tx).await?;
+        return Err(wrong());
+    };
+    throttle::clear(&mut tx, &account_key).await?;
+    let session_token = seal::random_token();
+    sessions::create(
+        &mut tx,
+        &session_token,
+        account.id,
+        now,
+        now + SESSION_DAYS * DAY_MS,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(SignedIn {
+        account: account.id,
+        session_token,
+    })
+}
+
+pub async fn sign_out(app: &App, session_token: &str) -> ServiceResult<()> {
+    let mut tx = app.store().write().await?;
+    sessions::delete(&mut tx, session_token).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+/// The account behind a session cookie, if the session is live.
+pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Option<Account>> {
+    let mut conn = app.store().read().await?;
+    match sessions::account_for(&mut conn, session_token, app.now()).await? {
+        Some(id) => Ok(accounts::by_id(&mut conn, id).await?),
+        None => Ok(None),
+    }
+}
+
+/// The account behind a personal access token.
+pub async fn from_api_token(app: &App, secret: &str) -> ServiceResult<Option<Account>> {
+    let mut tx = app.store().write().await?;
+    let account = match tokens::account_for_api_token(&mut tx, secret, app.now()).await? {
+        Some(id) => accounts::by_id(&mut tx, id).await?,
+        None => None,
+    };
+    hearth_store::commit(tx).await?;
+    Ok(account)
+}
+
+pub async fn verify_email(app: &App, token: &str) -> ServiceResult<()> {
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let Some(Some(account)) = tokens::redeem(&mut tx, Purpose::VerifyEmail, token, now).await?
+    else {
+        return Err(ServiceError::Forbidden(
+            "This link has expired or was already used. Sign in and ask for a new one from your account page.".into(),
+        ));
+    };
+    accounts::mark_email_verified(&mut tx, account, now).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+/// Issues a new verification link for the signed-in member.
+pub async fn resend_verification(app: &App, actor: &Actor) -> ServiceResult<()> {
+    let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let token = tokens::issue(
+        &mut tx,
+        app.store().sealer(),
+        Purpose::VerifyEmail,
+        Some(account.id),
+        now,
+        now + 7 * DAY_MS,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    tracing::info!(link = %app.link(&format!("/verify-email?token={token}")), alias = %account.alias, "email verification link");
+    Ok(())
+}
+
+/// Starts a password reset. Says nothing about whether the email is known.
+pub async fn request_password_reset(app: &App, email: &str) -> ServiceResult<()> {
+    let email = Email::parse(email).map_err(|e| ServiceError::field("email", e.to_string()))?;
+    let store = app.store();
+    let now = app.now();
+    let mut tx = store.write().await?;
+    if let Some(account) = accounts::by_email(&mut tx, store.sealer(), &email).await? {
+        let token = tokens::issue(
+            &mut tx,
+            store.sealer(),
+            Purpose::ResetPassword,
+            Some(account.id),
+            now,
+            now + DAY_MS / 24,
+        )
+        .await?;
+        tracing::info!(link = %app.link(&format!("/password-reset/{token}")), alias = %account.alias, "password reset link");
+    }
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+pub async fn reset_link_is_live(app: &App, token: &str) -> ServiceResult<bool> {
+    let mut conn = app.store().read().await?;
+    Ok(
+        tokens::check(&mut conn, Purpose::ResetPassword, token, app.now())
+            .await?
+            .is_some(),
+    )
+}
+
+/// Sets a new password from a reset link and signs the person out everywhere.
+pub async fn reset_password(app: &App, token: &str, new_password: &str) -> ServiceResult<()> {
+    let password = Password::parse(new_password)
+        .map_err(|e| ServiceError::field("password", e.to_string()))?;
+    let hash = passwords::hash(&password).await?;
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let Some(Some(account)) = tokens::redeem(&mut tx, Purpose::ResetPassword, token, now).await?
+    else {
+        return Err(ServiceError::Forbidden(
+            "This reset link has expired or was already used. Please ask for a new one.".into(),
+        ));
+    };
+    accounts::set_password_hash(&mut tx, account, &hash).await?;
+    sessions::delete_others(&mut tx, account, None).await?;
+    // Following the link proves the address too.
+    accounts::mark_email_verified(&mut tx, account, now).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+pub async fn change_password(
+    app: &App,
+    actor: &Actor,
+    current: &str,
+    new_password: &str,
+    keep_session: Option<&str>,
+) -> ServiceResult<()> {
+    let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let mut problems = Problems::default();
+    let password = problems.take("new_password", Password::parse(new_password));
+    if !passwords::verify(Some(account.password_hash.clone()), current).await? {
+        problems.add("current_password", "That is not your current password.");
+    }
+    problems.into_result()?;
+    let Some(password) = password else {
+        unreachable!("problems were reported above")
+    };
+    let hash = passwords::hash(&password).await?;
+    let mut tx = app.store().write().await?;
+    accounts::set_password_hash(&mut tx, account.id, &hash).await?;
+    sessions::delete_others(&mut tx, account.id, keep_session).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+pub async fn create_api_token(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+) -> ServiceResult<(i64, String)> {
+    let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        return Err(ServiceError::field(
+            "name",
+            "Give the token a name of 1 to 60 characters, like \"my script\".",
+        ));
+    }
+    let mut tx = app.store().write().await?;
+    let created = tokens::create_api_token(&mut tx, account.id, name, app.now()).await?;
+    hearth_store::commit(tx).await?;
+    Ok(created)
+}
+
+pub async fn api_tokens(app: &App, actor: &Actor) -> ServiceResult<Vec<tokens::ApiToken>> {
+    let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    Ok(tokens::list_api_tokens(&mut *app.store().read().await?, account.id).await?)
+}
+
+pub async fn revoke_api_token(app: &App, actor: &Actor, id: i64) -> ServiceResult<()> {
+    let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let mut tx = app.store().write().await?;
+    let revoked = tokens::revoke_api_token(&mut tx, account.id, id, app.now()).await?;
+    hearth_store::commit(tx).await?;
+    if revoked {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}
+
+/// Public profile: alias, role label, visible post count. Nothing personal.
+pub async fn profile(app: &App, alias: &str) -> ServiceResult<(Account, i64)> {
+    let mut conn = app.store().read().await?;
+    let account = accounts::by_alias(&mut conn, alias)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let posts = accounts::post_count(&mut conn, account.id).await?;
+    Ok((account, posts))
+}
+
+/// Admin: change someone's role.
+pub async fn set_role(app: &App, actor: &Actor, alias: &str, role: Role) -> ServiceResult<()> {
+    if !actor.viewer().administers() {
+        return Err(ServiceError::Forbidden(
+            "Only admins can change roles.".into(),
+        ));
+    }
+    let mut tx = app.store().write().await?;
+    let account = accounts::by_alias(&mut tx, alias)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if account.role == Role::Admin
+        && role != Role::Admin
+        && accounts::count_with_role(&mut tx, Role::Admin).await? <= 1
+    {
+        return Err(ServiceError::Forbidden(
+            "This is the last admin: make someone else admin first.".into(),
+        ));
+    }
+    accounts::set_role(&mut tx, account.id, role).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+/// Admin: every account, a page at a time.
+pub async fn list(app: &App, actor: &Actor, after: Option<&str>) -> ServiceResult<Vec<Account>> {
+    if !actor.viewer().administers() {
+        return Err(ServiceError::Forbidden(
+            "Only admins can list members.".into(),
+        ));
+    }
+    Ok(accounts::list(&mut *app.store().read().await?, after, 100).await?)
+}
+
+/// Admin: verification and reset links not yet used (until mail is sent).
+pub async fn pending_links(app: &App, actor: &Actor) -> ServiceResult<Vec<tokens::PendingLink>> {
+    if !actor.viewer().administers() {
+        return Err(ServiceError::Forbidden(
+            "Only admins can see pending links.".into(),
+        ));
+    }
+    let store = app.store();
+    Ok(tokens::pending(&mut *store.read().await?, store.sealer(), app.now()).await?)
+}
+
+/// Operator (command line): creates an account. Without a password it cannot
+/// sign in until a reset link is used, so there is never a default password.
+pub async fn create_by_operator(
+    app: &App,
+    alias: &str,
+    email: &str,
+    role: Role,
+    password: Option<&str>,
+) -> ServiceResult<Account> {
+    let mut problems = Problems::default();
+    let alias = problems.take("alias", Alias::parse(alias));
+    let email = problems.take("email", Email::parse(email));
+    let password = match password {
+        Some(p) => problems.take("password", Password::parse(p)),
+        None => None,
+    };
+    problems.into_result()?;
+    let (Some(alias), Some(email)) = (alias, email) else {
+        unreachable!("problems were reported above")
+    };
+    let hash = match &password {
+        Some(p) => passwords::hash(p).await?,
+        None => String::new(),
+    };
+    let store = app.store();
+    let now = app.now();
+    let mut tx = store.write().await?;
+    let id = accounts::insert(
+        &mut tx,
+        store.sealer(),
+        NewAccount {
+            alias: &alias,
+            email: &email,
+            password_hash: &hash,
+            role,
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        hearth_store::StoreError::Conflict => {
+            ServiceError::field("alias", "That alias or email is already registered.")
+        }
+        other => other.into(),
+    })?;
+    accounts::mark_email_verified(&mut tx, id, now).await?;
+    let account = accounts::by_id(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    hearth_store::commit(tx).await?;
+    Ok(account)
+}
+
+/// Operator: a password-reset link for an account (printed, not mailed).
+pub async fn reset_link_by_operator(app: &App, alias: &str) -> ServiceResult<String> {
+    let store = app.store();
+    let now = app.now();
+    let mut tx = store.write().await?;
+    let account = accounts::by_alias(&mut tx, alias)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let token = tokens::issue(
+        &mut tx,
+        store.sealer(),
+        Purpose::ResetPassword,
+        Some(account.id),
+        now,
+        now + DAY_MS,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(app.link(&format!("/password-reset/{token}")))
+}
+
+/// Operator: sets a password directly and signs the account out everywhere.
+pub async fn set_password_by_operator(app: &App, alias: &str, password: &str) -> ServiceResult<()> {
+    let password =
+        Password::parse(password).map_err(|e| ServiceError::field("password", e.to_string()))?;
+    let hash = passwords::hash(&password).await?;
+    let mut tx = app.store().write().await?;
+    let account = accounts::by_alias(&mut tx, alias)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    accounts::set_password_hash(&mut tx, account.id, &hash).await?;
+    sessions::delete_others(&mut tx, account.id, None).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+/// Operator: sets a role, with no signed-in admin needed.
+pub async fn set_role_by_operator(app: &App, alias: &str, role: Role) -> ServiceResult<()> {
+    let mut tx = app.store().write().await?;
+    let account = accounts::by_alias(&mut tx, alias)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    accounts::set_role(&mut tx, account.id, role).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}

@@ -1,0 +1,726 @@
+//! Topics and replies: reading, writing, editing, deleting, liking, watching,
+//! moderating, and the notifications that follow a new post.
+
+use hearth_core::access::{Action, Decision, Viewer, decide};
+use hearth_core::model::{AccountId, Alias, PostId, TopicId};
+use hearth_core::text::{mentioned_aliases, quote_for_reply, render_markdown};
+use hearth_store::notifications::{self, Kind, Notification};
+use hearth_store::posts::{self, NewPost, Post, Revision};
+use hearth_store::spaces::{self, Space};
+use hearth_store::topics::{self, ActivityCursor, ListFor, NewTopic, Topic};
+use hearth_store::{Conn, accounts};
+
+use super::Actor;
+use crate::App;
+use crate::error::{Problems, ServiceError, ServiceResult};
+
+pub const TOPICS_PER_PAGE: i64 = 30;
+pub const POSTS_PER_PAGE: i64 = 50;
+const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=150;
+const BODY_MAX_CHARS: usize = 50_000;
+
+fn list_for(actor: &Actor) -> ListFor {
+    ListFor {
+        viewer: actor.viewer().account(),
+        moderator: actor.viewer().moderates(),
+    }
+}
+
+pub struct SpacePage {
+    pub space: Space,
+    pub topics: Vec<Topic>,
+    pub next: Option<ActivityCursor>,
+    /// Whether, and how, this person may start a topic here.
+    pub start: Decision,
+}
+
+pub async fn space_page(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    after: Option<ActivityCursor>,
+) -> ServiceResult<SpacePage> {
+    let space = super::spaces::readable_by_slug(app, actor, slug).await?;
+    let mut conn = app.store().read().await?;
+    let topics =
+        topics::list_in_space(&mut conn, space.id, list_for(actor), after, TOPICS_PER_PAGE).await?;
+    let next = next_cursor(&topics);
+    let start = decide(actor.viewer(), space.tier, Action::StartTopic);
+    Ok(SpacePage {
+        space,
+        topics,
+        next,
+        start,
+    })
+}
+
+/// The latest topics in every space this person may read.
+pub async fn latest(
+    app: &App,
+    actor: &Actor,
+    after: Option<ActivityCursor>,
+) -> ServiceResult<(Vec<Topic>, Option<ActivityCursor>)> {
+    let viewer = actor.viewer();
+    let tiers: Vec<_> = hearth_core::model::Tier::ALL
+        .into_iter()
+        .filter(|t| decide(viewer, *t, Action::Read).allowed())
+        .collect();
+    let mut conn = app.store().read().await?;
+    let topics = topics::latest(&mut conn, &tiers, list_for(actor), after, TOPICS_PER_PAGE).await?;
+    let next = next_cursor(&topics);
+    Ok((topics, next))
+}
+
+fn next_cursor(topics: &[Topic]) -> Option<ActivityCursor> {
+    let unpinned: Vec<_> = topics.iter().filter(|t| !t.pinned).collect();
+    if (unpinned.len() as i64) < TOPICS_PER_PAGE {
+        return None;
+    }
+    unpinned.last().map(|t| ActivityCursor {
+        last_activity_at: t.last_activity_at,
+        id: t.id.0,
+    })
+}
+
+pub struct TopicPage {
+    pub space: Space,
+    pub topic: Topic,
+    pub posts: Vec<Post>,
+    pub next: Option<PostId>,
+    /// The first post of the topic is on this page.
+    pub first_page: bool,
+    pub watching: bool,
+    pub reply: Decision,
+    pub moderator: bool,
+}
+
+/// Loads a topic the person may read, or `NotFound`.
+async fn readable_topic(
+    conn: &mut Conn,
+    viewer: Viewer,
+    id: TopicId,
+) -> ServiceResult<(Space, Topic)> {
+    let topic = topics::by_id(conn, id, viewer.account())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let space = spaces::by_id(conn, topic.space_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    ServiceError::check(decide(viewer, space.tier, Action::Read))?;
+    let own = viewer.account().is_some() && viewer.account() == topic.author_id;
+    if (topic.deleted && !viewer.moderates()) || (topic.held && !own && !viewer.moderates()) {
+        return Err(ServiceError::NotFound);
+    }
+    Ok((space, topic))
+}
+
+/// Loads a post the person may read, with its topic and space.
+async fn readable_post(
+    conn: &mut Conn,
+    viewer: Viewer,
+    id: PostId,
+) -> ServiceResult<(Space, Topic, Post)> {
+    let post = posts::by_id(conn, id, viewer.account())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let (space, topic) = readable_topic(conn, viewer, post.topic_id).await?;
+    let own = viewer.account().is_some() && viewer.account() == post.author_id;
+    if post.held && !own && !viewer.moderates() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok((space, topic, post))
+}
+
+pub async fn topic_page(
+    app: &App,
+    actor: &Actor,
+    id: TopicId,
+    after: Option<PostId>,
+) -> ServiceResult<TopicPage> {
+    let viewer = actor.viewer();
+    let mut conn = app.store().read().await?;
+    let (space, topic) = readable_topic(&mut conn, viewer, id).await?;
+    let moderator = viewer.moderates();
+    let mut posts = posts::in_topic(
+        &mut conn,
+        topic.id,
+        viewer.account(),
+        moderator,
+        after,
+        POSTS_PER_PAGE + 1,
+    )
+    .await?;
+    let next = if posts.len() as i64 > POSTS_PER_PAGE {
+        posts.truncate(POSTS_PER_PAGE as usize);
+        posts.last().map(|p| p.id)
+    } else {
+        None
+    };
+    let watching = match viewer.account() {
+        Some(me) => topics::is_watching(&mut conn, me, topic.id).await?,
+        None => false,
+    };
+    drop(conn);
+    if let (Some(me), Some(last)) = (viewer.account(), posts.last()) {
+        let mut tx = app.store().write().await?;
+        topics::mark_read(&mut tx, me, topic.id, last.id.0).await?;
+        if next.is_none() {
+            notifications::mark_topic_read(&mut tx, me, topic.id, app.now()).await?;
+        }
+        hearth_store::commit(tx).await?;
+    }
+    let reply = decide(
+        viewer,
+        space.tier,
+        Action::Reply {
+            locked: topic.locked,
+        },
+    );
+    Ok(TopicPage {
+        space,
+        topic,
+        posts,
+        next,
+        first_page: after.is_none(),
+        watching,
+        reply,
+        moderator,
+    })
+}
+
+/// What someone typed to start a topic.
+#[derive(Clone, Debug, Default)]
+pub struct StartTopic {
+    pub title: String,
+    pub body: String,
+    /// The name a guest signs with (open spaces only).
+    pub guest_name: String,
+}
+
+/// What someone typed to reply.
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    pub body: String,
+    pub reply_to: Option<PostId>,
+    pub guest_name: String,
+}
+
+pub struct Posted {
+    pub topic: TopicId,
+    pub post: PostId,
+    /// Waiting for a moderator before others see it.
+    pub held: bool,
+}
+
+fn check_body(problems: &mut Problems, body: &str) {
+    let chars = body.trim().chars().count();
+    if chars == 0 {
+        problems.add("body", "Write a message before posting.");
+    } else if chars > BODY_MAX_CHARS {
+        problems.add(
+            "body",
+            format!(
+                "A message can have at most {BODY_MAX_CHARS} characters; this one has {chars}."
+            ),
+        );
+    }
+}
+
+fn check_title(problems: &mut Problems, title: &str) -> String {
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !TITLE_CHARS.contains(&title.chars().count()) {
+        problems.add(
+            "title",
+            format!(
+                "A title needs {} to {} characters.",
+                TITLE_CHARS.start(),
+                TITLE_CHARS.end()
+            ),
+        );
+    }
+    title
+}
+
+/// A guest signs with a name that follows the alias rules and is no member's alias.
+async fn check_guest_name(
+    conn: &mut Conn,
+    problems: &mut Problems,
+    actor: &Actor,
+    name: &str,
+) -> ServiceResult<Option<String>> {
+    if actor.signed_in().is_some() {
+        return Ok(None);
+    }
+    let Some(alias) = problems.take("guest_name", Alias::parse(name)) else {
+        return Ok(None);
+    };
+    if accounts::alias_taken(conn, &alias).await? {
+        problems.add(
+            "guest_name",
+            "A member uses this name. Please choose another, or sign in.",
+        );
+        return Ok(None);
+    }
+    Ok(Some(alias.as_str().to_owned()))
+}
+
+pub async fn start_topic(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    cmd: StartTopic,
+) -> ServiceResult<Posted> {
+    let space = super::spaces::readable_by_slug(app, actor, slug).await?;
+    let decision = ServiceError::check(decide(actor.viewer(), space.tier, Action::StartTopic))?;
+    let held = decision == Decision::AllowHeld;
+    let mut problems = Problems::default();
+    let title = check_title(&mut problems, &cmd.title);
+    check_body(&mut problems, &cmd.body);
+    let mut tx = app.store().write().await?;
+    let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
+    problems.into_result()?;
+    let now = app.now();
+    let author = actor.viewer().account();
+    let topic = topics::insert(
+        &mut tx,
+        NewTopic {
+            space: space.id,
+            author,
+            guest_name: guest_name.as_deref(),
+            title: &title,
+            held,
+        },
+        now,
+    )
+    .await?;
+    let body_html = render_markdown(&cmd.body);
+    let post = posts::insert(
+        &mut tx,
+        NewPost {
+            topic,
+            author,
+            guest_name: guest_name.as_deref(),
+            reply_to: None,
+            body_md: cmd.body.trim(),
+            body_html: &body_html,
+            held,
+        },
+        now,
+    )
+    .await?;
+    if let Some(me) = author {
+        topics::watch(&mut tx, me, topic).await?;
+        topics::mark_read(&mut tx, me, topic, post.0).await?;
+    }
+    if !held {
+        publish_post(&mut tx, &space, topic, post, now).await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(Posted { topic, post, held })
+}
+
+pub async fn reply(
+    app: &App,
+    actor: &Actor,
+    topic_id: TopicId,
+    cmd: Reply,
+) -> ServiceResult<Posted> {
+    let viewer = actor.viewer();
+    let mut tx = app.store().write().await?;
+    let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
+    let decision = ServiceError::check(decide(
+        viewer,
+        space.tier,
+        Action::Reply {
+            locked: topic.locked,
+        },
+    ))?;
+    let held = decision == Decision::AllowHeld;
+    let mut problems = Problems::default();
+    check_body(&mut problems, &cmd.body);
+    let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
+    if let Some(to) = cmd.reply_to {
+        let parent = posts::by_id(&mut tx, to, None).await?;
+        if parent.is_none_or(|p| p.topic_id != topic.id) {
+            problems.add(
+                "body",
+                "The post you are replying to is not in this topic any more.",
+            );
+        }
+    }
+    problems.into_result()?;
+    let now = app.now();
+    let author = viewer.account();
+    let body_html = render_markdown(&cmd.body);
+    let post = posts::insert(
+        &mut tx,
+        NewPost {
+            topic: topic.id,
+            author,
+            guest_name: guest_name.as_deref(),
+            reply_to: cmd.reply_to,
+            body_md: cmd.body.trim(),
+            body_html: &body_html,
+            held,
+        },
+        now,
+    )
+    .await?;
+    if let Some(me) = author {
+        topics::watch(&mut tx, me, topic.id).await?;
+        topics::mark_read(&mut tx, me, topic.id, post.0).await?;
+    }
+    if !held {
+        publish_post(&mut tx, &space, topic.id, post, now).await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(Posted {
+        topic: topic.id,
+        post,
+        held,
+    })
+}
+
+/// What happens when a post becomes visible: counters move, and watchers,
+/// the person replied to and everyone mentioned are notified.
+async fn publish_post(
+    conn: &mut Conn,
+    space: &Space,
+    topic_id: TopicId,
+    post_id: PostId,
+    now: i64,
+) -> ServiceResult<()> {
+    let post = posts::by_id(conn, post_id, None)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let opening = posts::opening(conn, topic_id, None).await?.map(|p| p.id);
+    let is_reply = opening != Some(post_id);
+    topics::note_post(conn, topic_id, post_id.0, is_reply, now).await?;
+    spaces::bump(conn, space.id, i64::from(!is_reply), 1, now).await?;
+    let author = post.author_id;
+    let mut told: Vec<AccountId> = author.into_iter().collect();
+    for mentioned in accounts::find_aliases(conn, &mentioned_aliases(&post.body_md)).await? {
+        let viewer = Viewer::Member {
+            id: mentioned.id,
+            role: mentioned.role,
+        };
+        if !told.contains(&mentioned.id) && decide(viewer, space.tier, Action::Read).allowed() {
+            notifications::insert(
+                conn,
+                mentioned.id,
+                Kind::Mention,
+                topic_id,
+                post_id,
+                author,
+                now,
+            )
+            .await?;
+            told.push(mentioned.id);
+        }
+    }
+    if !is_reply {
+        return Ok(());
+    }
+    let mut to_tell = topics::watchers(conn, topic_id).await?;
+    if let Some(parent) = post.reply_to_id
+        && let Some(parent_author) = posts::by_id(conn, parent, None)
+            .await?
+            .and_then(|p| p.author_id)
+    {
+        to_tell.push(parent_author);
+    }
+    for account in to_tell {
+        if !told.contains(&account) {
+            notifications::insert(conn, account, Kind::Reply, topic_id, post_id, author, now)
+                .await?;
+            told.push(account);
+        }
+    }
+    Ok(())
+}
+
+/// The reply page: the topic and, when replying to a post, a quote of it.
+pub async fn reply_form(
+    app: &App,
+    actor: &Actor,
+    topic_id: TopicId,
+    to: Option<PostId>,
+) -> ServiceResult<(Space, Topic, Option<Post>, String)> {
+    let viewer = actor.viewer();
+    let mut conn = app.store().read().await?;
+    let (space, topic) = readable_topic(&mut conn, viewer, topic_id).await?;
+    ServiceError::check(decide(
+        viewer,
+        space.tier,
+        Action::Reply {
+            locked: topic.locked,
+        },
+    ))?;
+    let (parent, quote) = match to {
+        Some(id) => {
+            let (_, _, post) = readable_post(&mut conn, viewer, id).await?;
+            if post.topic_id != topic.id {
+                return Err(ServiceError::NotFound);
+            }
+            let author = post
+                .author_alias
+                .as_ref()
+                .map(|a| a.as_str().to_owned())
+                .or_else(|| post.guest_name.clone())
+                .unwrap_or_default();
+            let quote = if post.deleted_at.is_some() {
+                String::new()
+            } else {
+                quote_for_reply(&author, &post.body_md)
+            };
+            (Some(post), quote)
+        }
+        None => (None, String::new()),
+    };
+    Ok((space, topic, parent, quote))
+}
+
+pub struct EditContext {
+    pub space: Space,
+    pub topic: Topic,
+    pub post: Post,
+    /// Editing the opening post also edits the topic's title.
+    pub is_opening: bool,
+}
+
+pub async fn edit_form(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<EditContext> {
+    let viewer = actor.viewer();
+    let mut conn = app.store().read().await?;
+    let (space, topic, post) = readable_post(&mut conn, viewer, post_id).await?;
+    ServiceError::check(decide(
+        viewer,
+        space.tier,
+        Action::Edit {
+            author: post.author_id,
+        },
+    ))?;
+    if post.deleted_at.is_some() {
+        return Err(ServiceError::Forbidden(
+            "This post was deleted and can no longer be edited.".into(),
+        ));
+    }
+    let is_opening = posts::opening(&mut conn, topic.id, None)
+        .await?
+        .map(|p| p.id)
+        == Some(post.id);
+    Ok(EditContext {
+        space,
+        topic,
+        post,
+        is_opening,
+    })
+}
+
+pub async fn edit(
+    app: &App,
+    actor: &Actor,
+    post_id: PostId,
+    body: &str,
+    title: Option<&str>,
+) -> ServiceResult<TopicId> {
+    let ctx = edit_form(app, actor, post_id).await?;
+    let editor = actor
+        .viewer()
+        .account()
+        .ok_or(ServiceError::SignInRequired)?;
+    let mut problems = Problems::default();
+    check_body(&mut problems, body);
+    let title = match (ctx.is_opening, title) {
+        (true, Some(t)) => Some(check_title(&mut problems, t)),
+        _ => None,
+    };
+    problems.into_result()?;
+    let mut tx = app.store().write().await?;
+    if body.trim() != ctx.post.body_md {
+        posts::edit(
+            &mut tx,
+            &ctx.post,
+            editor,
+            body.trim(),
+            &render_markdown(body),
+            app.now(),
+        )
+        .await?;
+    }
+    if let Some(title) = title.filter(|t| *t != ctx.topic.title) {
+        topics::set_title(&mut tx, ctx.topic.id, &title).await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(ctx.topic.id)
+}
+
+/// Soft-deletes a post (deleting the opening post deletes the topic). The
+/// text stays for moderators; others see that a post was deleted.
+pub async fn delete(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<(TopicId, bool)> {
+    let viewer = actor.viewer();
+    let mut tx = app.store().write().await?;
+    let (space, topic, post) = readable_post(&mut tx, viewer, post_id).await?;
+    ServiceError::check(decide(
+        viewer,
+        space.tier,
+        Action::Delete {
+            author: post.author_id,
+        },
+    ))?;
+    if post.deleted_at.is_some() {
+        return Ok((topic.id, false));
+    }
+    let now = app.now();
+    posts::set_deleted(&mut tx, post.id, viewer.account(), Some(now)).await?;
+    let is_opening = posts::opening(&mut tx, topic.id, None).await?.map(|p| p.id) == Some(post.id);
+    if is_opening {
+        topics::set_deleted(&mut tx, topic.id, Some(now)).await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok((topic.id, is_opening))
+}
+
+pub async fn history(
+    app: &App,
+    actor: &Actor,
+    post_id: PostId,
+) -> ServiceResult<(Topic, Post, Vec<Revision>)> {
+    let mut conn = app.store().read().await?;
+    let (_, topic, post) = readable_post(&mut conn, actor.viewer(), post_id).await?;
+    if post.deleted_at.is_some() && !actor.viewer().moderates() {
+        return Err(ServiceError::NotFound);
+    }
+    let revisions = posts::revisions(&mut conn, post.id).await?;
+    Ok((topic, post, revisions))
+}
+
+pub async fn set_like(
+    app: &App,
+    actor: &Actor,
+    post_id: PostId,
+    liked: bool,
+) -> ServiceResult<TopicId> {
+    let viewer = actor.viewer();
+    let mut tx = app.store().write().await?;
+    let (space, topic, post) = readable_post(&mut tx, viewer, post_id).await?;
+    ServiceError::check(decide(viewer, space.tier, Action::Like))?;
+    let me = viewer.account().ok_or(ServiceError::SignInRequired)?;
+    if post.author_id == Some(me) {
+        return Err(ServiceError::Forbidden(
+            "You cannot like your own post.".into(),
+        ));
+    }
+    if liked {
+        posts::like(&mut tx, post.id, me, app.now()).await?;
+    } else {
+        posts::unlike(&mut tx, post.id, me).await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(topic.id)
+}
+
+pub async fn set_watching(
+    app: &App,
+    actor: &Actor,
+    topic_id: TopicId,
+    watching: bool,
+) -> ServiceResult<()> {
+    let viewer = actor.viewer();
+    let mut tx = app.store().write().await?;
+    let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
+    ServiceError::check(decide(viewer, space.tier, Action::Watch))?;
+    let me = viewer.account().ok_or(ServiceError::SignInRequired)?;
+    if watching {
+        topics::watch(&mut tx, me, topic.id).await?;
+    } else {
+        topics::unwatch(&mut tx, me, topic.id).await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+/// A moderator's switch on a topic.
+#[derive(Clone, Copy, Debug)]
+pub enum TopicSwitch {
+    Pinned(bool),
+    Locked(bool),
+}
+
+pub async fn moderate_topic(
+    app: &App,
+    actor: &Actor,
+    topic_id: TopicId,
+    switch: TopicSwitch,
+) -> ServiceResult<()> {
+    let viewer = actor.viewer();
+    let mut tx = app.store().write().await?;
+    let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
+    ServiceError::check(decide(viewer, space.tier, Action::Moderate))?;
+    match switch {
+        TopicSwitch::Pinned(on) => topics::set_pinned(&mut tx, topic.id, on).await?,
+        TopicSwitch::Locked(on) => topics::set_locked(&mut tx, topic.id, on).await?,
+    }
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+/// A moderator approves a held post (and its topic, if it opens one).
+pub async fn approve(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<TopicId> {
+    let viewer = actor.viewer();
+    let mut tx = app.store().write().await?;
+    let (space, topic, post) = readable_post(&mut tx, viewer, post_id).await?;
+    ServiceError::check(decide(viewer, space.tier, Action::Moderate))?;
+    if !post.held {
+        return Ok(topic.id);
+    }
+    let now = app.now();
+    posts::set_held(&mut tx, post.id, false).await?;
+    if topic.held {
+        topics::set_held(&mut tx, topic.id, false).await?;
+    }
+    publish_post(&mut tx, &space, topic.id, post.id, now).await?;
+    if let Some(author) = post.author_id {
+        notifications::insert(
+            &mut tx,
+            author,
+            Kind::Approved,
+            topic.id,
+            post.id,
+            viewer.account(),
+            now,
+        )
+        .await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(topic.id)
+}
+
+pub async fn notifications(
+    app: &App,
+    actor: &Actor,
+    before: Option<i64>,
+) -> ServiceResult<Vec<Notification>> {
+    let me = actor
+        .viewer()
+        .account()
+        .ok_or(ServiceError::SignInRequired)?;
+    Ok(notifications::list(&mut *app.store().read().await?, me, before, 50).await?)
+}
+
+pub async fn unread_notifications(app: &App, actor: &Actor) -> ServiceResult<i64> {
+    match actor.viewer().account() {
+        Some(me) => Ok(notifications::unread_count(&mut *app.store().read().await?, me).await?),
+        None => Ok(0),
+    }
+}
+
+pub async fn mark_notifications_read(app: &App, actor: &Actor) -> ServiceResult<()> {
+    let me = actor
+        .viewer()
+        .account()
+        .ok_or(ServiceError::SignInRequired)?;
+    let mut tx = app.store().write().await?;
+    notifications::mark_all_read(&mut tx, me, app.now()).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}

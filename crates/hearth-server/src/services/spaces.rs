@@ -1,0 +1,177 @@
+//! Spaces: who sees which, and their administration.
+
+use hearth_core::access::{Action, decide};
+use hearth_core::model::{Slug, Tier};
+use hearth_store::spaces::{self, Space, SpaceFields};
+
+use super::Actor;
+use crate::App;
+use crate::error::{Problems, ServiceError, ServiceResult};
+
+/// The spaces this person may read, in display order.
+pub async fn readable(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
+    let all = spaces::list(&mut *app.store().read().await?).await?;
+    let viewer = actor.viewer();
+    Ok(all
+        .into_iter()
+        .filter(|s| decide(viewer, s.tier, Action::Read).allowed())
+        .collect())
+}
+
+/// A space by its slug, if this person may read it; otherwise `NotFound`.
+pub async fn readable_by_slug(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Space> {
+    let space = spaces::by_slug(&mut *app.store().read().await?, slug)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    ServiceError::check(decide(actor.viewer(), space.tier, Action::Read))?;
+    Ok(space)
+}
+
+/// What an admin typed into the space form.
+#[derive(Clone, Debug, Default)]
+pub struct SpaceForm {
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub position: String,
+    pub tier: String,
+}
+
+struct ValidSpace {
+    slug: Slug,
+    name: String,
+    description: String,
+    position: i64,
+    tier: Tier,
+}
+
+fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
+    let mut problems = Problems::default();
+    let name = form.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 {
+        problems.add("name", "Enter a name of 1 to 80 characters.");
+    }
+    let slug = if form.slug.trim().is_empty() {
+        let suggested = Slug::suggest(&name);
+        if suggested.is_none() && !name.is_empty() {
+            problems.add(
+                "slug",
+                "Enter a web address name: lower-case letters, digits and hyphens.",
+            );
+        }
+        suggested
+    } else {
+        problems.take("slug", Slug::parse(&form.slug))
+    };
+    let description = form.description.trim().to_owned();
+    if description.chars().count() > 500 {
+        problems.add("description", "Keep the description under 500 characters.");
+    }
+    let position = if form.position.trim().is_empty() {
+        Some(0)
+    } else {
+        problems.take(
+            "position",
+            form.position
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| "Enter a whole number, like 10."),
+        )
+    };
+    let tier = Tier::parse(&form.tier);
+    if tier.is_none() {
+        problems.add("tier", "Choose who can read and post in this space.");
+    }
+    problems.into_result()?;
+    match (slug, position, tier) {
+        (Some(slug), Some(position), Some(tier)) => Ok(ValidSpace {
+            slug,
+            name,
+            description,
+            position,
+            tier,
+        }),
+        _ => Err(ServiceError::field("name", "Please check the form.")),
+    }
+}
+
+fn require_admin(actor: &Actor) -> ServiceResult<()> {
+    if actor.viewer().administers() {
+        Ok(())
+    } else if actor.signed_in().is_none() {
+        Err(ServiceError::SignInRequired)
+    } else {
+        Err(ServiceError::Forbidden(
+            "Only admins can manage spaces.".into(),
+        ))
+    }
+}
+
+fn slug_taken() -> ServiceError {
+    ServiceError::field("slug", "Another space already uses this web address name.")
+}
+
+pub async fn create(app: &App, actor: &Actor, form: &SpaceForm) -> ServiceResult<Space> {
+    require_admin(actor)?;
+    let v = validate(form)?;
+    let mut tx = app.store().write().await?;
+    if spaces::by_slug(&mut tx, v.slug.as_str()).await?.is_some() {
+        return Err(slug_taken());
+    }
+    let fields = SpaceFields {
+        slug: &v.slug,
+        name: &v.name,
+        description: &v.description,
+        position: v.position,
+        tier: v.tier,
+    };
+    let id = spaces::insert(&mut tx, fields, app.now()).await?;
+    let space = spaces::by_id(&mut tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    hearth_store::commit(tx).await?;
+    Ok(space)
+}
+
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    form: &SpaceForm,
+) -> ServiceResult<Space> {
+    require_admin(actor)?;
+    let v = validate(form)?;
+    let mut tx = app.store().write().await?;
+    let space = spaces::by_slug(&mut tx, slug)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if v.slug.as_str() != slug && spaces::by_slug(&mut tx, v.slug.as_str()).await?.is_some() {
+        return Err(slug_taken());
+    }
+    let fields = SpaceFields {
+        slug: &v.slug,
+        name: &v.name,
+        description: &v.description,
+        position: v.position,
+        tier: v.tier,
+    };
+    spaces::update(&mut tx, space.id, fields).await?;
+    let space = spaces::by_id(&mut tx, space.id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    hearth_store::commit(tx).await?;
+    Ok(space)
+}
+
+/// Admin: every space, whatever its tier.
+pub async fn all(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
+    require_admin(actor)?;
+    Ok(spaces::list(&mut *app.store().read().await?).await?)
+}
+
+pub async fn by_slug_for_admin(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Space> {
+    require_admin(actor)?;
+    spaces::by_slug(&mut *app.store().read().await?, slug)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}

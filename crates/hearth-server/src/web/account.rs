@@ -1,0 +1,714 @@
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use hearth_core::text::render_markdown;
+use serde::Deserialize;
+
+use super::csrf::CsrfForm;
+use super::page::{Chrome, Errors, form_errors, render, render_with};
+use super::session::{ClientAddr, SESSION_COOKIE, safe_next, set_cookie};
+use super::views::Moment;
+use super::{Visitor, WebError};
+use crate::App;
+use crate::error::ServiceError;
+use crate::services::accounts::{self, ClientKey, Register, SESSION_DAYS, SignedIn};
+use crate::services::{forum, legal};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/register", get(register_page).post(register))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/verify-email", get(verify_email))
+        .route(
+            "/password-reset",
+            get(reset_request_page).post(reset_request),
+        )
+        .route("/password-reset/{token}", get(reset_page).post(reset))
+        .route("/account", get(account_page))
+        .route("/account/password", post(change_password))
+        .route("/account/verify-email", post(resend_verification))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/accept", get(accept_page).post(accept))
+        .route("/u/{alias}", get(profile))
+        .route("/notifications", get(notifications_page))
+        .route("/notifications/read", post(notifications_read))
+}
+
+/// Adds the session cookie to a response.
+pub fn signed_in_response(app: &App, signed_in: &SignedIn, mut response: Response) -> Response {
+    set_cookie(
+        response.headers_mut(),
+        SESSION_COOKIE,
+        &signed_in.session_token,
+        Some(SESSION_DAYS * 24 * 3600),
+        app.config().secure_cookies(),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub lines: Vec<String>,
+    pub link: Option<(String, String)>,
+}
+
+pub async fn message(
+    app: &App,
+    visitor: &Visitor,
+    title: &str,
+    lines: &[&str],
+    link: Option<(&str, &str)>,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::new(app, visitor, title).await?;
+    Ok(render(&MessagePage {
+        chrome,
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+        link: link.map(|(h, l)| (h.to_owned(), l.to_owned())),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+// ---- registering
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RegisterForm {
+    alias: String,
+    email: String,
+    password: String,
+    accept_terms: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    chrome: Chrome,
+    form: RegisterForm,
+    errors: Errors,
+    has_terms: bool,
+    next: String,
+}
+
+async fn register_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, WebError> {
+    let has_terms = legal::has_documents(&app).await?;
+    let chrome = Chrome::new(&app, &visitor, "Join").await?;
+    let next = safe_next(q.next.as_deref());
+    Ok(render(&RegisterPage {
+        chrome,
+        form: RegisterForm::default(),
+        errors: Errors::default(),
+        has_terms,
+        next,
+    }))
+}
+
+async fn register(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<RegisterForm>,
+) -> Result<Response, WebError> {
+    let cmd = Register {
+        alias: form.alias.clone(),
+        email: form.email.clone(),
+        password: form.password.clone(),
+        accept_terms: form.accept_terms.is_some(),
+    };
+    let next = safe_next(form.next.as_deref());
+    match form_errors(accounts::register(&app, cmd).await)? {
+        Ok(signed_in) => Ok(signed_in_response(
+            &app,
+            &signed_in,
+            Redirect::to(&next).into_response(),
+        )),
+        Err(errors) => {
+            let has_terms = legal::has_documents(&app).await?;
+            let chrome = Chrome::new(&app, &visitor, "Join").await?;
+            Ok(render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &RegisterPage {
+                    chrome,
+                    form,
+                    errors,
+                    has_terms,
+                    next,
+                },
+            ))
+        }
+    }
+}
+
+// ---- signing in and out
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    form: LoginForm,
+    errors: Errors,
+    next: String,
+}
+
+async fn login_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::new(&app, &visitor, "Sign in").await?;
+    Ok(render(&LoginPage {
+        chrome,
+        form: LoginForm::default(),
+        errors: Errors::default(),
+        next: safe_next(q.next.as_deref()),
+    }))
+}
+
+async fn login(
+    State(app): State<App>,
+    visitor: Visitor,
+    ClientAddr(addr): ClientAddr,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, WebError> {
+    let next = safe_next(form.next.as_deref());
+    match form_errors(accounts::sign_in(&app, &form.email, &form.password, &ClientKey(addr)).await)?
+    {
+        Ok(signed_in) => {
+            // New versions of the terms are accepted at the next sign-in.
+            let target = if legal::awaiting_for(&app, signed_in.account)
+                .await?
+                .is_empty()
+            {
+                next
+            } else {
+                format!("/accept?next={}", urlencode(&next))
+            };
+            Ok(signed_in_response(
+                &app,
+                &signed_in,
+                Redirect::to(&target).into_response(),
+            ))
+        }
+        Err(errors) => {
+            let chrome = Chrome::new(&app, &visitor, "Sign in").await?;
+            Ok(render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &LoginPage {
+                    chrome,
+                    form,
+                    errors,
+                    next,
+                },
+            ))
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e[1..].to_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize, Default)]
+struct Empty {}
+
+async fn logout(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    if let Some(token) = &visitor.session_token {
+        accounts::sign_out(&app, token).await?;
+    }
+    let mut response = Redirect::to("/").into_response();
+    set_cookie(
+        response.headers_mut(),
+        SESSION_COOKIE,
+        "",
+        Some(0),
+        app.config().secure_cookies(),
+    );
+    Ok(response)
+}
+
+// ---- email verification and password reset
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn verify_email(
+    State(app): State<App>,
+    visitor: Visitor,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, WebError> {
+    accounts::verify_email(&app, &q.token.unwrap_or_default()).await?;
+    message(
+        &app,
+        &visitor,
+        "Email address confirmed",
+        &["Thank you: your email address is confirmed."],
+        Some(("/", "Go to the home page")),
+    )
+    .await
+}
+
+async fn resend_verification(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    accounts::resend_verification(&app, &visitor.actor).await?;
+    message(
+        &app,
+        &visitor,
+        "Link sent",
+        &["We have sent a new confirmation link to your email address."],
+        Some(("/account", "Back to your account")),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EmailForm {
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+struct ResetRequestPage {
+    chrome: Chrome,
+    form: EmailForm,
+    errors: Errors,
+}
+
+async fn reset_request_page(
+    State(app): State<App>,
+    visitor: Visitor,
+) -> Result<Response, WebError> {
+    let chrome = Chrome::new(&app, &visitor, "Reset your password").await?;
+    Ok(render(&ResetRequestPage {
+        chrome,
+        form: EmailForm::default(),
+        errors: Errors::default(),
+    }))
+}
+
+async fn reset_request(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<EmailForm>,
+) -> Result<Response, WebError> {
+    match form_errors(accounts::request_password_reset(&app, &form.email).await)? {
+        Ok(()) => {
+            message(
+                &app,
+                &visitor,
+                "Check your email",
+                &["If that address belongs to an account, a link to choose a new password is on its way. The link works for one hour."],
+                None,
+            )
+            .await
+        }
+        Err(errors) => {
+            let chrome = Chrome::new(&app, &visitor, "Reset your password").await?;
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &ResetRequestPage { chrome, form, errors }))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reset_form.html")]
+struct ResetPage {
+    chrome: Chrome,
+    token: String,
+    errors: Errors,
+}
+
+fn reset_expired() -> WebError {
+    ServiceError::Forbidden(
+        "This reset link has expired or was already used. Please ask for a new one.".into(),
+    )
+    .into()
+}
+
+async fn reset_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    if !accounts::reset_link_is_live(&app, &token).await? {
+        return Err(reset_expired());
+    }
+    let chrome = Chrome::new(&app, &visitor, "Choose a new password").await?;
+    Ok(render(&ResetPage {
+        chrome,
+        token,
+        errors: Errors::default(),
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    password: String,
+}
+
+async fn reset(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(token): Path<String>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    match form_errors(accounts::reset_password(&app, &token, &form.password).await)? {
+        Ok(()) => {
+            message(
+                &app,
+                &visitor,
+                "Password changed",
+                &["Your new password is saved. Please sign in with it."],
+                Some(("/login", "Sign in")),
+            )
+            .await
+        }
+        Err(errors) => {
+            let chrome = Chrome::new(&app, &visitor, "Choose a new password").await?;
+            Ok(render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ResetPage {
+                    chrome,
+                    token,
+                    errors,
+                },
+            ))
+        }
+    }
+}
+
+// ---- the account page
+
+struct TokenRow {
+    href: String,
+    name: String,
+    created: String,
+    last_used: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    alias: String,
+    role_label: Option<&'static str>,
+    verified: bool,
+    errors: Errors,
+    notice: Option<String>,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    token_name: String,
+}
+
+async fn account_view(
+    app: &App,
+    visitor: &Visitor,
+    errors: Errors,
+    notice: Option<String>,
+    new_token: Option<String>,
+    token_name: String,
+) -> Result<AccountPage, WebError> {
+    let account = visitor
+        .actor
+        .signed_in()
+        .ok_or(ServiceError::SignInRequired)?;
+    let tokens = accounts::api_tokens(app, &visitor.actor)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            href: format!("/account/tokens/{}", t.id),
+            name: t.name,
+            created: Moment::from_ms(t.created_at).text,
+            last_used: t
+                .last_used_at
+                .map(|at| Moment::from_ms(at).text)
+                .unwrap_or_else(|| "Never".into()),
+        })
+        .collect();
+    Ok(AccountPage {
+        chrome: Chrome::new(app, visitor, "Your account").await?,
+        alias: account.alias.to_string(),
+        role_label: account.role.label(),
+        verified: account.email_verified,
+        errors,
+        notice,
+        tokens,
+        new_token,
+        token_name,
+    })
+}
+
+async fn account_page(State(app): State<App>, visitor: Visitor) -> Result<Response, WebError> {
+    Ok(render(
+        &account_view(&app, &visitor, Errors::default(), None, None, String::new()).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChangePasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<ChangePasswordForm>,
+) -> Result<Response, WebError> {
+    let result = accounts::change_password(
+        &app,
+        &visitor.actor,
+        &form.current_password,
+        &form.new_password,
+        visitor.session_token.as_deref(),
+    )
+    .await;
+    match form_errors(result)? {
+        Ok(()) => Ok(render(
+            &account_view(
+                &app,
+                &visitor,
+                Errors::default(),
+                Some("Your password is changed.".into()),
+                None,
+                String::new(),
+            )
+            .await?,
+        )),
+        Err(errors) => Ok(render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &account_view(&app, &visitor, errors, None, None, String::new()).await?,
+        )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenForm {
+    name: String,
+}
+
+async fn create_token(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<TokenForm>,
+) -> Result<Response, WebError> {
+    match form_errors(accounts::create_api_token(&app, &visitor.actor, &form.name).await)? {
+        Ok((_, secret)) => Ok(render(
+            &account_view(
+                &app,
+                &visitor,
+                Errors::default(),
+                None,
+                Some(secret),
+                String::new(),
+            )
+            .await?,
+        )),
+        Err(errors) => Ok(render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &account_view(&app, &visitor, errors, None, None, form.name).await?,
+        )),
+    }
+}
+
+async fn revoke_token(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    accounts::revoke_api_token(&app, &visitor.actor, id).await?;
+    Ok(render(
+        &account_view(
+            &app,
+            &visitor,
+            Errors::default(),
+            Some("The token is revoked.".into()),
+            None,
+            String::new(),
+        )
+        .await?,
+    ))
+}
+
+// ---- accepting new terms
+
+struct DocView {
+    id: i64,
+    title: &'static str,
+    version: i64,
+    html: String,
+}
+
+#[derive(Template)]
+#[template(path = "accept.html")]
+struct AcceptPage {
+    chrome: Chrome,
+    documents: Vec<DocView>,
+    next: String,
+}
+
+async fn accept_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, WebError> {
+    visitor
+        .actor
+        .signed_in()
+        .ok_or(ServiceError::SignInRequired)?;
+    let next = safe_next(q.next.as_deref());
+    let documents: Vec<DocView> = legal::awaiting(&app, &visitor.actor)
+        .await?
+        .into_iter()
+        .map(|d| DocView {
+            id: d.id,
+            title: d.kind.title(),
+            version: d.version,
+            html: render_markdown(&d.body_md),
+        })
+        .collect();
+    if documents.is_empty() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let chrome = Chrome::new(&app, &visitor, "Updated terms").await?;
+    Ok(render(&AcceptPage {
+        chrome,
+        documents,
+        next,
+    }))
+}
+
+async fn accept(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let ids: Vec<i64> = form
+        .iter()
+        .filter(|(k, _)| k == "doc")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let next = safe_next(
+        form.iter()
+            .find(|(k, _)| k == "next")
+            .map(|(_, v)| v.as_str()),
+    );
+    legal::accept(&app, &visitor.actor, &ids).await?;
+    Ok(Redirect::to(&next).into_response())
+}
+
+// ---- profiles and notifications
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    alias: String,
+    role_label: Option<&'static str>,
+    since: Moment,
+    post_count: i64,
+}
+
+async fn profile(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(alias): Path<String>,
+) -> Result<Response, WebError> {
+    let (account, post_count) = accounts::profile(&app, &alias).await?;
+    let chrome = Chrome::new(&app, &visitor, account.alias.to_string()).await?;
+    Ok(render(&ProfilePage {
+        chrome,
+        alias: account.alias.to_string(),
+        role_label: account.role.label(),
+        since: Moment::from_ms(account.created_at),
+        post_count,
+    }))
+}
+
+struct NotificationView {
+    post_id: i64,
+    text: String,
+    when: Moment,
+    read: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    chrome: Chrome,
+    items: Vec<NotificationView>,
+}
+
+async fn notifications_page(
+    State(app): State<App>,
+    visitor: Visitor,
+) -> Result<Response, WebError> {
+    use hearth_store::notifications::Kind;
+    let items = forum::notifications(&app, &visitor.actor, None)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let who = n.actor_alias.clone().unwrap_or_else(|| "A guest".into());
+            let text = match n.kind {
+                Kind::Reply => format!("{who} replied in “{}”", n.topic_title),
+                Kind::Mention => format!("{who} mentioned you in “{}”", n.topic_title),
+                Kind::Approved => format!("Your post in “{}” was approved", n.topic_title),
+            };
+            NotificationView {
+                post_id: n.post_id.0,
+                text,
+                when: Moment::from_ms(n.created_at),
+                read: n.read,
+            }
+        })
+        .collect();
+    let chrome = Chrome::new(&app, &visitor, "Notifications").await?;
+    Ok(render(&NotificationsPage { chrome, items }))
+}
+
+async fn notifications_read(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    forum::mark_notifications_read(&app, &visitor.actor).await?;
+    Ok(Redirect::to("/notifications").into_response())
+}

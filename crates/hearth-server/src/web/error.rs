@@ -1,0 +1,84 @@
+//! Service errors as HTML pages with the right status code.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::error::ServiceError;
+
+#[derive(Debug)]
+pub struct WebError {
+    error: ServiceError,
+    status: Option<StatusCode>,
+}
+
+impl From<ServiceError> for WebError {
+    fn from(error: ServiceError) -> Self {
+        Self {
+            error,
+            status: None,
+        }
+    }
+}
+
+impl WebError {
+    pub fn too_large() -> Self {
+        Self {
+            error: ServiceError::field(
+                "body",
+                "That was too much to send at once. Please shorten it.",
+            ),
+            status: Some(StatusCode::PAYLOAD_TOO_LARGE),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    heading: &'a str,
+    message: String,
+    details: Vec<String>,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, heading) = match &self.error {
+            ServiceError::SignInRequired => return Redirect::to("/login").into_response(),
+            ServiceError::Invalid(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please check what you sent",
+            ),
+            ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
+            ServiceError::NotFound => (StatusCode::NOT_FOUND, "Page not found"),
+            ServiceError::Throttled { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment")
+            }
+            ServiceError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
+            }
+        };
+        let status = self.status.unwrap_or(status);
+        let details = match &self.error {
+            ServiceError::Invalid(fields) => fields.iter().map(|f| f.message.clone()).collect(),
+            _ => Vec::new(),
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            heading,
+            message: self.error.to_string(),
+            details,
+        };
+        let mut response = match page.render() {
+            Ok(html) => (status, axum::response::Html(html)).into_response(),
+            Err(_) => (status, self.error.to_string()).into_response(),
+        };
+        if let ServiceError::Throttled { retry_after_secs } = self.error
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}

@@ -1,0 +1,79 @@
+//! The HTML front door: server-rendered pages and forms that work without
+//! JavaScript. Handlers parse input, call one service, and render.
+
+mod account;
+mod admin;
+pub mod csrf;
+mod error;
+mod forum;
+mod home;
+mod legal;
+mod page;
+mod session;
+mod setup;
+mod views;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub use error::WebError;
+pub use page::Chrome;
+pub use session::Visitor;
+
+use crate::App;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/static/hearth.css", get(stylesheet))
+        .merge(home::router())
+        .merge(setup::router())
+        .merge(account::router())
+        .merge(legal::router())
+        .merge(forum::router())
+        .merge(admin::router())
+        .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/hearth.css"),
+    )
+        .into_response()
+}
+
+/// Security headers on every response: no inline script, no framing, no
+/// referrer leaking a members-only URL to another site.
+pub async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        headers,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    );
+    response
+}

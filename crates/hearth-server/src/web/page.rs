@@ -1,0 +1,81 @@
+//! What every page shows around its content (the "chrome"), and rendering.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{Visitor, WebError};
+use crate::App;
+use crate::error::{FieldError, ServiceError};
+use crate::services::forum;
+
+/// The frame of every page: site name, who is signed in, the form token.
+pub struct Chrome {
+    pub site_name: String,
+    pub alias: Option<String>,
+    pub is_admin: bool,
+    pub unread: i64,
+    pub csrf: String,
+    pub title: String,
+}
+
+impl Chrome {
+    pub async fn new(
+        app: &App,
+        visitor: &Visitor,
+        title: impl Into<String>,
+    ) -> Result<Self, WebError> {
+        let unread = forum::unread_notifications(app, &visitor.actor).await?;
+        Ok(Self {
+            site_name: app.site_name(),
+            alias: visitor.actor.signed_in().map(|a| a.alias.to_string()),
+            is_admin: visitor.actor.viewer().administers(),
+            unread,
+            csrf: visitor.csrf.clone(),
+            title: title.into(),
+        })
+    }
+}
+
+/// Renders a page with status 200.
+pub fn render<T: Template>(page: &T) -> Response {
+    render_with(StatusCode::OK, page)
+}
+
+pub fn render_with<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => WebError::from(ServiceError::Internal(format!("template: {e}"))).into_response(),
+    }
+}
+
+/// Field errors of a form that came back, with a lookup by field name.
+#[derive(Default)]
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    pub fn list(&self) -> &[FieldError] {
+        &self.0
+    }
+}
+
+/// Splits a service result for a form handler: field errors re-render the
+/// form (with what was typed), every other error becomes an error page.
+pub fn form_errors<T>(result: Result<T, ServiceError>) -> Result<Result<T, Errors>, WebError> {
+    match result {
+        Ok(v) => Ok(Ok(v)),
+        Err(ServiceError::Invalid(fields)) => Ok(Err(Errors(fields))),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,103 @@
+//! Who is asking: the session cookie (or, on the API, a bearer token) turned
+//! into an `Actor`, plus the helpers that read and write cookies.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use super::WebError;
+use super::csrf::CsrfToken;
+use crate::App;
+use crate::services::{Actor, accounts};
+
+pub const SESSION_COOKIE: &str = "hearth_session";
+
+/// The visitor of a page: who they are, their session and their form token.
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub actor: Actor,
+    pub session_token: Option<String>,
+    pub csrf: String,
+}
+
+impl FromRequestParts<App> for Visitor {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let session_token = cookie(&parts.headers, SESSION_COOKIE);
+        let account = match &session_token {
+            Some(token) => accounts::from_session(app, token).await?,
+            None => None,
+        };
+        let actor = Actor { account };
+        // A stale cookie is as good as none.
+        let session_token = session_token.filter(|_| actor.account.is_some());
+        Ok(Visitor {
+            actor,
+            session_token,
+            csrf,
+        })
+    }
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Sets a cookie for the whole site: HttpOnly, SameSite=Lax, and Secure
+/// when served over HTTPS. `max_age` None: a session cookie; Some(0): delete.
+pub fn set_cookie(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    max_age_secs: Option<i64>,
+    secure: bool,
+) {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age_secs {
+        text.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
+/// A throttling key for the client: its IP address (hashed before storage).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        Ok(ClientAddr(ip))
+    }
+}
+
+/// Where to go after signing in: only a path on this site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}

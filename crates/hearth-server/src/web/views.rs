@@ -1,0 +1,180 @@
+//! Small view models: data shaped for templates, with times and names
+//! already formatted.
+
+use hearth_core::access::{Action, Decision, Viewer, decide};
+use hearth_core::model::{Role, Tier};
+use hearth_store::posts::Post;
+use hearth_store::topics::Topic;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+/// A moment as people read it and as machines read it (`<time datetime>`).
+pub struct Moment {
+    pub iso: String,
+    pub text: String,
+}
+
+impl Moment {
+    pub fn from_ms(ms: i64) -> Self {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let text = at
+            .format(format_description!(
+                "[day padding:none] [month repr:short] [year] at [hour]:[minute] UTC"
+            ))
+            .unwrap_or_default();
+        let iso = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Self { iso, text }
+    }
+}
+
+/// How an author is named: by alias (linked), or a guest's chosen name.
+pub struct Author {
+    pub name: String,
+    pub href: Option<String>,
+    pub badge: Option<&'static str>,
+}
+
+impl Author {
+    pub fn new(
+        alias: Option<&hearth_core::model::Alias>,
+        role: Option<Role>,
+        guest_name: Option<&str>,
+    ) -> Self {
+        match alias {
+            Some(alias) => Self {
+                name: alias.to_string(),
+                href: Some(format!("/u/{alias}")),
+                badge: role.and_then(Role::label),
+            },
+            None => Self {
+                name: guest_name.unwrap_or("Guest").to_owned(),
+                href: None,
+                badge: Some("Guest"),
+            },
+        }
+    }
+}
+
+pub struct TopicItem {
+    pub href: String,
+    pub title: String,
+    pub author: Author,
+    pub replies: i64,
+    pub last_activity: Moment,
+    pub pinned: bool,
+    pub locked: bool,
+    pub held: bool,
+    pub deleted: bool,
+    pub unread: bool,
+    pub space_name: String,
+    pub space_href: String,
+}
+
+impl TopicItem {
+    pub fn new(t: &Topic, signed_in: bool) -> Self {
+        Self {
+            href: format!("/t/{}", t.id),
+            title: t.title.clone(),
+            author: Author::new(
+                t.author_alias.as_ref(),
+                t.author_role,
+                t.guest_name.as_deref(),
+            ),
+            replies: t.reply_count,
+            last_activity: Moment::from_ms(t.last_activity_at),
+            pinned: t.pinned,
+            locked: t.locked,
+            held: t.held,
+            deleted: t.deleted,
+            unread: signed_in && (t.last_read_post_id.is_none() || t.has_unread()),
+            space_name: t.space_name.clone(),
+            space_href: format!("/s/{}", t.space_slug),
+        }
+    }
+}
+
+pub struct PostView {
+    pub id: i64,
+    pub href: String,
+    pub author: Author,
+    pub body_html: String,
+    pub created: Moment,
+    pub edited: Option<Moment>,
+    pub held: bool,
+    pub deleted: bool,
+    pub like_count: i64,
+    pub liked: bool,
+    pub reply_to: Option<(i64, String)>,
+    pub unread: bool,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub can_like: bool,
+    pub can_reply: bool,
+    pub can_approve: bool,
+}
+
+impl PostView {
+    pub fn new(
+        p: &Post,
+        viewer: Viewer,
+        tier: Tier,
+        reply: Decision,
+        last_read: Option<i64>,
+    ) -> Self {
+        let mine = viewer.account().is_some() && viewer.account() == p.author_id;
+        let deleted = p.deleted_at.is_some();
+        let live = !deleted && !p.held;
+        Self {
+            id: p.id.0,
+            href: format!("/p/{}", p.id),
+            author: Author::new(
+                p.author_alias.as_ref(),
+                p.author_role,
+                p.guest_name.as_deref(),
+            ),
+            // Deleted text stays visible to moderators only.
+            body_html: if deleted && !viewer.moderates() {
+                String::new()
+            } else {
+                p.body_html.clone()
+            },
+            created: Moment::from_ms(p.created_at),
+            edited: p.edited_at.map(Moment::from_ms),
+            held: p.held,
+            deleted,
+            like_count: p.like_count,
+            liked: p.liked_by_viewer,
+            reply_to: p.reply_to_id.map(|id| {
+                (
+                    id.0,
+                    p.reply_to_alias.clone().unwrap_or_else(|| "a post".into()),
+                )
+            }),
+            unread: viewer.account().is_some() && !mine && last_read.is_some_and(|r| p.id.0 > r),
+            can_edit: !deleted
+                && decide(
+                    viewer,
+                    tier,
+                    Action::Edit {
+                        author: p.author_id,
+                    },
+                )
+                .allowed(),
+            can_delete: !deleted
+                && decide(
+                    viewer,
+                    tier,
+                    Action::Delete {
+                        author: p.author_id,
+                    },
+                )
+                .allowed(),
+            can_like: live && !mine && decide(viewer, tier, Action::Like).allowed(),
+            can_reply: live && reply.allowed(),
+            can_approve: p.held && viewer.moderates(),
+        }
+    }
+}
