@@ -1,9 +1,11 @@
 //! Text as people write it, made safe to show.
 
+mod clean;
 mod markdown;
 mod mentions;
 mod quote;
 
+pub use clean::clean_text;
 pub use markdown::{render_markdown, to_plain_excerpt};
 pub use mentions::mentioned_aliases;
 pub use quote::quote_for_reply;

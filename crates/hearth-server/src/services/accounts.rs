@@ -321,7 +321,8 @@ pub async fn create_api_token(
     name: &str,
 ) -> ServiceResult<(i64, String)> {
     let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
-    let name = name.trim();
+    let name = hearth_core::text::clean_text(name.trim());
+    let name = name.as_str();
     if name.is_empty() || name.chars().count() > 60 {
         return Err(ServiceError::field(
             "name",

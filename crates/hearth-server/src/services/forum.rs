@@ -3,7 +3,7 @@
 
 use hearth_core::access::{Action, Decision, Viewer, decide};
 use hearth_core::model::{AccountId, Alias, PostId, TopicId};
-use hearth_core::text::{mentioned_aliases, quote_for_reply, render_markdown};
+use hearth_core::text::{clean_text, mentioned_aliases, quote_for_reply, render_markdown};
 use hearth_store::notifications::{self, Kind, Notification};
 use hearth_store::posts::{self, NewPost, Post, Revision};
 use hearth_store::spaces::{self, Space};
@@ -270,6 +270,11 @@ pub async fn start_topic(
     slug: &str,
     cmd: StartTopic,
 ) -> ServiceResult<Posted> {
+    let cmd = StartTopic {
+        title: clean_text(&cmd.title),
+        body: clean_text(&cmd.body),
+        guest_name: cmd.guest_name,
+    };
     let space = super::spaces::readable_by_slug(app, actor, slug).await?;
     let decision = ServiceError::check(decide(actor.viewer(), space.tier, Action::StartTopic))?;
     let held = decision == Decision::AllowHeld;
@@ -325,6 +330,10 @@ pub async fn reply(
     topic_id: TopicId,
     cmd: Reply,
 ) -> ServiceResult<Posted> {
+    let cmd = Reply {
+        body: clean_text(&cmd.body),
+        ..cmd
+    };
     let viewer = actor.viewer();
     let mut tx = app.store().write().await?;
     let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
@@ -523,6 +532,9 @@ pub async fn edit(
     body: &str,
     title: Option<&str>,
 ) -> ServiceResult<TopicId> {
+    let body = &clean_text(body);
+    let title = title.map(clean_text);
+    let title = title.as_deref();
     let ctx = edit_form(app, actor, post_id).await?;
     let editor = actor
         .viewer()

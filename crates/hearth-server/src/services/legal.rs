@@ -30,7 +30,8 @@ pub async fn publish(app: &App, actor: &Actor, kind: DocKind, body: &str) -> Ser
             "Only admins can publish these texts.".into(),
         ));
     }
-    let body = body.trim();
+    let body = hearth_core::text::clean_text(body.trim());
+    let body = body.as_str();
     if body.chars().count() < 20 || body.len() > 100_000 {
         return Err(ServiceError::field(
             "body",

@@ -54,7 +54,7 @@ pub struct CompleteSetup {
 
 pub async fn complete(app: &App, cmd: CompleteSetup) -> ServiceResult<SignedIn> {
     let mut problems = Problems::default();
-    let name = cmd.organization_name.trim().to_owned();
+    let name = hearth_core::text::clean_text(cmd.organization_name.trim());
     if name.is_empty() || name.chars().count() > 100 {
         problems.add(
             "organization_name",

@@ -47,7 +47,7 @@ struct ValidSpace {
 
 fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
     let mut problems = Problems::default();
-    let name = form.name.trim().to_owned();
+    let name = hearth_core::text::clean_text(form.name.trim());
     if name.is_empty() || name.chars().count() > 80 {
         problems.add("name", "Enter a name of 1 to 80 characters.");
     }
@@ -63,7 +63,7 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
     } else {
         problems.take("slug", Slug::parse(&form.slug))
     };
-    let description = form.description.trim().to_owned();
+    let description = hearth_core::text::clean_text(form.description.trim());
     if description.chars().count() > 500 {
         problems.add("description", "Keep the description under 500 characters.");
     }

@@ -1,0 +1,311 @@
+use std::sync::Arc;
+
+use hearth_core::model::Role;
+use hearth_server::services::accounts;
+use hearth_server::{App, Config, Server};
+use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
+use sqlx::Connection;
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub server: Server,
+    pub base: String,
+    _dir: TempDir,
+    pg: Option<(String, String)>,
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = TempDir(std::env::temp_dir().join(format!("hearth-test-{}", unique())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (database_url, pg) = match std::env::var("HEARTH_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(admin_url) => {
+            let name = format!("t_{}", unique());
+            let mut conn = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let (prefix, _) = admin_url
+                .rsplit_once('/')
+                .expect("URL with a database name");
+            (format!("{prefix}/{name}"), Some((admin_url.clone(), name)))
+        }
+        None => (
+            format!("sqlite://{}?mode=rwc", dir.0.join("hearth.db").display()),
+            None,
+        ),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        bind: addr,
+        data_dir: dir.0.clone(),
+        database_url,
+        base_url: format!("http://{addr}"),
+    };
+    let app = App::open(config).await.expect("open app");
+    let server = Server::start(app, listener).unwrap();
+    TestApp {
+        server,
+        base: format!("http://{addr}"),
+        _dir: dir,
+        pg,
+    }
+}
+
+impl TestApp {
+    pub fn app(&self) -> &App {
+        &self.server.app
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    /// Creates an account with a password, straight through the service.
+    pub async fn account(&self, alias: &str, role: Role) -> String {
+        let password = format!("{alias}-password-1");
+        accounts::create_by_operator(
+            self.app(),
+            alias,
+            &format!("{}@example.org", alias.to_lowercase()),
+            role,
+            Some(&password),
+        )
+        .await
+        .expect("create account");
+        password
+    }
+
+    /// A browser signed in as a new account with this role.
+    pub async fn signed_in(&self, alias: &str, role: Role) -> Browser {
+        let password = self.account(alias, role).await;
+        let b = self.browser();
+        let r = b
+            .form(
+                "/login",
+                &[
+                    ("email", &format!("{}@example.org", alias.to_lowercase())),
+                    ("password", &password),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {alias}: {}",
+            r.body
+        );
+        b
+    }
+
+    /// Runs a raw SQL query returning one i64 (for checking what is stored).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let url = &self.app().config().database_url;
+        if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }
+    }
+
+    pub async fn stop(self) {
+        self.server.stop().await;
+        if let Some((admin_url, name)) = &self.pg {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// An HTTP client with its own cookies, like one person's browser. It does
+/// not follow redirects, so tests see them.
+pub struct Browser {
+    base: String,
+    jar: Arc<Jar>,
+    client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_owned(),
+            jar,
+            client,
+        }
+    }
+
+    async fn reply(r: reqwest::Response) -> Reply {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        Reply {
+            status,
+            location,
+            headers,
+            body: r.text().await.unwrap_or_default(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Self::reply(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// GET, following redirects on this site.
+    pub async fn visit(&self, path: &str) -> Reply {
+        let mut path = path.to_owned();
+        for _ in 0..5 {
+            let r = self.get(&path).await;
+            match (&r.status, &r.location) {
+                (s, Some(loc)) if s.is_redirection() => {
+                    path = loc.trim_start_matches(&self.base).to_owned()
+                }
+                _ => return r,
+            }
+        }
+        panic!("too many redirects from {path}");
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+
+    /// Posts a form the way a browser does: with the CSRF token of its cookie.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        if self.cookie("hearth_csrf").is_none() {
+            self.get("/healthz").await;
+        }
+        let token = self.cookie("hearth_csrf").expect("csrf cookie");
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(fields);
+        Self::reply(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(&all)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form without the CSRF token (as a forging site would).
+    pub async fn form_without_token(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        Self::reply(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// The number at the end of a redirect like `/t/42` or `/p/7`.
+pub fn id_from(location: &Option<String>) -> i64 {
+    let loc = location.as_deref().expect("a redirect");
+    let tail = loc.rsplit('/').next().unwrap();
+    tail.split(['?', '#'])
+        .next()
+        .unwrap()
+        .parse()
+        .expect("an id")
+}
+
+/// Creates a space as an admin (through the service).
+pub async fn space(t: &TestApp, slug: &str, tier: &str) {
+    use hearth_server::services::{Actor, spaces};
+    let admin = accounts::create_by_operator(
+        t.app(),
+        &format!("admin_{}", slug.replace('-', "_")),
+        &format!("{slug}@admins.example.org"),
+        Role::Admin,
+        None,
+    )
+    .await
+    .unwrap();
+    let form = spaces::SpaceForm {
+        name: format!("Space {slug}"),
+        slug: slug.into(),
+        description: String::new(),
+        position: "1".into(),
+        tier: tier.into(),
+    };
+    spaces::create(t.app(), &Actor::member(admin), &form)
+        .await
+        .unwrap();
+}

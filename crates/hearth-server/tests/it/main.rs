@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a random port, with a fresh
+//! database per test, spoken to over HTTP. `HEARTH_TEST_DATABASE_URL`
+//! chooses PostgreSQL (each test gets its own database); unset, SQLite.
+
+mod accounts;
+mod common;
+mod forum;
+mod legal;
+mod permissions;
+mod robustness;

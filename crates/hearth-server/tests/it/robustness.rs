@@ -1,0 +1,97 @@
+//! Bad input gets a clear 4xx, never a 500; forged forms are refused.
+
+use hearth_core::model::Role;
+use reqwest::StatusCode;
+
+use crate::common::{space, spawn_app};
+
+#[tokio::test]
+async fn unknown_or_malformed_ids_are_404() {
+    let t = spawn_app().await;
+    let b = t.browser();
+    for path in [
+        "/t/999999",
+        "/t/abc",
+        "/p/999999",
+        "/p/xyz/edit",
+        "/s/no-such-space",
+        "/u/nobody",
+        "/no/such/page",
+        "/terms/v/99",
+        "/t/1?after=zzz",
+    ] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.body.contains("We could not find that page"), "{path}");
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let r = rose
+        .form_without_token("/s/living/new", &[("title", "Forged"), ("body", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("form had expired"));
+    assert!(!t.browser().get("/s/living").await.body.contains("Forged"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let huge = "x".repeat(1024 * 1024);
+    let r = rose
+        .form("/s/living/new", &[("title", "Huge"), ("body", &huge)])
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let t = spawn_app().await;
+    let r = t.browser().get("/").await;
+    let csp = r
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(r.headers.get("referrer-policy").unwrap(), "same-origin");
+    assert_eq!(r.headers.get("x-content-type-options").unwrap(), "nosniff");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn garbage_form_values_are_handled() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let r = rose
+        .form(
+            "/s/living/new",
+            &[("title", "\u{0}\u{202e}weird"), ("body", "\u{1F600} ok")],
+        )
+        .await;
+    assert!(
+        r.status == StatusCode::SEE_OTHER || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.status
+    );
+    let r = rose.form("/t/abc/reply", &[("body", "x")]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = rose
+        .form("/t/1/reply", &[("body", "x"), ("reply_to", "not-a-number")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    t.stop().await;
+}

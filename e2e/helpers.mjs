@@ -1,0 +1,259 @@
+// Shared harness for Hearth's browser tests (node --test, ESM).
+//
+// startServer(): fresh data dir, `hearth demo`, then `hearth serve` on a free loopback port.
+// launchBrowser(): Debian's Chromium through playwright-core (never a downloaded browser).
+// newActor(): one browser context per person, so each has its own cookies.
+// checkA11y(): axe-core; fails on any `serious` or `critical` violation.
+// shoot(): screenshots at 360x800 and 1280x800 into e2e/screenshots/.
+//
+// Environment:
+//   HEARTH_BIN      path of the built binary; default ../target/debug/hearth
+//                   (a relative path is taken relative to this e2e/ folder)
+//   DATABASE_URL    passed through to `hearth demo` and `hearth serve` when set
+//   CHROMIUM_PATH   browser binary; default /usr/bin/chromium
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
+export const SCREENSHOT_DIR = join(E2E_DIR, 'screenshots');
+export const RESULTS_DIR = join(E2E_DIR, 'test-results');
+
+const DEMO_TIMEOUT_MS = 180_000;
+const HEALTH_TIMEOUT_MS = 30_000;
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A short random suffix for unique aliases, titles and e-mail addresses. */
+export function uniqueSuffix() {
+  return randomBytes(4).toString('hex');
+}
+
+export function hearthBin() {
+  return resolve(E2E_DIR, process.env.HEARTH_BIN || '../target/debug/hearth');
+}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export async function freePort() {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+function tail(text, lines = 60) {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+// Servers still running when the process exits (a crash, an interrupted run) are killed.
+const liveChildren = new Set();
+process.on('exit', () => {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** Runs the binary once to completion; rejects with its output on failure or time-out. */
+async function runOnce(bin, args, env, timeoutMs) {
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const [code, signal] = await once(child, 'exit');
+    if (code !== 0) {
+      throw new Error(
+        `\`${bin} ${args.join(' ')}\` failed (exit ${code}${signal ? `, signal ${signal}` : ''}` +
+          `${signal === 'SIGKILL' ? `, killed after ${timeoutMs} ms` : ''}):\n${tail(output)}`,
+      );
+    }
+    return output;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts a Hearth server with the demo data loaded.
+ * Returns { baseURL, port, dataDir, logFile, log(), stop() }.
+ */
+export async function startServer() {
+  const bin = hearthBin();
+  if (!existsSync(bin)) {
+    throw new Error(
+      `hearth binary not found at ${bin}. Build it with \`cargo build --bin hearth\` ` +
+        'or point HEARTH_BIN at it.',
+    );
+  }
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+
+  const env = { ...process.env, HEARTH_DATA_DIR: dataDir };
+  // DATABASE_URL is inherited when set; make sure an empty one does not mean "some database".
+  if (!process.env.DATABASE_URL) delete env.DATABASE_URL;
+
+  await runOnce(bin, ['demo'], env, DEMO_TIMEOUT_MS);
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const logFile = join(RESULTS_DIR, `hearth-serve-${port}.log`);
+  const logStream = createWriteStream(logFile);
+  const serveEnv = { ...env, HEARTH_BIND: `127.0.0.1:${port}`, HEARTH_BASE_URL: baseURL };
+  const child = spawn(bin, ['serve'], { env: serveEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  child.stdout.pipe(logStream, { end: false });
+  child.stderr.pipe(logStream, { end: false });
+  let exited = null;
+  const exitPromise = once(child, 'exit').then(([code, signal]) => {
+    exited = { code, signal };
+    liveChildren.delete(child);
+  });
+
+  const log = () => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timedOut = await Promise.race([exitPromise.then(() => false), sleep(10_000).then(() => true)]);
+      if (timedOut) {
+        child.kill('SIGKILL');
+        await exitPromise;
+      }
+    }
+    logStream.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  // Wait for /healthz to answer 200.
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(
+        `hearth serve exited early (code ${exited.code}, signal ${exited.signal}). Log ${logFile}:\n${tail(log())}`,
+      );
+    }
+    try {
+      const res = await fetch(`${baseURL}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) break;
+      lastProblem = `GET /healthz answered ${res.status}`;
+    } catch (err) {
+      lastProblem = `GET /healthz: ${err.cause?.code || err.message}`;
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `hearth serve not healthy after ${HEALTH_TIMEOUT_MS} ms (${lastProblem}). Log ${logFile}:\n${tail(log())}`,
+      );
+    }
+    await sleep(200);
+  }
+
+  return { baseURL, port, dataDir, logFile, log, stop };
+}
+
+/** Launches Debian's Chromium (headless, no sandbox: CI runs as root). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+}
+
+/** One person: a fresh browser context (own cookies) and a page in it, at 1280x800. */
+export async function newActor(browser, baseURL) {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(30_000);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+function formatViolation(v) {
+  const lines = [`  - [${v.impact}] ${v.id}: ${v.help}`, `    ${v.helpUrl}`];
+  for (const node of v.nodes.slice(0, 10)) {
+    lines.push(`      at ${node.target.join(' ')}`);
+    lines.push(`        ${node.html.replace(/\s+/g, ' ').slice(0, 200)}`);
+    if (node.failureSummary) {
+      for (const s of node.failureSummary.split('\n')) lines.push(`        ${s.trim()}`);
+    }
+  }
+  if (v.nodes.length > 10) lines.push(`      … and ${v.nodes.length - 10} more elements`);
+  return lines.join('\n');
+}
+
+/**
+ * Runs axe on the current page. Fails on violations of impact `serious` or `critical`;
+ * minor and moderate ones are printed as notes.
+ */
+export async function checkA11y(page, name) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const blocking = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const notes = results.violations.filter((v) => !blocking.includes(v));
+  if (notes.length) {
+    console.log(
+      `axe notes on "${name}" (${page.url()}), not failing:\n${notes.map(formatViolation).join('\n')}`,
+    );
+  }
+  if (blocking.length) {
+    throw new Error(
+      `axe: ${blocking.length} serious/critical violation(s) on "${name}" (${page.url()}):\n` +
+        blocking.map(formatViolation).join('\n'),
+    );
+  }
+  return results;
+}
+
+/** Full-page screenshots at 360x800 and 1280x800: screenshots/<name>-360.png, -1280.png. */
+export async function shoot(page, name) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const before = page.viewportSize();
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: join(SCREENSHOT_DIR, `${safe}-${width}.png`), fullPage: true });
+  }
+  if (before) await page.setViewportSize(before);
+}
+
+/** checkA11y + shoot: what every visited page gets. */
+export async function inspect(page, name) {
+  await shoot(page, name);
+  await checkA11y(page, name);
+}
