@@ -149,12 +149,11 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.server.stop().await;
-        if let Some((admin_url, name)) = &self.pg {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
+        if let Some((admin_url, name)) = &self.pg
+            && let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await
+        {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::query(&drop).execute(&mut conn).await;
         }
     }
 }
