@@ -89,7 +89,7 @@ impl App {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(crate::web::router())
-            .nest("/api", crate::api::router())
+            .merge(crate::api::router())
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 crate::web::csrf::ensure_cookie,

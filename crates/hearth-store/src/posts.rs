@@ -266,3 +266,15 @@ pub async fn unlike(conn: &mut Conn, post: PostId, account: AccountId) -> Result
     }
     Ok(removed)
 }
+
+/// How many visible posts of a topic come before post `id` (its position).
+pub async fn count_before(conn: &mut Conn, topic: TopicId, id: PostId) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM posts WHERE topic_id = $1 AND id < $2 AND held = 0")
+            .bind(topic.0)
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    )
+}

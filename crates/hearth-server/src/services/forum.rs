@@ -592,6 +592,25 @@ pub async fn delete(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<
     Ok((topic.id, is_opening))
 }
 
+/// One post the person may read (a deleted one too: callers show it as deleted).
+pub async fn post(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<(Topic, Post)> {
+    let mut conn = app.store().read().await?;
+    let (_, topic, post) = readable_post(&mut conn, actor.viewer(), post_id).await?;
+    Ok((topic, post))
+}
+
+/// Where a post is read: its topic's first page, or the page that starts with it.
+pub async fn post_location(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<String> {
+    let mut conn = app.store().read().await?;
+    let (_, topic, post) = readable_post(&mut conn, actor.viewer(), post_id).await?;
+    let before = posts::count_before(&mut conn, topic.id, post.id).await?;
+    Ok(if before < POSTS_PER_PAGE {
+        format!("/t/{}#post-{}", topic.id, post.id)
+    } else {
+        format!("/t/{}?after={}#post-{}", topic.id, post.id.0 - 1, post.id)
+    })
+}
+
 pub async fn history(
     app: &App,
     actor: &Actor,

@@ -354,21 +354,14 @@ async fn reply(
     }
 }
 
-/// A post's permanent address: its topic, from that post on.
+/// A post's permanent address: the page of its topic where it is.
 async fn permalink(
     State(app): State<App>,
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id = post_id(&id)?;
-    let (topic, post, _) = forum::history(&app, &visitor.actor, id).await?;
-    Ok(Redirect::to(&format!(
-        "/t/{}?after={}#post-{}",
-        topic.id,
-        post.id.0 - 1,
-        post.id
-    ))
-    .into_response())
+    let location = forum::post_location(&app, &visitor.actor, post_id(&id)?).await?;
+    Ok(Redirect::to(&location).into_response())
 }
 
 async fn watch(

@@ -1,15 +1,15 @@
 //! The HTML front door: server-rendered pages and forms that work without
 //! JavaScript. Handlers parse input, call one service, and render.
 
-mod account;
+pub mod account;
 mod admin;
 pub mod csrf;
 mod error;
 mod forum;
-mod home;
+pub mod home;
 mod legal;
 mod page;
-mod session;
+pub mod session;
 mod setup;
 mod views;
 

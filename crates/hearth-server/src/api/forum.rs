@@ -1,0 +1,335 @@
+//! Spaces, topics and posts over JSON.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use hearth_core::model::{PostId, TopicId};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::problem::Problem;
+use super::schema::*;
+use super::{ApiActor, ApiError, ApiJson};
+use crate::App;
+use crate::error::ServiceError;
+use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
+use crate::services::spaces;
+use crate::web::home::{format_cursor, parse_cursor};
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_spaces))
+        .routes(routes!(get_space))
+        .routes(routes!(space_topics, start_topic))
+        .routes(routes!(latest_topics))
+        .routes(routes!(get_topic, set_topic_state))
+        .routes(routes!(reply))
+        .routes(routes!(watch, unwatch))
+        .routes(routes!(get_post, edit_post, delete_post))
+        .routes(routes!(revisions))
+        .routes(routes!(like, unlike))
+        .routes(routes!(approve))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn topic_id(s: &str) -> Result<TopicId, ApiError> {
+    s.parse()
+        .map(TopicId)
+        .map_err(|_| ServiceError::NotFound.into())
+}
+
+fn post_id(s: &str) -> Result<PostId, ApiError> {
+    s.parse()
+        .map(PostId)
+        .map_err(|_| ServiceError::NotFound.into())
+}
+
+#[derive(Deserialize, IntoParams)]
+struct After {
+    /// The `next` value of the previous page.
+    after: Option<String>,
+}
+
+/// The spaces the caller may read.
+#[utoipa::path(get, path = "/api/spaces", tag = "forums", responses((status = 200, body = Vec<SpaceOut>)))]
+async fn list_spaces(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<Vec<SpaceOut>>> {
+    Ok(Json(
+        spaces::readable(&app, &actor.actor)
+            .await?
+            .iter()
+            .map(SpaceOut::from)
+            .collect(),
+    ))
+}
+
+/// One space (404 when it does not exist or the caller may not read it).
+#[utoipa::path(get, path = "/api/spaces/{slug}", tag = "forums", params(("slug" = String, Path)),
+    responses((status = 200, body = SpaceOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_space(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<SpaceOut>> {
+    Ok(Json(SpaceOut::from(
+        &spaces::readable_by_slug(&app, &actor.actor, &slug).await?,
+    )))
+}
+
+/// A space's topics: pinned first (on the first page), then by last activity.
+#[utoipa::path(get, path = "/api/spaces/{slug}/topics", tag = "forums", params(("slug" = String, Path), After),
+    responses((status = 200, body = TopicListOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn space_topics(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(slug): Path<String>,
+    Query(q): Query<After>,
+) -> ApiResult<Json<TopicListOut>> {
+    let page =
+        forum::space_page(&app, &actor.actor, &slug, parse_cursor(q.after.as_deref())).await?;
+    let signed_in = actor.actor.signed_in().is_some();
+    Ok(Json(TopicListOut {
+        topics: page
+            .topics
+            .iter()
+            .map(|t| TopicOut::new(t, signed_in))
+            .collect(),
+        next: page.next.as_ref().map(format_cursor),
+    }))
+}
+
+/// Start a topic in a space. A guest's topic in an open space is held for moderation.
+#[utoipa::path(post, path = "/api/spaces/{slug}/topics", tag = "forums", params(("slug" = String, Path)), request_body = NewTopicIn,
+    responses((status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn start_topic(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<NewTopicIn>,
+) -> ApiResult<(StatusCode, Json<PostedOut>)> {
+    let cmd = StartTopic {
+        title: input.title,
+        body: input.body,
+        guest_name: input.guest_name.unwrap_or_default(),
+    };
+    let posted = forum::start_topic(&app, &actor.actor, &slug, cmd).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PostedOut {
+            topic_id: posted.topic.0,
+            post_id: posted.post.0,
+            held: posted.held,
+        }),
+    ))
+}
+
+/// The latest topics across every space the caller may read.
+#[utoipa::path(get, path = "/api/topics", tag = "forums", params(After), responses((status = 200, body = TopicListOut)))]
+async fn latest_topics(
+    State(app): State<App>,
+    actor: ApiActor,
+    Query(q): Query<After>,
+) -> ApiResult<Json<TopicListOut>> {
+    let (topics, next) =
+        forum::latest(&app, &actor.actor, parse_cursor(q.after.as_deref())).await?;
+    let signed_in = actor.actor.signed_in().is_some();
+    Ok(Json(TopicListOut {
+        topics: topics.iter().map(|t| TopicOut::new(t, signed_in)).collect(),
+        next: next.as_ref().map(format_cursor),
+    }))
+}
+
+/// A topic with one page of its posts, in order.
+#[utoipa::path(get, path = "/api/topics/{id}", tag = "forums", params(("id" = i64, Path), After),
+    responses((status = 200, body = TopicPageOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_topic(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+    Query(q): Query<After>,
+) -> ApiResult<Json<TopicPageOut>> {
+    let after = match q.after.as_deref() {
+        Some(a) => Some(PostId(a.parse().map_err(|_| {
+            ServiceError::field("after", "Use the `next` value of the previous page.")
+        })?)),
+        None => None,
+    };
+    let page = forum::topic_page(&app, &actor.actor, topic_id(&id)?, after).await?;
+    let viewer = actor.actor.viewer();
+    Ok(Json(TopicPageOut {
+        space: SpaceOut::from(&page.space),
+        topic: TopicOut::new(&page.topic, viewer.account().is_some()),
+        posts: page.posts.iter().map(|p| PostOut::new(p, viewer)).collect(),
+        next: page.next.map(|p| p.0),
+        watching: page.watching,
+        reply: reply_label(page.reply),
+    }))
+}
+
+/// Pin or close a topic (moderators).
+#[utoipa::path(patch, path = "/api/topics/{id}", tag = "forums", params(("id" = i64, Path)), request_body = TopicStateIn,
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn set_topic_state(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TopicStateIn>,
+) -> ApiResult<StatusCode> {
+    let id = topic_id(&id)?;
+    if let Some(on) = input.pinned {
+        forum::moderate_topic(&app, &actor.actor, id, TopicSwitch::Pinned(on)).await?;
+    }
+    if let Some(on) = input.locked {
+        forum::moderate_topic(&app, &actor.actor, id, TopicSwitch::Locked(on)).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reply in a topic, optionally to one of its posts.
+#[utoipa::path(post, path = "/api/topics/{id}/posts", tag = "forums", params(("id" = i64, Path)), request_body = NewPostIn,
+    responses((status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn reply(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewPostIn>,
+) -> ApiResult<(StatusCode, Json<PostedOut>)> {
+    let cmd = Reply {
+        body: input.body,
+        reply_to: input.reply_to.map(PostId),
+        guest_name: input.guest_name.unwrap_or_default(),
+    };
+    let posted = forum::reply(&app, &actor.actor, topic_id(&id)?, cmd).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PostedOut {
+            topic_id: posted.topic.0,
+            post_id: posted.post.0,
+            held: posted.held,
+        }),
+    ))
+}
+
+/// Watch a topic: be notified of new replies.
+#[utoipa::path(put, path = "/api/topics/{id}/watch", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn watch(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    forum::set_watching(&app, &actor.actor, topic_id(&id)?, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stop watching a topic.
+#[utoipa::path(delete, path = "/api/topics/{id}/watch", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn unwatch(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    forum::set_watching(&app, &actor.actor, topic_id(&id)?, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One post.
+#[utoipa::path(get, path = "/api/posts/{id}", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 200, body = PostOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_post(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PostOut>> {
+    let (_, post) = forum::post(&app, &actor.actor, post_id(&id)?).await?;
+    Ok(Json(PostOut::new(&post, actor.actor.viewer())))
+}
+
+/// Edit a post (its author or a moderator); the old text stays in its history.
+#[utoipa::path(patch, path = "/api/posts/{id}", tag = "forums", params(("id" = i64, Path)), request_body = EditPostIn,
+    responses((status = 200, body = PostOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn edit_post(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<EditPostIn>,
+) -> ApiResult<Json<PostOut>> {
+    let id = post_id(&id)?;
+    forum::edit(&app, &actor.actor, id, &input.body, input.title.as_deref()).await?;
+    let (_, post) = forum::post(&app, &actor.actor, id).await?;
+    Ok(Json(PostOut::new(&post, actor.actor.viewer())))
+}
+
+/// Delete a post (soft: moderators still see it). Deleting the opening post deletes the topic.
+#[utoipa::path(delete, path = "/api/posts/{id}", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn delete_post(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    forum::delete(&app, &actor.actor, post_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The earlier texts of an edited post, oldest first.
+#[utoipa::path(get, path = "/api/posts/{id}/revisions", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<RevisionOut>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn revisions(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<RevisionOut>>> {
+    let (_, _, revisions) = forum::history(&app, &actor.actor, post_id(&id)?).await?;
+    Ok(Json(revisions.iter().map(RevisionOut::from).collect()))
+}
+
+/// Like a post (not one's own).
+#[utoipa::path(put, path = "/api/posts/{id}/like", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn like(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    forum::set_like(&app, &actor.actor, post_id(&id)?, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Take back a like.
+#[utoipa::path(delete, path = "/api/posts/{id}/like", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn unlike(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    forum::set_like(&app, &actor.actor, post_id(&id)?, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Approve a held post (moderators).
+#[utoipa::path(post, path = "/api/posts/{id}/approve", tag = "forums", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn approve(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    forum::approve(&app, &actor.actor, post_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,153 @@
+//! Errors as `application/problem+json` (RFC 9457), and a JSON body
+//! extractor whose rejections are problems too.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+
+use crate::error::{FieldError, ServiceError};
+
+/// A problem report. `errors` lists field-level problems when the input was invalid.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    #[schema(example = "about:blank")]
+    r#type: &'static str,
+    #[schema(example = "Not found")]
+    title: &'static str,
+    #[schema(example = 404)]
+    status: u16,
+    #[schema(example = "We could not find that page.")]
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ProblemField>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemField {
+    field: &'static str,
+    message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    error: ServiceError,
+    status: Option<StatusCode>,
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        Self {
+            error,
+            status: None,
+        }
+    }
+}
+
+impl ApiError {
+    fn with_status(status: StatusCode, detail: String) -> Self {
+        Self {
+            error: ServiceError::field("body", detail),
+            status: Some(status),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, title) = match &self.error {
+            ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input"),
+            ServiceError::SignInRequired => (StatusCode::UNAUTHORIZED, "Sign in required"),
+            ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
+            ServiceError::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+            ServiceError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Server error"),
+        };
+        let status = self.status.unwrap_or(status);
+        let (detail, errors) = match &self.error {
+            ServiceError::Invalid(fields) if self.status.is_some() => (
+                fields
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default(),
+                Vec::new(),
+            ),
+            ServiceError::Invalid(fields) => (
+                self.error.to_string(),
+                fields
+                    .iter()
+                    .map(|FieldError { field, message }| ProblemField {
+                        field,
+                        message: message.clone(),
+                    })
+                    .collect(),
+            ),
+            other => (other.to_string(), Vec::new()),
+        };
+        let body = Problem {
+            r#type: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        match self.error {
+            ServiceError::SignInRequired => {
+                // RFC 9110: a 401 names the ways to authenticate.
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"hearth\""),
+                );
+            }
+            ServiceError::Throttled { retry_after_secs } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// A JSON body; malformed JSON, a wrong content type or a body that is too
+/// large each get a problem that says so.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(match rejection {
+                JsonRejection::MissingJsonContentType(_) => ApiError::with_status(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Send the body as JSON, with Content-Type: application/json.".into(),
+                ),
+                JsonRejection::JsonSyntaxError(e) => ApiError::with_status(
+                    StatusCode::BAD_REQUEST,
+                    format!("The body is not valid JSON: {}", e.body_text()),
+                ),
+                JsonRejection::JsonDataError(e) => ApiError::with_status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("The JSON does not fit: {}", e.body_text()),
+                ),
+                JsonRejection::BytesRejection(_) => ApiError::with_status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "The body is too large.".into(),
+                ),
+                other => ApiError::with_status(StatusCode::BAD_REQUEST, other.body_text()),
+            }),
+        }
+    }
+}
