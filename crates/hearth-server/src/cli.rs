@@ -120,10 +120,12 @@ async fn serve(config: Config) -> Result<(), BoxError> {
             "\nHearth has no administrator yet. Open this one-time link to set it up:\n\n    {link}\n"
         );
     }
+    let sweeper = crate::services::housekeeping::spawn(app.clone());
     let server = Server::start(app, listener)?;
     tracing::info!(address = %server.addr, base_url = %config.base_url, "Hearth is serving");
     shutdown_signal().await;
     tracing::info!("shutting down");
+    sweeper.abort();
     server.stop().await;
     Ok(())
 }

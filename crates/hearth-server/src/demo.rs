@@ -198,7 +198,14 @@ pub async fn load(app: &App) -> ServiceResult<()> {
     let mut actors = Vec::new();
     for (alias, role) in PEOPLE {
         let email = format!("{}@demo.invalid", alias.to_lowercase());
-        let account = accounts::create_by_operator(app, alias, &email, *role, None).await?;
+        // Someone of that alias may exist already: the demo then uses them.
+        let account = match accounts::profile(app, alias).await {
+            Ok((account, _)) => account,
+            Err(ServiceError::NotFound) => {
+                accounts::create_by_operator(app, alias, &email, *role, None).await?
+            }
+            Err(e) => return Err(e),
+        };
         actors.push((*alias, Actor::member(account)));
     }
     let actor = |alias: &str| -> ServiceResult<&Actor> {

@@ -43,3 +43,12 @@ pub async fn clear(conn: &mut Conn, key: &[u8]) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Forgets counters whose window ended before `before`.
+pub async fn delete_stale(conn: &mut Conn, before: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM throttle WHERE window_start < $1")
+        .bind(before)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}

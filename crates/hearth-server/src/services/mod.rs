@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod forum;
+pub mod housekeeping;
 pub mod legal;
 pub mod passwords;
 pub mod setup;

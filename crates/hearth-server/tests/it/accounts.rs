@@ -368,3 +368,30 @@ async fn email_verification_link_confirms_the_address() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn housekeeping_removes_expired_sessions_only() {
+    let t = spawn_app().await;
+    let b = t.signed_in("stayer", Role::Member).await;
+    let app = t.app();
+    let account =
+        hearth_store::accounts::by_alias(&mut *app.store().read().await.unwrap(), "stayer")
+            .await
+            .unwrap()
+            .unwrap();
+    let mut tx = app.store().write().await.unwrap();
+    hearth_store::sessions::create(&mut tx, "expired-session-token", account.id, 0, 1)
+        .await
+        .unwrap();
+    hearth_store::commit(tx).await.unwrap();
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 2);
+    hearth_server::services::housekeeping::sweep(app)
+        .await
+        .unwrap();
+    assert_eq!(t.count("SELECT COUNT(*) FROM sessions").await, 1);
+    assert!(
+        b.get("/account").await.body.contains("stayer"),
+        "the live session still works"
+    );
+    t.stop().await;
+}

@@ -1,0 +1,208 @@
+//! The `hearth` binary's commands, run as an operator would.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::common::TempDir;
+
+/// Runs `hearth ARGS` against a fresh data directory (and a fresh PostgreSQL
+/// database when the suite runs on PostgreSQL); returns (success, stdout, stderr).
+struct Operator {
+    dir: TempDir,
+    database_url: Option<String>,
+}
+
+impl Operator {
+    async fn new() -> Self {
+        let dir = TempDir(std::env::temp_dir().join(format!(
+            "hearth-cli-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        )));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let database_url = match std::env::var("HEARTH_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin) => {
+                use sqlx::Connection;
+                let name = format!("cli_{}", rand_suffix());
+                let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+                Some(format!("{}/{name}", admin.rsplit_once('/').unwrap().0))
+            }
+            None => None,
+        };
+        Self { dir, database_url }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+        cmd.args(args)
+            .env("HEARTH_DATA_DIR", &self.dir.0)
+            .env("HEARTH_BASE_URL", "http://hearth.example")
+            .env_remove("DATABASE_URL")
+            .env_remove("HEARTH_SECRET_KEY")
+            .current_dir(&self.dir.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = &self.database_url {
+            cmd.env("DATABASE_URL", url);
+        }
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into(),
+            String::from_utf8_lossy(&out.stderr).into(),
+        )
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+#[tokio::test]
+async fn operators_manage_accounts_from_the_command_line() {
+    let op = Operator::new().await;
+    let (ok, out, err) = op.run(&["migrate"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("up to date"));
+    if op.database_url.is_none() {
+        assert!(
+            op.dir.0.join("secret.key").exists(),
+            "a key file is created on first run"
+        );
+    }
+
+    let (ok, out, err) = op.run(
+        &[
+            "admin",
+            "create-user",
+            "--alias",
+            "NurseAnna",
+            "--email",
+            "anna@example.org",
+            "--role",
+            "staff",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Created NurseAnna (staff)"));
+    assert!(
+        out.contains("http://hearth.example/password-reset/"),
+        "a link to choose a password, no default one: {out}"
+    );
+
+    let (ok, out, _) = op.run(
+        &[
+            "admin",
+            "set-role",
+            "--alias",
+            "nurseanna",
+            "--role",
+            "moderator",
+        ],
+        None,
+    );
+    assert!(ok && out.contains("is now moderator"), "{out}");
+    let (ok, out, _) = op.run(
+        &[
+            "admin",
+            "reset-password",
+            "--alias",
+            "NurseAnna",
+            "--password-stdin",
+        ],
+        Some("a brand new passphrase\n"),
+    );
+    assert!(ok && out.contains("password of NurseAnna is set"), "{out}");
+
+    let (ok, _, err) = op.run(
+        &[
+            "admin",
+            "set-role",
+            "--alias",
+            "NurseAnna",
+            "--role",
+            "queen",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("unknown role"), "{err}");
+    let (ok, _, err) = op.run(
+        &[
+            "admin",
+            "create-user",
+            "--alias",
+            "x@y.z",
+            "--email",
+            "nope",
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("alias:") && err.contains("email:"),
+        "{err}"
+    );
+    let (ok, _, err) = op.run(&["admin", "reset-password", "--alias", "nobody"], None);
+    assert!(!ok && err.contains("no such account"), "{err}");
+
+    let (ok, out, err) = op.run(&["demo"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("Loaded the demo community"));
+    let (ok, out, _) = op.run(&["demo"], None);
+    assert!(ok && out.contains("already loaded"), "{out}");
+    op.cleanup().await;
+}
+
+#[tokio::test]
+async fn bad_configuration_is_explained() {
+    let op = Operator::new().await;
+    std::fs::write(op.dir.0.join("hearth.toml"), "bind = \"not an address\"\n").unwrap();
+    let (ok, _, err) = op.run(&["migrate"], None);
+    assert!(!ok);
+    assert!(
+        err.contains("HEARTH_BIND must be an address and port"),
+        "{err}"
+    );
+    std::fs::write(op.dir.0.join("hearth.toml"), "colour = \"blue\"\n").unwrap();
+    let (ok, _, err) = op.run(&["migrate"], None);
+    assert!(!ok && err.contains("hearth.toml is not valid"), "{err}");
+    op.cleanup().await;
+}
+
+impl Operator {
+    async fn cleanup(self) {
+        if let (Some(url), Ok(admin)) = (
+            &self.database_url,
+            std::env::var("HEARTH_TEST_DATABASE_URL"),
+        ) {
+            use sqlx::Connection;
+            let name = url.rsplit('/').next().unwrap();
+            if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut c)
+                    .await;
+            }
+        }
+    }
+}
