@@ -375,7 +375,7 @@ async fn housekeeping_removes_expired_sessions_only() {
     let b = t.signed_in("stayer", Role::Member).await;
     let app = t.app();
     let account =
-        hearth_store::accounts::by_alias(&mut *app.store().read().await.unwrap(), "stayer")
+        hearth_store::accounts::by_alias(&mut app.store().read().await.unwrap(), "stayer")
             .await
             .unwrap()
             .unwrap();
