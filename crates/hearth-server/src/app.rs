@@ -27,6 +27,7 @@ struct Inner {
     store: Store,
     config: Config,
     site_name: RwLock<String>,
+    pages: crate::web::cache::PageCache,
 }
 
 /// Largest request body accepted; larger ones get 413.
@@ -47,6 +48,7 @@ impl App {
                 store,
                 config,
                 site_name: RwLock::new(name.unwrap_or_else(|| "Hearth".into())),
+                pages: Default::default(),
             }),
         })
     }
@@ -67,6 +69,10 @@ impl App {
             .unwrap_or(0)
     }
 
+    pub fn page_cache(&self) -> &crate::web::cache::PageCache {
+        &self.inner.pages
+    }
+
     pub fn site_name(&self) -> String {
         self.inner
             .site_name
@@ -79,6 +85,7 @@ impl App {
         if let Ok(mut n) = self.inner.site_name.write() {
             *n = name.to_owned();
         }
+        self.inner.pages.clear();
     }
 
     /// An absolute link for messages and logs.
@@ -90,6 +97,10 @@ impl App {
         Router::new()
             .merge(crate::web::router())
             .merge(crate::api::router())
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                crate::web::cache::guest_pages,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 crate::web::csrf::ensure_cookie,

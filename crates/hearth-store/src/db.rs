@@ -1,4 +1,6 @@
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -34,9 +36,30 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sealer: Sealer,
+    /// Counts committed writes that others can see; caches compare it.
+    changes: Arc<AtomicU64>,
 }
 
-pub type WriteTx = Transaction<'static, Any>;
+/// A write transaction. Committing it (with `commit`) counts a change,
+/// unless it was opened with `Store::write_private`.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    changes: Option<Arc<AtomicU64>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
 
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://…`). Does not migrate.
@@ -80,6 +103,7 @@ impl Store {
             pool,
             backend,
             sealer,
+            changes: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -108,6 +132,22 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so that a transaction that reads before it writes
     /// waits its turn instead of failing with "database is locked".
     pub async fn write(&self) -> Result<WriteTx> {
+        Ok(WriteTx {
+            tx: self.begin().await?,
+            changes: Some(self.changes.clone()),
+        })
+    }
+
+    /// A transaction that changes only what its own writer sees (sessions,
+    /// reading positions, counters), so it leaves shared caches valid.
+    pub async fn write_private(&self) -> Result<WriteTx> {
+        Ok(WriteTx {
+            tx: self.begin().await?,
+            changes: None,
+        })
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
@@ -115,12 +155,23 @@ impl Store {
         Ok(self.pool.begin_with(begin).await?)
     }
 
+    /// How many shared changes this process has committed; a cached page
+    /// made at an earlier count may be stale.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
 }
 
-/// Commits a write transaction.
+/// Commits a write transaction, then counts the change (so that no cache
+/// serves what was there before once the writer has its answer).
 pub async fn commit(tx: WriteTx) -> Result<()> {
-    Ok(tx.commit().await?)
+    tx.tx.commit().await?;
+    if let Some(changes) = tx.changes {
+        changes.fetch_add(1, Ordering::AcqRel);
+    }
+    Ok(())
 }

@@ -154,7 +154,7 @@ pub async fn sign_in(
         .map(|a| a.password_hash.clone())
         .filter(|h| !h.is_empty());
     let ok = passwords::verify(stored, password).await? && account.is_some();
-    let mut tx = store.write().await?;
+    let mut tx = store.write_private().await?;
     let Some(account) = account.filter(|_| ok) else {
         throttle::hit(&mut tx, &account_key, now, SIGN_IN_WINDOW_MS).await?;
         throttle::hit(&mut tx, &client_key, now, SIGN_IN_WINDOW_MS).await?;
@@ -179,7 +179,7 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(app: &App, session_token: &str) -> ServiceResult<()> {
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     sessions::delete(&mut tx, session_token).await?;
     hearth_store::commit(tx).await?;
     Ok(())
@@ -196,7 +196,7 @@ pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Optio
 
 /// The account behind a personal access token.
 pub async fn from_api_token(app: &App, secret: &str) -> ServiceResult<Option<Account>> {
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let account = match tokens::account_for_api_token(&mut tx, secret, app.now()).await? {
         Some(id) => accounts::by_id(&mut tx, id).await?,
         None => None,
@@ -207,7 +207,7 @@ pub async fn from_api_token(app: &App, secret: &str) -> ServiceResult<Option<Acc
 
 pub async fn verify_email(app: &App, token: &str) -> ServiceResult<()> {
     let now = app.now();
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let Some(Some(account)) = tokens::redeem(&mut tx, Purpose::VerifyEmail, token, now).await?
     else {
         return Err(ServiceError::Forbidden(
@@ -223,7 +223,7 @@ pub async fn verify_email(app: &App, token: &str) -> ServiceResult<()> {
 pub async fn resend_verification(app: &App, actor: &Actor) -> ServiceResult<()> {
     let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
     let now = app.now();
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let token = tokens::issue(
         &mut tx,
         app.store().sealer(),
@@ -243,7 +243,7 @@ pub async fn request_password_reset(app: &App, email: &str) -> ServiceResult<()>
     let email = Email::parse(email).map_err(|e| ServiceError::field("email", e.to_string()))?;
     let store = app.store();
     let now = app.now();
-    let mut tx = store.write().await?;
+    let mut tx = store.write_private().await?;
     if let Some(account) = accounts::by_email(&mut tx, store.sealer(), &email).await? {
         let token = tokens::issue(
             &mut tx,
@@ -275,7 +275,7 @@ pub async fn reset_password(app: &App, token: &str, new_password: &str) -> Servi
         .map_err(|e| ServiceError::field("password", e.to_string()))?;
     let hash = passwords::hash(&password).await?;
     let now = app.now();
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let Some(Some(account)) = tokens::redeem(&mut tx, Purpose::ResetPassword, token, now).await?
     else {
         return Err(ServiceError::Forbidden(
@@ -308,7 +308,7 @@ pub async fn change_password(
         unreachable!("problems were reported above")
     };
     let hash = passwords::hash(&password).await?;
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     accounts::set_password_hash(&mut tx, account.id, &hash).await?;
     sessions::delete_others(&mut tx, account.id, keep_session).await?;
     hearth_store::commit(tx).await?;
@@ -329,7 +329,7 @@ pub async fn create_api_token(
             "Give the token a name of 1 to 60 characters, like \"my script\".",
         ));
     }
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let created = tokens::create_api_token(&mut tx, account.id, name, app.now()).await?;
     hearth_store::commit(tx).await?;
     Ok(created)
@@ -342,7 +342,7 @@ pub async fn api_tokens(app: &App, actor: &Actor) -> ServiceResult<Vec<tokens::A
 
 pub async fn revoke_api_token(app: &App, actor: &Actor, id: i64) -> ServiceResult<()> {
     let account = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let revoked = tokens::revoke_api_token(&mut tx, account.id, id, app.now()).await?;
     hearth_store::commit(tx).await?;
     if revoked {

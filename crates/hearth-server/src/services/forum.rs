@@ -162,7 +162,7 @@ pub async fn topic_page(
     };
     drop(conn);
     if let (Some(me), Some(last)) = (viewer.account(), posts.last()) {
-        let mut tx = app.store().write().await?;
+        let mut tx = app.store().write_private().await?;
         topics::mark_read(&mut tx, me, topic.id, last.id.0).await?;
         if next.is_none() {
             notifications::mark_topic_read(&mut tx, me, topic.id, app.now()).await?;
@@ -657,7 +657,7 @@ pub async fn set_watching(
     watching: bool,
 ) -> ServiceResult<()> {
     let viewer = actor.viewer();
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
     ServiceError::check(decide(viewer, space.tier, Action::Watch))?;
     let me = viewer.account().ok_or(ServiceError::SignInRequired)?;
@@ -750,7 +750,7 @@ pub async fn mark_notifications_read(app: &App, actor: &Actor) -> ServiceResult<
         .viewer()
         .account()
         .ok_or(ServiceError::SignInRequired)?;
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     notifications::mark_all_read(&mut tx, me, app.now()).await?;
     hearth_store::commit(tx).await?;
     Ok(())

@@ -12,7 +12,7 @@ use crate::error::ServiceResult;
 /// Deletes what has expired; returns how many rows went.
 pub async fn sweep(app: &App) -> ServiceResult<u64> {
     let now = app.now();
-    let mut tx = app.store().write().await?;
+    let mut tx = app.store().write_private().await?;
     let gone = sessions::delete_expired(&mut tx, now).await?
         + throttle::delete_stale(&mut tx, now - DAY_MS).await?;
     hearth_store::commit(tx).await?;

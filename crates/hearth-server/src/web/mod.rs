@@ -3,6 +3,7 @@
 
 pub mod account;
 mod admin;
+pub mod cache;
 pub mod csrf;
 mod error;
 mod forum;

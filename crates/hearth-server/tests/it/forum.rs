@@ -504,3 +504,52 @@ async fn long_topics_page_by_keyset() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn guests_never_see_a_stale_page_after_a_write() {
+    let t = spawn_app().await;
+    space(&t, "open-door", "open").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let topic = id_from(
+        &rose
+            .form(
+                "/s/open-door/new",
+                &[("title", "Fresh pages"), ("body", "first")],
+            )
+            .await
+            .location,
+    );
+    let guest = t.browser();
+    assert!(
+        !guest
+            .get(&format!("/t/{topic}"))
+            .await
+            .body
+            .contains("second words")
+    );
+    rose.form(&format!("/t/{topic}/reply"), &[("body", "second words")])
+        .await;
+    assert!(
+        guest
+            .get(&format!("/t/{topic}"))
+            .await
+            .body
+            .contains("second words"),
+        "the reply shows at once"
+    );
+    rose.form(&format!("/t/{topic}/reply"), &[("body", "third words")])
+        .await;
+    assert!(guest.get("/s/open-door").await.body.contains("2 replies"));
+    // Each guest's page carries that guest's own form token, so their form works.
+    let other = t.browser();
+    let page = other.get(&format!("/t/{topic}")).await.body;
+    assert!(!page.contains("__hearth_form_token__"));
+    let r = other
+        .form(
+            &format!("/t/{topic}/reply"),
+            &[("guest_name", "passerby"), ("body", "a guest reply")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    t.stop().await;
+}
