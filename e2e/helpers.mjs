@@ -43,9 +43,10 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** A short random suffix for unique aliases, titles and e-mail addresses. */
+/** A short random suffix for unique aliases, titles and e-mail addresses.
+ * Letters only: an alias with a run of digits looks like a phone number and is refused. */
 export function uniqueSuffix() {
-  return randomBytes(4).toString('hex');
+  return Array.from(randomBytes(8), (b) => String.fromCharCode(97 + (b % 26))).join('');
 }
 
 export function hearthBin() {

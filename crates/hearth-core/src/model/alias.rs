@@ -30,8 +30,7 @@ impl Alias {
         if alias.contains('@') {
             return Err(AliasError::LooksLikeEmail);
         }
-        let digits = alias.chars().filter(char::is_ascii_digit).count();
-        if digits >= 7 {
+        if longest_digit_run(alias) >= 7 {
             return Err(AliasError::LooksLikePhone);
         }
         let chars = alias.chars().count();
@@ -65,6 +64,21 @@ impl Alias {
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
     }
+}
+
+/// The most digits in a row, where separators people put in phone numbers
+/// (`.`, `-`, `_`, spaces, brackets, `+`) do not break the row but letters do.
+fn longest_digit_run(text: &str) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run += 1;
+            longest = longest.max(run);
+        } else if !matches!(c, '.' | '-' | '_' | ' ' | '(' | ')' | '+') {
+            run = 0;
+        }
+    }
+    longest
 }
 
 impl fmt::Display for Alias {
