@@ -227,13 +227,15 @@ cmp -s "$WORK/www/topic.html" "$WORK/nginx-copy.html" || die "nginx does not ser
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# Runs wrk (warm-up first) and prints: req_per_s p99_ms errors
+# Runs wrk (warm-up first) and prints: req_per_s p99_ms errors.
+# A third argument is an extra request header.
 load() {
   local url=$1 name=$2 out="$WORK/wrk-$2.txt"
+  local header=(-H "${3:-X-Bench: 1}")
   log "$name: warm-up $WARMUP"
-  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  log "$name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
-  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out"
+  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${header[@]}" "$url" >/dev/null
+  log "$name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency ${header[*]}"
+  taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "$url" >"$out"
   sed 's/^/   /' "$out" >&2
   awk '
     function ms(v) {
@@ -279,11 +281,17 @@ HWM_KIB=$(hwm_kib "$HEARTH_PID")
 
 read -r NGINX_RPS NGINX_P99 NGINX_ERR < <(load "$NGINX_URL" nginx)
 
+# The same page rendered from the database on every request: a session cookie
+# (here one that matches no session, so the visitor is still a guest) takes
+# the request past the guest page cache, as for a signed-in member.
+read -r RENDER_RPS RENDER_P99 RENDER_ERR < <(load "$HEARTH_URL$TOPIC_PATH" hearth-rendered "Cookie: hearth_session=bench-no-such-session")
+
 # --- report -------------------------------------------------------------------------------
 verdict() { # "ok" when the awk condition on $1 holds
   if awk -v v="$1" "BEGIN { exit !($2) }"; then echo ok; else echo MISS; fi
 }
 RATIO=$(awk -v a="$HEARTH_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
+RENDER_RATIO=$(awk -v a="$RENDER_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
 IDLE_MIB=$(awk -v k="$IDLE_KIB" 'BEGIN { printf "%.1f", k / 1024 }')
 PEAK_MIB=$(awk -v k="$PEAK_KIB" 'BEGIN { printf "%.1f", k / 1024 }')
 HWM_MIB=$(awk -v k="$HWM_KIB" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -314,6 +322,9 @@ DB_KIND=SQLite
   echo "| RSS idle, before load (MiB) | $IDLE_MIB | | < $TARGET_IDLE_RSS_MIB | $V_RSS |"
   echo "| RSS peak under load, sampled every 0.5 s (MiB) | $PEAK_MIB | | | |"
   echo "| RSS high-water mark, VmHWM (MiB) | $HWM_MIB | | | |"
+  echo "| rendered on every request (cache bypassed): throughput (req/s) | $RENDER_RPS | | | |"
+  echo "| rendered: ratio hearth / nginx | $RENDER_RATIO | | (no target yet) | |"
+  echo "| rendered: p99 latency (ms), errors | $RENDER_P99, $RENDER_ERR | | | |"
 } >"$OUT_MD"
 
 echo
