@@ -16,6 +16,7 @@ use crate::error::{Problems, ServiceError, ServiceResult};
 
 pub const TOPICS_PER_PAGE: i64 = 30;
 pub const POSTS_PER_PAGE: i64 = 50;
+pub const NOTIFICATIONS_PER_PAGE: i64 = 50;
 const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=150;
 const BODY_MAX_CHARS: usize = 50_000;
 
@@ -735,7 +736,13 @@ pub async fn notifications(
         .viewer()
         .account()
         .ok_or(ServiceError::SignInRequired)?;
-    Ok(notifications::list(&mut *app.store().read().await?, me, before, 50).await?)
+    Ok(notifications::list(
+        &mut *app.store().read().await?,
+        me,
+        before,
+        NOTIFICATIONS_PER_PAGE,
+    )
+    .await?)
 }
 
 pub async fn unread_notifications(app: &App, actor: &Actor) -> ServiceResult<i64> {

@@ -675,16 +675,26 @@ struct NotificationView {
 struct NotificationsPage {
     chrome: Chrome,
     items: Vec<NotificationView>,
+    older: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+struct BeforeQuery {
+    before: Option<String>,
 }
 
 async fn notifications_page(
     State(app): State<App>,
     visitor: Visitor,
+    Query(q): Query<BeforeQuery>,
 ) -> Result<Response, WebError> {
     use hearth_store::notifications::Kind;
-    let items = forum::notifications(&app, &visitor.actor, None)
-        .await?
-        .into_iter()
+    let before = q.before.as_deref().and_then(|b| b.parse().ok());
+    let list = forum::notifications(&app, &visitor.actor, before).await?;
+    let full = list.len() as i64 >= forum::NOTIFICATIONS_PER_PAGE;
+    let older = list.last().map(|n| n.id).filter(|_| full);
+    let items = list
+        .iter()
         .map(|n| {
             let who = n.actor_alias.clone().unwrap_or_else(|| "A guest".into());
             let text = match n.kind {
@@ -701,7 +711,11 @@ async fn notifications_page(
         })
         .collect();
     let chrome = Chrome::new(&app, &visitor, "Notifications").await?;
-    Ok(render(&NotificationsPage { chrome, items }))
+    Ok(render(&NotificationsPage {
+        chrome,
+        items,
+        older,
+    }))
 }
 
 async fn notifications_read(

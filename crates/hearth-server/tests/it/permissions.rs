@@ -131,3 +131,83 @@ async fn every_tier_and_role_reads_and_posts_exactly_as_designed() {
     }
     t.stop().await;
 }
+
+#[tokio::test]
+async fn admins_create_and_edit_spaces_through_the_pages() {
+    let t = spawn_app().await;
+    let member = t.signed_in("plain", Role::Member).await;
+    assert_eq!(
+        member.get("/admin/spaces/new").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = t.signed_in("boss", Role::Admin).await;
+    let bad = admin
+        .form(
+            "/admin/spaces/new",
+            &[
+                ("name", "Ask a Nurse"),
+                ("slug", "Not A Slug"),
+                ("position", "ten"),
+                ("tier", "secret"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("lower-case letters")
+            && bad.body.contains("whole number")
+            && bad.body.contains("Choose who can read")
+    );
+    assert!(
+        bad.body.contains(r#"value="Ask a Nurse""#),
+        "what was typed comes back"
+    );
+    let ok = admin
+        .form(
+            "/admin/spaces/new",
+            &[
+                ("name", "Ask a Nurse"),
+                ("slug", ""),
+                ("position", "5"),
+                ("tier", "members_only"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(
+        t.browser().get("/s/ask-a-nurse").await.status,
+        StatusCode::NOT_FOUND,
+        "members only, so hidden from guests"
+    );
+    let page = member.get("/s/ask-a-nurse").await.body;
+    assert!(page.contains("Only signed-in members of this community can see posts here"));
+    let edit = admin
+        .form(
+            "/admin/spaces/ask-a-nurse",
+            &[
+                ("name", "Ask a Nurse"),
+                ("slug", "ask-a-nurse"),
+                ("position", "5"),
+                ("tier", "public_read"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.browser().get("/s/ask-a-nurse").await.status,
+        StatusCode::OK,
+        "now public"
+    );
+    let clash = admin
+        .form(
+            "/admin/spaces/new",
+            &[
+                ("name", "Ask a nurse again"),
+                ("slug", "ask-a-nurse"),
+                ("tier", "open"),
+            ],
+        )
+        .await;
+    assert!(clash.body.contains("Another space already uses"));
+    t.stop().await;
+}
