@@ -207,7 +207,7 @@ pub async fn from_api_token(app: &App, secret: &str) -> ServiceResult<Option<Acc
 
 pub async fn verify_email(app: &App, token: &str) -> ServiceResult<()> {
     let now = app.now();
-    let mut tx = app.store().write_private().await?;
+    let mut tx = app.store().write().await?;
     let Some(Some(account)) = tokens::redeem(&mut tx, Purpose::VerifyEmail, token, now).await?
     else {
         return Err(ServiceError::Forbidden(
@@ -275,7 +275,7 @@ pub async fn reset_password(app: &App, token: &str, new_password: &str) -> Servi
         .map_err(|e| ServiceError::field("password", e.to_string()))?;
     let hash = passwords::hash(&password).await?;
     let now = app.now();
-    let mut tx = app.store().write_private().await?;
+    let mut tx = app.store().write().await?;
     let Some(Some(account)) = tokens::redeem(&mut tx, Purpose::ResetPassword, token, now).await?
     else {
         return Err(ServiceError::Forbidden(
