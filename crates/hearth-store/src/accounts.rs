@@ -73,6 +73,20 @@ pub async fn by_id(conn: &mut Conn, id: AccountId) -> Result<Option<Account>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// The account behind a live session (one query, on every signed-in request).
+pub async fn by_session(conn: &mut Conn, session_token: &str, now: i64) -> Result<Option<Account>> {
+    let row = sqlx::query(
+        "SELECT a.id, a.alias, a.role, a.email_verified_at, a.created_at, a.password_hash
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(crate::seal::token_hash(session_token))
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 pub async fn by_email(conn: &mut Conn, sealer: &Sealer, email: &Email) -> Result<Option<Account>> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email_index = $1");
     let row = sqlx::query(&sql)

@@ -2,7 +2,6 @@
 //! request. Only the hash of the cookie value is stored.
 
 use hearth_core::model::AccountId;
-use sqlx::Row;
 
 use crate::seal::token_hash;
 use crate::{Conn, Result};
@@ -22,19 +21,6 @@ pub async fn create(
         .execute(&mut *conn)
         .await?;
     Ok(())
-}
-
-pub async fn account_for(conn: &mut Conn, token: &str, now: i64) -> Result<Option<AccountId>> {
-    let row =
-        sqlx::query("SELECT account_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash(token))
-            .bind(now)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(match row {
-        Some(row) => Some(AccountId(row.try_get(0)?)),
-        None => None,
-    })
 }
 
 pub async fn delete(conn: &mut Conn, token: &str) -> Result<()> {

@@ -188,10 +188,7 @@ pub async fn sign_out(app: &App, session_token: &str) -> ServiceResult<()> {
 /// The account behind a session cookie, if the session is live.
 pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Option<Account>> {
     let mut conn = app.store().read().await?;
-    match sessions::account_for(&mut conn, session_token, app.now()).await? {
-        Some(id) => Ok(accounts::by_id(&mut conn, id).await?),
-        None => Ok(None),
-    }
+    Ok(accounts::by_session(&mut conn, session_token, app.now()).await?)
 }
 
 /// The account behind a personal access token.

@@ -162,7 +162,12 @@ pub async fn topic_page(
         None => false,
     };
     drop(conn);
-    if let (Some(me), Some(last)) = (viewer.account(), posts.last()) {
+    // Reading moves the member's position forward; re-reading writes nothing.
+    let read_before = topic.last_read_post_id.unwrap_or(0);
+    if let (Some(me), Some(last)) = (
+        viewer.account(),
+        posts.last().filter(|p| p.id.0 > read_before),
+    ) {
         let mut tx = app.store().write_private().await?;
         topics::mark_read(&mut tx, me, topic.id, last.id.0).await?;
         if next.is_none() {
