@@ -5,11 +5,13 @@
 // newActor(): one browser context per person, so each has its own cookies.
 // checkA11y(): axe-core; fails on any `serious` or `critical` violation.
 // shoot(): screenshots at 360x800 and 1280x800 into e2e/screenshots/.
+// server.runHearth(args): runs the binary once more (e.g. `admin reset-password`) with the
+//   environment of the running server (server.env: HEARTH_DATA_DIR, DATABASE_URL, HEARTH_BASE_URL).
 //
 // Environment:
 //   HEARTH_BIN      path of the built binary; default ../target/debug/hearth
 //                   (a relative path is taken relative to this e2e/ folder)
-//   DATABASE_URL    passed through to `hearth demo` and `hearth serve` when set
+//   DATABASE_URL    passed through to `hearth demo`, `hearth serve` and runHearth() when set
 //   CHROMIUM_PATH   browser binary; default /usr/bin/chromium
 
 import { spawn } from 'node:child_process';
@@ -31,6 +33,7 @@ export const RESULTS_DIR = join(E2E_DIR, 'test-results');
 
 const DEMO_TIMEOUT_MS = 180_000;
 const HEALTH_TIMEOUT_MS = 30_000;
+const COMMAND_TIMEOUT_MS = 60_000;
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -80,12 +83,23 @@ process.on('exit', () => {
   }
 });
 
-/** Runs the binary once to completion; rejects with its output on failure or time-out. */
+/**
+ * Runs the binary once to completion; rejects with its output on failure or time-out.
+ * Resolves to { stdout, stderr, output } (output: both, interleaved).
+ */
 async function runOnce(bin, args, env, timeoutMs) {
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+    stderr += d;
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
     const [code, signal] = await once(child, 'exit');
@@ -95,7 +109,7 @@ async function runOnce(bin, args, env, timeoutMs) {
           `${signal === 'SIGKILL' ? `, killed after ${timeoutMs} ms` : ''}):\n${tail(output)}`,
       );
     }
-    return output;
+    return { stdout, stderr, output };
   } finally {
     clearTimeout(timer);
   }
@@ -103,7 +117,7 @@ async function runOnce(bin, args, env, timeoutMs) {
 
 /**
  * Starts a Hearth server with the demo data loaded.
- * Returns { baseURL, port, dataDir, logFile, log(), stop() }.
+ * Returns { baseURL, port, dataDir, env, logFile, log(), runHearth(args), stop() }.
  */
 export async function startServer() {
   const bin = hearthBin();
@@ -185,7 +199,13 @@ export async function startServer() {
     await sleep(200);
   }
 
-  return { baseURL, port, dataDir, logFile, log, stop };
+  /**
+   * Runs `hearth <args>` to completion with the server's environment (same data dir, database
+   * and base URL, so printed links point at this server). Resolves to { stdout, stderr, output }.
+   */
+  const runHearth = (args, { timeoutMs = COMMAND_TIMEOUT_MS } = {}) => runOnce(bin, args, serveEnv, timeoutMs);
+
+  return { baseURL, port, dataDir, env: serveEnv, logFile, log, runHearth, stop };
 }
 
 /** Launches Debian's Chromium (headless, no sandbox: CI runs as root). */

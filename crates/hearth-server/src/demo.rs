@@ -199,8 +199,8 @@ pub async fn load(app: &App) -> ServiceResult<()> {
     for (alias, role) in PEOPLE {
         let email = format!("{}@demo.invalid", alias.to_lowercase());
         // Someone of that alias may exist already: the demo then uses them.
-        let account = match accounts::profile(app, alias).await {
-            Ok((account, _)) => account,
+        let account = match accounts::by_alias(app, alias).await {
+            Ok(account) => account,
             Err(ServiceError::NotFound) => {
                 accounts::create_by_operator(app, alias, &email, *role, None).await?
             }

@@ -1,7 +1,7 @@
 //! Accounts. The alias is public; the email address is sealed and found
 //! through its blind index.
 
-use hearth_core::model::{AccountId, Alias, Email, Role};
+use hearth_core::model::{AccountId, Alias, Email, Role, Tier};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -195,13 +195,20 @@ pub async fn list(conn: &mut Conn, after_alias: Option<&str>, limit: i64) -> Res
     rows.iter().map(from_row).collect()
 }
 
-/// How many posts an account has that others can see.
-pub async fn post_count(conn: &mut Conn, id: AccountId) -> Result<i64> {
-    Ok(sqlx::query(
-        "SELECT COUNT(*) FROM posts WHERE author_id = $1 AND held = 0 AND deleted_at IS NULL",
-    )
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?)
+/// How many of an account's posts a viewer who reads `tiers` can see.
+pub async fn post_count(conn: &mut Conn, id: AccountId, tiers: &[Tier]) -> Result<i64> {
+    if tiers.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM posts p JOIN topics t ON t.id = p.topic_id JOIN spaces s ON s.id = t.space_id
+         WHERE p.author_id = $1 AND p.held = 0 AND p.deleted_at IS NULL
+           AND t.held = 0 AND t.deleted_at IS NULL AND s.tier IN ({})",
+        crate::tier_list(tiers)
+    );
+    Ok(sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
 }

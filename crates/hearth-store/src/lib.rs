@@ -50,6 +50,16 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// A SQL list of tier names for `IN (…)`: the tiers come from the access
+/// decision, never from input, so they are written into the statement.
+pub(crate) fn tier_list(tiers: &[hearth_core::model::Tier]) -> String {
+    tiers
+        .iter()
+        .map(|t| format!("'{}'", t.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Converts a 0/1 column into a bool (flags are BIGINT on both backends).
 pub(crate) fn flag(v: i64) -> bool {
     v != 0

@@ -42,6 +42,10 @@ pub struct Notification {
     pub read: bool,
 }
 
+/// A notification shows only while what it points to is there for others to
+/// see: a post deleted or still held (or in such a topic) drops out.
+const VISIBLE: &str = "t.deleted_at IS NULL AND t.held = 0 AND p.deleted_at IS NULL AND p.held = 0";
+
 pub async fn insert(
     conn: &mut Conn,
     to: AccountId,
@@ -73,16 +77,18 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Notification>> {
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT n.id, n.kind, n.topic_id, t.title, n.post_id, a.alias, n.created_at, n.read_at
-         FROM notifications n JOIN topics t ON t.id = n.topic_id LEFT JOIN accounts a ON a.id = n.actor_id
-         WHERE n.account_id = $1 AND n.id < $2 ORDER BY n.id DESC LIMIT $3",
-    )
-    .bind(to.0)
-    .bind(before.unwrap_or(i64::MAX))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+         FROM notifications n JOIN topics t ON t.id = n.topic_id JOIN posts p ON p.id = n.post_id
+         LEFT JOIN accounts a ON a.id = n.actor_id
+         WHERE n.account_id = $1 AND n.id < $2 AND {VISIBLE} ORDER BY n.id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(to.0)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(Notification {
@@ -100,13 +106,15 @@ pub async fn list(
 }
 
 pub async fn unread_count(conn: &mut Conn, to: AccountId) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL")
-            .bind(to.0)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?,
-    )
+    let sql = format!(
+        "SELECT COUNT(*) FROM notifications n JOIN topics t ON t.id = n.topic_id JOIN posts p ON p.id = n.post_id
+         WHERE n.account_id = $1 AND n.read_at IS NULL AND {VISIBLE}"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(to.0)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
 }
 
 pub async fn mark_all_read(conn: &mut Conn, to: AccountId, now: i64) -> Result<()> {

@@ -220,13 +220,24 @@ pub async fn set_deleted(
     Ok(())
 }
 
-pub async fn set_held(conn: &mut Conn, post: PostId, held: bool) -> Result<()> {
-    sqlx::query("UPDATE posts SET held = $1 WHERE id = $2")
-        .bind(i64::from(held))
+/// Releases a held post; false when it was not held (someone was quicker).
+pub async fn release(conn: &mut Conn, post: PostId) -> Result<bool> {
+    let done = sqlx::query("UPDATE posts SET held = 0 WHERE id = $1 AND held = 1")
         .bind(post.0)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// The ids of a topic's posts that are neither held nor deleted, in order.
+pub async fn visible_ids(conn: &mut Conn, topic: TopicId) -> Result<Vec<PostId>> {
+    let rows = sqlx::query(
+        "SELECT id FROM posts WHERE topic_id = $1 AND held = 0 AND deleted_at IS NULL ORDER BY id",
+    )
+    .bind(topic.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(PostId(r.try_get(0)?))).collect()
 }
 
 /// Likes a post once per account; returns whether the like is new.

@@ -122,3 +122,14 @@ pub async fn bump(conn: &mut Conn, id: SpaceId, topics: i64, posts: i64, now: i6
     .await?;
     Ok(())
 }
+
+/// Corrects the kept counters after posts are taken away (last activity stays).
+pub async fn uncount(conn: &mut Conn, id: SpaceId, topics: i64, posts: i64) -> Result<()> {
+    sqlx::query("UPDATE spaces SET topic_count = topic_count - $1, post_count = post_count - $2 WHERE id = $3")
+        .bind(topics)
+        .bind(posts)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

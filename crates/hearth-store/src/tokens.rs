@@ -86,22 +86,29 @@ pub async fn check(
     })
 }
 
-/// Uses up a live token; `None` when it was unknown, used or expired.
+/// Uses up a live token; `None` when it was unknown, used or expired. The
+/// update itself checks that it is unused, so a link works once even when
+/// two requests race.
 pub async fn redeem(
     conn: &mut Conn,
     purpose: Purpose,
     token: &str,
     now: i64,
 ) -> Result<Option<Option<AccountId>>> {
-    let found = check(conn, purpose, token, now).await?;
-    if found.is_some() {
-        sqlx::query("UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2")
-            .bind(now)
-            .bind(token_hash(token))
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(found)
+    let row = sqlx::query(
+        "UPDATE one_time_tokens SET used_at = $1
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
+         RETURNING account_id",
+    )
+    .bind(now)
+    .bind(token_hash(token))
+    .bind(purpose.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get::<Option<i64>, _>(0)?.map(AccountId)),
+        None => None,
+    })
 }
 
 /// A link that has not been used yet, shown to admins until mail is sent.
@@ -223,4 +230,17 @@ pub async fn revoke_api_token(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Revokes every token of an account (after a password reset: whoever had
+/// the old password may have made one).
+pub async fn revoke_all_api_tokens(conn: &mut Conn, account: AccountId, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(account.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

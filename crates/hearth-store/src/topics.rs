@@ -173,11 +173,7 @@ pub async fn latest(
     if tiers.is_empty() {
         return Ok(Vec::new());
     }
-    let tier_list = tiers
-        .iter()
-        .map(|t| format!("'{}'", t.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let tier_list = crate::tier_list(tiers);
     let cursor = after.unwrap_or(ActivityCursor {
         last_activity_at: i64::MAX,
         id: i64::MAX,
@@ -237,6 +233,17 @@ pub async fn note_post(
     .bind(now)
     .bind(post_id)
     .bind(i64::from(is_reply))
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One reply fewer in the kept count (a reply was deleted).
+pub async fn uncount_reply(conn: &mut Conn, id: TopicId) -> Result<()> {
+    sqlx::query(
+        "UPDATE topics SET reply_count = reply_count - 1 WHERE id = $1 AND reply_count > 0",
+    )
     .bind(id.0)
     .execute(&mut *conn)
     .await?;

@@ -281,6 +281,7 @@ pub async fn reset_password(app: &App, token: &str, new_password: &str) -> Servi
     };
     accounts::set_password_hash(&mut tx, account, &hash).await?;
     sessions::delete_others(&mut tx, account, None).await?;
+    tokens::revoke_all_api_tokens(&mut tx, account, now).await?;
     // Following the link proves the address too.
     accounts::mark_email_verified(&mut tx, account, now).await?;
     hearth_store::commit(tx).await?;
@@ -349,14 +350,22 @@ pub async fn revoke_api_token(app: &App, actor: &Actor, id: i64) -> ServiceResul
     }
 }
 
-/// Public profile: alias, role label, visible post count. Nothing personal.
-pub async fn profile(app: &App, alias: &str) -> ServiceResult<(Account, i64)> {
+/// Public profile: alias, role label, and how many posts the viewer can see.
+pub async fn profile(app: &App, actor: &Actor, alias: &str) -> ServiceResult<(Account, i64)> {
     let mut conn = app.store().read().await?;
     let account = accounts::by_alias(&mut conn, alias)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let posts = accounts::post_count(&mut conn, account.id).await?;
+    let tiers = super::readable_tiers(actor);
+    let posts = accounts::post_count(&mut conn, account.id, &tiers).await?;
     Ok((account, posts))
+}
+
+/// An account by alias, for the operator's tools.
+pub async fn by_alias(app: &App, alias: &str) -> ServiceResult<Account> {
+    accounts::by_alias(&mut *app.store().read().await?, alias)
+        .await?
+        .ok_or(ServiceError::NotFound)
 }
 
 /// Admin: change someone's role.

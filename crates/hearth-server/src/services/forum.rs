@@ -45,7 +45,8 @@ pub async fn space_page(
     let mut conn = app.store().read().await?;
     let topics =
         topics::list_in_space(&mut conn, space.id, list_for(actor), after, TOPICS_PER_PAGE).await?;
-    let next = next_cursor(&topics);
+    // Pinned topics come first on the first page and are not part of the keyset.
+    let next = next_cursor(topics.iter().filter(|t| !t.pinned));
     let start = decide(actor.viewer(), space.tier, Action::StartTopic);
     Ok(SpacePage {
         space,
@@ -61,23 +62,19 @@ pub async fn latest(
     actor: &Actor,
     after: Option<ActivityCursor>,
 ) -> ServiceResult<(Vec<Topic>, Option<ActivityCursor>)> {
-    let viewer = actor.viewer();
-    let tiers: Vec<_> = hearth_core::model::Tier::ALL
-        .into_iter()
-        .filter(|t| decide(viewer, *t, Action::Read).allowed())
-        .collect();
+    let tiers = super::readable_tiers(actor);
     let mut conn = app.store().read().await?;
     let topics = topics::latest(&mut conn, &tiers, list_for(actor), after, TOPICS_PER_PAGE).await?;
-    let next = next_cursor(&topics);
+    let next = next_cursor(topics.iter());
     Ok((topics, next))
 }
 
-fn next_cursor(topics: &[Topic]) -> Option<ActivityCursor> {
-    let unpinned: Vec<_> = topics.iter().filter(|t| !t.pinned).collect();
-    if (unpinned.len() as i64) < TOPICS_PER_PAGE {
+fn next_cursor<'a>(keyset: impl Iterator<Item = &'a Topic>) -> Option<ActivityCursor> {
+    let keyset: Vec<_> = keyset.collect();
+    if (keyset.len() as i64) < TOPICS_PER_PAGE {
         return None;
     }
-    unpinned.last().map(|t| ActivityCursor {
+    keyset.last().map(|t| ActivityCursor {
         last_activity_at: t.last_activity_at,
         id: t.id.0,
     })
@@ -355,8 +352,13 @@ pub async fn reply(
     check_body(&mut problems, &cmd.body);
     let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
     if let Some(to) = cmd.reply_to {
-        let parent = posts::by_id(&mut tx, to, None).await?;
-        if parent.is_none_or(|p| p.topic_id != topic.id) {
+        // Only a post this person can see, in this topic, can be replied to.
+        let parent = match readable_post(&mut tx, viewer, to).await {
+            Ok((_, _, p)) => Some(p),
+            Err(ServiceError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        if parent.is_none_or(|p| p.topic_id != topic.id || p.deleted_at.is_some()) {
             problems.add(
                 "body",
                 "The post you are replying to is not in this topic any more.",
@@ -410,6 +412,14 @@ async fn publish_post(
         .ok_or(ServiceError::NotFound)?;
     let opening = posts::opening(conn, topic_id, None).await?.map(|p| p.id);
     let is_reply = opening != Some(post_id);
+    let topic = topics::by_id(conn, topic_id, None)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if topic.held || topic.deleted {
+        // A moderator's reply in a topic others cannot see yet tells no one;
+        // approving the topic publishes it with its counters.
+        return Ok(());
+    }
     topics::note_post(conn, topic_id, post_id.0, is_reply, now).await?;
     spaces::bump(conn, space.id, i64::from(!is_reply), 1, now).await?;
     let author = post.author_id;
@@ -503,32 +513,57 @@ pub struct EditContext {
     pub is_opening: bool,
 }
 
-pub async fn edit_form(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<EditContext> {
-    let viewer = actor.viewer();
-    let mut conn = app.store().read().await?;
-    let (space, topic, post) = readable_post(&mut conn, viewer, post_id).await?;
-    ServiceError::check(decide(
-        viewer,
-        space.tier,
-        Action::Edit {
-            author: post.author_id,
-        },
-    ))?;
+#[derive(Clone, Copy)]
+enum Change {
+    Edit,
+    Delete,
+}
+
+/// Loads a post the person may change in this way, on `conn` (inside the
+/// writing transaction, so that nothing changes between check and write).
+async fn changeable(
+    conn: &mut Conn,
+    viewer: Viewer,
+    post_id: PostId,
+    change: Change,
+) -> ServiceResult<EditContext> {
+    let (space, topic, post) = readable_post(conn, viewer, post_id).await?;
+    let author = post.author_id;
+    let action = match change {
+        Change::Edit => Action::Edit { author },
+        Change::Delete => Action::Delete { author },
+    };
+    ServiceError::check(decide(viewer, space.tier, action))?;
     if post.deleted_at.is_some() {
-        return Err(ServiceError::Forbidden(
-            "This post was deleted and can no longer be edited.".into(),
-        ));
+        return Err(ServiceError::Forbidden("This post was deleted.".into()));
     }
-    let is_opening = posts::opening(&mut conn, topic.id, None)
-        .await?
-        .map(|p| p.id)
-        == Some(post.id);
+    let is_opening = posts::opening(conn, topic.id, None).await?.map(|p| p.id) == Some(post.id);
     Ok(EditContext {
         space,
         topic,
         post,
         is_opening,
     })
+}
+
+pub async fn edit_form(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<EditContext> {
+    changeable(
+        &mut *app.store().read().await?,
+        actor.viewer(),
+        post_id,
+        Change::Edit,
+    )
+    .await
+}
+
+pub async fn delete_form(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<EditContext> {
+    changeable(
+        &mut *app.store().read().await?,
+        actor.viewer(),
+        post_id,
+        Change::Delete,
+    )
+    .await
 }
 
 pub async fn edit(
@@ -538,29 +573,25 @@ pub async fn edit(
     body: &str,
     title: Option<&str>,
 ) -> ServiceResult<TopicId> {
-    let body = &clean_text(body);
-    let title = title.map(clean_text);
-    let title = title.as_deref();
-    let ctx = edit_form(app, actor, post_id).await?;
-    let editor = actor
-        .viewer()
-        .account()
-        .ok_or(ServiceError::SignInRequired)?;
+    let viewer = actor.viewer();
+    let editor = viewer.account().ok_or(ServiceError::SignInRequired)?;
+    let body = clean_text(body);
     let mut problems = Problems::default();
-    check_body(&mut problems, body);
+    check_body(&mut problems, &body);
+    let mut tx = app.store().write().await?;
+    let ctx = changeable(&mut tx, viewer, post_id, Change::Edit).await?;
     let title = match (ctx.is_opening, title) {
-        (true, Some(t)) => Some(check_title(&mut problems, t)),
+        (true, Some(t)) => Some(check_title(&mut problems, &clean_text(t))),
         _ => None,
     };
     problems.into_result()?;
-    let mut tx = app.store().write().await?;
     if body.trim() != ctx.post.body_md {
         posts::edit(
             &mut tx,
             &ctx.post,
             editor,
             body.trim(),
-            &render_markdown(body),
+            &render_markdown(&body),
             app.now(),
         )
         .await?;
@@ -573,27 +604,30 @@ pub async fn edit(
 }
 
 /// Soft-deletes a post (deleting the opening post deletes the topic). The
-/// text stays for moderators; others see that a post was deleted.
+/// text stays for moderators; others see that a post was deleted. The kept
+/// counters forget what is no longer visible.
 pub async fn delete(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<(TopicId, bool)> {
     let viewer = actor.viewer();
     let mut tx = app.store().write().await?;
-    let (space, topic, post) = readable_post(&mut tx, viewer, post_id).await?;
-    ServiceError::check(decide(
-        viewer,
-        space.tier,
-        Action::Delete {
-            author: post.author_id,
-        },
-    ))?;
-    if post.deleted_at.is_some() {
-        return Ok((topic.id, false));
-    }
+    let EditContext {
+        space,
+        topic,
+        post,
+        is_opening,
+    } = changeable(&mut tx, viewer, post_id, Change::Delete).await?;
+    let counted = !post.held && !topic.held && !topic.deleted;
     let now = app.now();
-    posts::set_deleted(&mut tx, post.id, viewer.account(), Some(now)).await?;
-    let is_opening = posts::opening(&mut tx, topic.id, None).await?.map(|p| p.id) == Some(post.id);
     if is_opening {
+        let visible = posts::visible_ids(&mut tx, topic.id).await?.len() as i64;
         topics::set_deleted(&mut tx, topic.id, Some(now)).await?;
+        if counted {
+            spaces::uncount(&mut tx, space.id, 1, visible).await?;
+        }
+    } else if counted {
+        topics::uncount_reply(&mut tx, topic.id).await?;
+        spaces::uncount(&mut tx, space.id, 0, 1).await?;
     }
+    posts::set_deleted(&mut tx, post.id, viewer.account(), Some(now)).await?;
     hearth_store::commit(tx).await?;
     Ok((topic.id, is_opening))
 }
@@ -707,15 +741,25 @@ pub async fn approve(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult
     let mut tx = app.store().write().await?;
     let (space, topic, post) = readable_post(&mut tx, viewer, post_id).await?;
     ServiceError::check(decide(viewer, space.tier, Action::Moderate))?;
-    if !post.held {
+    if post.deleted_at.is_some() {
+        return Err(ServiceError::Forbidden(
+            "This post was deleted; it cannot be approved.".into(),
+        ));
+    }
+    // Only the moderator who actually releases it publishes it.
+    if !posts::release(&mut tx, post.id).await? {
         return Ok(topic.id);
     }
     let now = app.now();
-    posts::set_held(&mut tx, post.id, false).await?;
     if topic.held {
+        // Approving a topic publishes it with every visible post in it.
         topics::set_held(&mut tx, topic.id, false).await?;
+        for id in posts::visible_ids(&mut tx, topic.id).await? {
+            publish_post(&mut tx, &space, topic.id, id, now).await?;
+        }
+    } else {
+        publish_post(&mut tx, &space, topic.id, post.id, now).await?;
     }
-    publish_post(&mut tx, &space, topic.id, post.id, now).await?;
     if let Some(author) = post.author_id {
         notifications::insert(
             &mut tx,

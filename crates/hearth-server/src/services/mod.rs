@@ -45,5 +45,14 @@ impl Actor {
     }
 }
 
+/// The tiers whose spaces this person may read (the access decision, as a list).
+pub fn readable_tiers(actor: &Actor) -> Vec<hearth_core::model::Tier> {
+    use hearth_core::access::{Action, decide};
+    hearth_core::model::Tier::ALL
+        .into_iter()
+        .filter(|t| decide(actor.viewer(), *t, Action::Read).allowed())
+        .collect()
+}
+
 /// Milliseconds in a day, for expiry times.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;

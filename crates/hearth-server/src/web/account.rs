@@ -2,13 +2,13 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use hearth_core::text::render_markdown;
 use serde::Deserialize;
 
 use super::csrf::CsrfForm;
-use super::page::{Chrome, Errors, form_errors, render, render_with};
+use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::session::{ClientAddr, SESSION_COOKIE, safe_next, set_cookie};
 use super::views::Moment;
 use super::{Visitor, WebError};
@@ -132,11 +132,7 @@ async fn register(
     };
     let next = safe_next(form.next.as_deref());
     match form_errors(accounts::register(&app, cmd).await)? {
-        Ok(signed_in) => Ok(signed_in_response(
-            &app,
-            &signed_in,
-            Redirect::to(&next).into_response(),
-        )),
+        Ok(signed_in) => Ok(signed_in_response(&app, &signed_in, redirect(&next))),
         Err(errors) => {
             let has_terms = legal::has_documents(&app).await?;
             let chrome = Chrome::new(&app, &visitor, "Join").await?;
@@ -206,11 +202,7 @@ async fn login(
             } else {
                 format!("/accept?next={}", urlencode(&next))
             };
-            Ok(signed_in_response(
-                &app,
-                &signed_in,
-                Redirect::to(&target).into_response(),
-            ))
+            Ok(signed_in_response(&app, &signed_in, redirect(&target)))
         }
         Err(errors) => {
             let chrome = Chrome::new(&app, &visitor, "Sign in").await?;
@@ -244,7 +236,7 @@ async fn logout(
     if let Some(token) = &visitor.session_token {
         accounts::sign_out(&app, token).await?;
     }
-    let mut response = Redirect::to("/").into_response();
+    let mut response = redirect("/");
     set_cookie(
         response.headers_mut(),
         SESSION_COOKIE,
@@ -606,7 +598,7 @@ async fn accept_page(
         })
         .collect();
     if documents.is_empty() {
-        return Ok(Redirect::to(&next).into_response());
+        return Ok(redirect(&next));
     }
     let chrome = Chrome::new(&app, &visitor, "Updated terms").await?;
     Ok(render(&AcceptPage {
@@ -632,7 +624,7 @@ async fn accept(
             .map(|(_, v)| v.as_str()),
     );
     legal::accept(&app, &visitor.actor, &ids).await?;
-    Ok(Redirect::to(&next).into_response())
+    Ok(redirect(&next))
 }
 
 // ---- profiles and notifications
@@ -652,7 +644,7 @@ async fn profile(
     visitor: Visitor,
     Path(alias): Path<String>,
 ) -> Result<Response, WebError> {
-    let (account, post_count) = accounts::profile(&app, &alias).await?;
+    let (account, post_count) = accounts::profile(&app, &visitor.actor, &alias).await?;
     let chrome = Chrome::new(&app, &visitor, account.alias.to_string()).await?;
     Ok(render(&ProfilePage {
         chrome,
@@ -724,5 +716,5 @@ async fn notifications_read(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
     forum::mark_notifications_read(&app, &visitor.actor).await?;
-    Ok(Redirect::to("/notifications").into_response())
+    Ok(redirect("/notifications"))
 }

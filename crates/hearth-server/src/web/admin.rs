@@ -4,7 +4,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use hearth_core::model::{Role, Tier};
 use hearth_store::legal::DocKind;
@@ -13,7 +13,7 @@ use hearth_store::tokens::Purpose;
 use serde::Deserialize;
 
 use super::csrf::CsrfForm;
-use super::page::{Chrome, Errors, form_errors, render, render_with};
+use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::views::Moment;
 use super::{Visitor, WebError};
 use crate::App;
@@ -171,7 +171,7 @@ async fn create_space(
     CsrfForm(form): CsrfForm<SpaceFormInput>,
 ) -> Result<Response, WebError> {
     match form_errors(spaces::create(&app, &visitor.actor, &form.to_form()).await)? {
-        Ok(_) => Ok(Redirect::to("/admin/spaces").into_response()),
+        Ok(_) => Ok(redirect("/admin/spaces")),
         Err(errors) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &space_form(
@@ -220,7 +220,7 @@ async fn update_space(
     CsrfForm(form): CsrfForm<SpaceFormInput>,
 ) -> Result<Response, WebError> {
     match form_errors(spaces::update(&app, &visitor.actor, &slug, &form.to_form()).await)? {
-        Ok(_) => Ok(Redirect::to("/admin/spaces").into_response()),
+        Ok(_) => Ok(redirect("/admin/spaces")),
         Err(errors) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &space_form(

@@ -2,8 +2,9 @@
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
+use super::page::redirect;
 use crate::error::ServiceError;
 
 #[derive(Debug)]
@@ -45,7 +46,7 @@ struct ErrorPage<'a> {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, heading) = match &self.error {
-            ServiceError::SignInRequired => return Redirect::to("/login").into_response(),
+            ServiceError::SignInRequired => return redirect("/login"),
             ServiceError::Invalid(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Please check what you sent",

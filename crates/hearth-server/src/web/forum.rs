@@ -4,7 +4,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::routing::post;
 use hearth_core::access::Decision;
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::home::{AfterQuery, format_cursor, parse_cursor};
-use super::page::{Chrome, Errors, form_errors, render, render_with};
+use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::views::{Author, Moment, PostView, TopicItem};
 use super::{Visitor, WebError};
 use crate::App;
@@ -151,20 +151,15 @@ async fn new_topic_page(
     visitor: Visitor,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    match new_topic_view(
-        &app,
-        &visitor,
-        &slug,
-        TopicForm::default(),
-        Errors::default(),
-    )
-    .await
-    {
-        Err(_) if visitor.actor.signed_in().is_none() => {
-            Ok(Redirect::to(&format!("/login?next=/s/{slug}/new")).into_response())
-        }
-        page => Ok(render(&page?)),
+    let page = forum::space_page(&app, &visitor.actor, &slug, None).await?;
+    if page.start == Decision::SignIn {
+        // The slug comes from the store, so it is safe in a location.
+        return Ok(redirect(&format!("/login?next=/s/{}/new", page.space.slug)));
     }
+    let form = TopicForm::default();
+    Ok(render(
+        &new_topic_view(&app, &visitor, &slug, form, Errors::default()).await?,
+    ))
 }
 
 async fn new_topic(
@@ -179,7 +174,7 @@ async fn new_topic(
         guest_name: form.guest_name.clone(),
     };
     match form_errors(forum::start_topic(&app, &visitor.actor, &slug, cmd).await)? {
-        Ok(posted) => Ok(Redirect::to(&format!("/t/{}", posted.topic)).into_response()),
+        Ok(posted) => Ok(redirect(&format!("/t/{}", posted.topic))),
         Err(errors) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &new_topic_view(&app, &visitor, &slug, form, errors).await?,
@@ -332,7 +327,7 @@ async fn reply(
         guest_name: form.guest_name.clone(),
     };
     match form_errors(forum::reply(&app, &visitor.actor, id, cmd).await)? {
-        Ok(posted) => Ok(Redirect::to(&format!("/p/{}", posted.post)).into_response()),
+        Ok(posted) => Ok(redirect(&format!("/p/{}", posted.post))),
         Err(errors) => {
             // Show the reply form again, with the text, on the reply page.
             let (space, topic, _, _) = forum::reply_form(&app, &visitor.actor, id, None).await?;
@@ -361,7 +356,7 @@ async fn permalink(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let location = forum::post_location(&app, &visitor.actor, post_id(&id)?).await?;
-    Ok(Redirect::to(&location).into_response())
+    Ok(redirect(&location))
 }
 
 async fn watch(
@@ -373,7 +368,7 @@ async fn watch(
 ) -> Result<Response, WebError> {
     let id = topic_id(&id)?;
     forum::set_watching(&app, &visitor.actor, id, q.on()).await?;
-    Ok(Redirect::to(&format!("/t/{id}")).into_response())
+    Ok(redirect(&format!("/t/{id}")))
 }
 
 async fn pin(
@@ -385,7 +380,7 @@ async fn pin(
 ) -> Result<Response, WebError> {
     let id = topic_id(&id)?;
     forum::moderate_topic(&app, &visitor.actor, id, TopicSwitch::Pinned(q.on())).await?;
-    Ok(Redirect::to(&format!("/t/{id}")).into_response())
+    Ok(redirect(&format!("/t/{id}")))
 }
 
 async fn lock(
@@ -397,7 +392,7 @@ async fn lock(
 ) -> Result<Response, WebError> {
     let id = topic_id(&id)?;
     forum::moderate_topic(&app, &visitor.actor, id, TopicSwitch::Locked(q.on())).await?;
-    Ok(Redirect::to(&format!("/t/{id}")).into_response())
+    Ok(redirect(&format!("/t/{id}")))
 }
 
 // ---- one post
@@ -450,7 +445,7 @@ async fn edit(
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
     match form_errors(forum::edit(&app, &visitor.actor, id, &form.body, Some(&form.title)).await)? {
-        Ok(_) => Ok(Redirect::to(&format!("/p/{id}")).into_response()),
+        Ok(_) => Ok(redirect(&format!("/p/{id}"))),
         Err(errors) => {
             let ctx = forum::edit_form(&app, &visitor.actor, id).await?;
             let chrome = Chrome::new(&app, &visitor, "Edit post").await?;
@@ -486,7 +481,7 @@ async fn delete_page(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let ctx = forum::edit_form(&app, &visitor.actor, post_id(&id)?).await?;
+    let ctx = forum::delete_form(&app, &visitor.actor, post_id(&id)?).await?;
     let chrome = Chrome::new(&app, &visitor, "Delete post").await?;
     Ok(render(&DeletePage {
         chrome,
@@ -510,7 +505,7 @@ async fn delete(
     } else {
         format!("/t/{topic}")
     };
-    Ok(Redirect::to(&to).into_response())
+    Ok(redirect(&to))
 }
 
 struct RevisionView {
@@ -576,7 +571,7 @@ async fn like(
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
     forum::set_like(&app, &visitor.actor, id, q.on()).await?;
-    Ok(Redirect::to(&format!("/p/{id}")).into_response())
+    Ok(redirect(&format!("/p/{id}")))
 }
 
 async fn approve(
@@ -587,5 +582,5 @@ async fn approve(
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
     forum::approve(&app, &visitor.actor, id).await?;
-    Ok(Redirect::to(&format!("/p/{id}")).into_response())
+    Ok(redirect(&format!("/p/{id}")))
 }

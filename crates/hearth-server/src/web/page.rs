@@ -79,3 +79,12 @@ pub fn form_errors<T>(result: Result<T, ServiceError>) -> Result<Result<T, Error
         Err(other) => Err(other.into()),
     }
 }
+
+/// A 303 to `location`. A location that cannot be a header (it came from
+/// input with control characters) sends people home instead of failing.
+pub fn redirect(location: &str) -> Response {
+    match axum::http::HeaderValue::from_str(location) {
+        Ok(_) => axum::response::Redirect::to(location).into_response(),
+        Err(_) => axum::response::Redirect::to("/").into_response(),
+    }
+}

@@ -94,10 +94,43 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// Where to go after signing in: only a path on this site.
+/// Where to go after signing in: only a path on this site. Browsers ignore
+/// tabs and newlines in a location and read `/\` as `//`, so any control
+/// character, space or backslash, or a second slash, sends people home instead.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n[1..].starts_with(['/', '\\'])
+                && !n
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        assert_eq!(
+            safe_next(Some("/t/5?after=3#post-4")),
+            "/t/5?after=3#post-4"
+        );
+        for evil in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/a\nb",
+            "https://evil.example",
+            "/ x",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
     }
 }

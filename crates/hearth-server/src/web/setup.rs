@@ -2,13 +2,13 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::account::signed_in_response;
 use super::csrf::CsrfForm;
-use super::page::{Chrome, Errors, form_errors, render, render_with};
+use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::ServiceError;
@@ -84,11 +84,7 @@ async fn submit(
         password: form.password.clone(),
     };
     match form_errors(setup::complete(&app, cmd).await)? {
-        Ok(signed_in) => Ok(signed_in_response(
-            &app,
-            &signed_in,
-            Redirect::to("/admin").into_response(),
-        )),
+        Ok(signed_in) => Ok(signed_in_response(&app, &signed_in, redirect("/admin"))),
         Err(errors) => {
             let chrome = Chrome::new(&app, &visitor, "Set up").await?;
             Ok(render_with(
