@@ -23,17 +23,13 @@ pub async fn hit(conn: &mut Conn, key: &[u8], now: i64, window_ms: i64) -> Resul
     Ok(row.try_get(0)?)
 }
 
-/// Hits so far in the current window, without counting one.
-pub async fn peek(conn: &mut Conn, key: &[u8], now: i64, window_ms: i64) -> Result<i64> {
-    let row = sqlx::query("SELECT hits FROM throttle WHERE key = $1 AND window_start > $2")
+/// Takes back one hit (a success that was counted before it was known).
+pub async fn undo(conn: &mut Conn, key: &[u8]) -> Result<()> {
+    sqlx::query("UPDATE throttle SET hits = hits - 1 WHERE key = $1 AND hits > 0")
         .bind(key)
-        .bind(now - window_ms)
-        .fetch_optional(&mut *conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(match row {
-        Some(row) => row.try_get(0)?,
-        None => 0,
-    })
+    Ok(())
 }
 
 pub async fn clear(conn: &mut Conn, key: &[u8]) -> Result<()> {

@@ -283,9 +283,9 @@ async fn delete_post(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The earlier texts of an edited post, oldest first.
+/// The earlier texts of an edited post, oldest first (for its author and moderators).
 #[utoipa::path(get, path = "/api/posts/{id}/revisions", tag = "forums", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<RevisionOut>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<RevisionOut>), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn revisions(
     State(app): State<App>,
     actor: ApiActor,

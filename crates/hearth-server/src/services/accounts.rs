@@ -138,15 +138,16 @@ pub async fn sign_in(
     let client_key = store
         .sealer()
         .blind_index(&format!("sign-in-client:{}", client.0));
-    {
-        let mut conn = store.read().await?;
-        let per_account = throttle::peek(&mut conn, &account_key, now, SIGN_IN_WINDOW_MS).await?;
-        let per_client = throttle::peek(&mut conn, &client_key, now, SIGN_IN_WINDOW_MS).await?;
-        if per_account >= SIGN_IN_LIMIT || per_client >= CLIENT_SIGN_IN_LIMIT {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: (SIGN_IN_WINDOW_MS / 1000) as u64,
-            });
-        }
+    // The attempt is counted before the (slow) check, so that parallel
+    // guesses cannot all slip under the limit.
+    let mut tx = store.write_private().await?;
+    let per_account = throttle::hit(&mut tx, &account_key, now, SIGN_IN_WINDOW_MS).await?;
+    let per_client = throttle::hit(&mut tx, &client_key, now, SIGN_IN_WINDOW_MS).await?;
+    hearth_store::commit(tx).await?;
+    if per_account > SIGN_IN_LIMIT || per_client > CLIENT_SIGN_IN_LIMIT {
+        return Err(ServiceError::Throttled {
+            retry_after_secs: (SIGN_IN_WINDOW_MS / 1000) as u64,
+        });
     }
     let account = accounts::by_email(&mut *store.read().await?, store.sealer(), &email).await?;
     let stored = account
@@ -154,13 +155,12 @@ pub async fn sign_in(
         .map(|a| a.password_hash.clone())
         .filter(|h| !h.is_empty());
     let ok = passwords::verify(stored, password).await? && account.is_some();
-    let mut tx = store.write_private().await?;
     let Some(account) = account.filter(|_| ok) else {
-        throttle::hit(&mut tx, &account_key, now, SIGN_IN_WINDOW_MS).await?;
-        throttle::hit(&mut tx, &client_key, now, SIGN_IN_WINDOW_MS).await?;
-        hearth_store::commit(tx).await?;
         return Err(wrong());
     };
+    // Success: only failures count against the account and the client.
+    let mut tx = store.write_private().await?;
+    throttle::undo(&mut tx, &client_key).await?;
     throttle::clear(&mut tx, &account_key).await?;
     let session_token = seal::random_token();
     sessions::create(

@@ -651,15 +651,27 @@ pub async fn post_location(app: &App, actor: &Actor, post_id: PostId) -> Service
     })
 }
 
+/// Earlier versions may hold what an author removed on purpose (a phone
+/// number, a name), so only the author and the moderators see them.
+pub fn may_see_history(viewer: Viewer, post: &Post) -> bool {
+    viewer.moderates() || (viewer.account().is_some() && viewer.account() == post.author_id)
+}
+
 pub async fn history(
     app: &App,
     actor: &Actor,
     post_id: PostId,
 ) -> ServiceResult<(Topic, Post, Vec<Revision>)> {
     let mut conn = app.store().read().await?;
-    let (_, topic, post) = readable_post(&mut conn, actor.viewer(), post_id).await?;
-    if post.deleted_at.is_some() && !actor.viewer().moderates() {
+    let viewer = actor.viewer();
+    let (_, topic, post) = readable_post(&mut conn, viewer, post_id).await?;
+    if post.deleted_at.is_some() && !viewer.moderates() {
         return Err(ServiceError::NotFound);
+    }
+    if !may_see_history(viewer, &post) {
+        return Err(ServiceError::Forbidden(
+            "Only the author and the moderators can see the earlier versions of a post.".into(),
+        ));
     }
     let revisions = posts::revisions(&mut conn, post.id).await?;
     Ok((topic, post, revisions))

@@ -9,7 +9,19 @@ use hearth_core::model::Password;
 
 use crate::error::{ServiceError, ServiceResult};
 
+/// Each hash takes about 19 MiB and a core for a moment: at most this many
+/// run at once, and the rest wait their turn.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn turn() -> ServiceResult<tokio::sync::SemaphorePermit<'static>> {
+    HASHING
+        .acquire()
+        .await
+        .map_err(|e| ServiceError::Internal(format!("hashing queue: {e}")))
+}
+
 pub async fn hash(password: &Password) -> ServiceResult<String> {
+    let _turn = turn().await?;
     let plain = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -25,6 +37,7 @@ pub async fn hash(password: &Password) -> ServiceResult<String> {
 /// Checks `plain` against `stored`. Without a stored hash it still does the
 /// work of one check, so that response times do not reveal which emails exist.
 pub async fn verify(stored: Option<String>, plain: &str) -> ServiceResult<bool> {
+    let _turn = turn().await?;
     let plain = plain.to_owned();
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());

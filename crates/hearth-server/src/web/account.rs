@@ -39,14 +39,24 @@ pub fn router() -> Router<App> {
         .route("/notifications/read", post(notifications_read))
 }
 
-/// Adds the session cookie to a response.
+/// Adds the session cookie to a response, and a fresh form token: a token
+/// anyone saw before signing in is worth nothing after.
 pub fn signed_in_response(app: &App, signed_in: &SignedIn, mut response: Response) -> Response {
+    let secure = app.config().secure_cookies();
+    let headers = response.headers_mut();
     set_cookie(
-        response.headers_mut(),
+        headers,
         SESSION_COOKIE,
         &signed_in.session_token,
         Some(SESSION_DAYS * 24 * 3600),
-        app.config().secure_cookies(),
+        secure,
+    );
+    set_cookie(
+        headers,
+        super::csrf::COOKIE,
+        &hearth_store::seal::random_token(),
+        None,
+        secure,
     );
     response
 }

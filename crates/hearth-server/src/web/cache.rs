@@ -26,10 +26,19 @@ use super::csrf::CsrfToken;
 use super::session::{SESSION_COOKIE, cookie};
 use crate::App;
 
-const PLACEHOLDER: &str = "__hearth_form_token__";
+/// Stands in for the form token in a cached page. Random per process, so
+/// that no one can write it into a post to learn other guests' tokens.
+fn placeholder() -> &'static str {
+    static PLACEHOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PLACEHOLDER.get_or_init(|| format!("ph{}", hearth_store::seal::random_token()))
+}
+
 /// Enough for the pages guests read most; past it the cache starts afresh.
 const MAX_BYTES: usize = 32 * 1024 * 1024;
-const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+/// Larger pages are served but not kept.
+const MAX_CACHED_PAGE_BYTES: usize = 2 * 1024 * 1024;
+/// No page comes near this (50 posts of 50,000 characters).
+const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
 const MAX_AGE: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
@@ -97,7 +106,7 @@ fn cacheable(app: &App, request: &Request) -> bool {
 }
 
 fn html_response(html: String, token: &str) -> Response {
-    let mut response = (StatusCode::OK, html.replace(PLACEHOLDER, token)).into_response();
+    let mut response = (StatusCode::OK, html.replace(placeholder(), token)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -122,7 +131,7 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
     }
     request
         .extensions_mut()
-        .insert(CsrfToken(PLACEHOLDER.into()));
+        .insert(CsrfToken(placeholder().into()));
     let response = next.run(request).await;
     let is_html = response
         .headers()
@@ -138,8 +147,11 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
     };
     match String::from_utf8(bytes.to_vec()) {
         Ok(html) => {
-            app.page_cache().put(uri, changes, html.clone());
-            html_response(html, &token)
+            let response = html_response(html.clone(), &token);
+            if html.len() <= MAX_CACHED_PAGE_BYTES {
+                app.page_cache().put(uri, changes, html);
+            }
+            response
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),
     }

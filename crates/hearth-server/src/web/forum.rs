@@ -174,12 +174,29 @@ async fn new_topic(
         guest_name: form.guest_name.clone(),
     };
     match form_errors(forum::start_topic(&app, &visitor.actor, &slug, cmd).await)? {
+        Ok(posted) if posted.held && visitor.actor.signed_in().is_none() => {
+            held_for_guest(&app, &visitor, &slug).await
+        }
         Ok(posted) => Ok(redirect(&format!("/t/{}", posted.topic))),
         Err(errors) => Ok(render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &new_topic_view(&app, &visitor, &slug, form, errors).await?,
         )),
     }
+}
+
+/// A guest cannot see their own post until it is approved, so they are
+/// told what happens instead of being sent to a page they may not open.
+async fn held_for_guest(app: &App, visitor: &Visitor, slug: &str) -> Result<Response, WebError> {
+    let back = format!("/s/{slug}");
+    super::account::message(
+        app,
+        visitor,
+        "Thank you: your post is waiting for a moderator",
+        &["A moderator checks every post from a guest before others see it. This usually happens within a day."],
+        Some((&back, "Back to the space")),
+    )
+    .await
 }
 
 // ---- a topic
@@ -327,6 +344,10 @@ async fn reply(
         guest_name: form.guest_name.clone(),
     };
     match form_errors(forum::reply(&app, &visitor.actor, id, cmd).await)? {
+        Ok(posted) if posted.held && visitor.actor.signed_in().is_none() => {
+            let (space, _, _, _) = forum::reply_form(&app, &visitor.actor, id, None).await?;
+            held_for_guest(&app, &visitor, space.slug.as_str()).await
+        }
         Ok(posted) => Ok(redirect(&format!("/p/{}", posted.post))),
         Err(errors) => {
             // Show the reply form again, with the text, on the reply page.

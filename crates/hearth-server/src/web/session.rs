@@ -79,18 +79,32 @@ pub fn set_cookie(
 }
 
 /// A throttling key for the client: its IP address (hashed before storage).
+/// Behind a reverse proxy on the same host (the default bind is loopback),
+/// the proxy's `X-Forwarded-For` names the client; from anywhere else that
+/// header is not trusted.
 pub struct ClientAddr(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
-        Ok(ClientAddr(ip))
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        let addr = match (peer, forwarded) {
+            (Some(ip), Some(client)) if ip.is_loopback() => client,
+            (Some(ip), _) => ip.to_string(),
+            (None, _) => String::new(),
+        };
+        Ok(ClientAddr(addr))
     }
 }
 

@@ -103,6 +103,7 @@ pub struct PostView {
     pub body_html: String,
     pub created: Moment,
     pub edited: Option<Moment>,
+    pub can_see_history: bool,
     pub held: bool,
     pub deleted: bool,
     pub like_count: i64,
@@ -143,6 +144,9 @@ impl PostView {
             },
             created: Moment::from_ms(p.created_at),
             edited: p.edited_at.map(Moment::from_ms),
+            can_see_history: p.edited_at.is_some()
+                && (!deleted || viewer.moderates())
+                && crate::services::forum::may_see_history(viewer, p),
             held: p.held,
             deleted,
             like_count: p.like_count,

@@ -212,9 +212,15 @@ async fn topics_and_posts_work_through_json() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(edited["revision"], 2);
-    let (_, revisions) = Api::guest(&t)
+    let (status, _) = Api::guest(&t)
         .get(&format!("/api/posts/{reply_id}/revisions"))
         .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "earlier versions are for the author and moderators"
+    );
+    let (_, revisions) = tom.get(&format!("/api/posts/{reply_id}/revisions")).await;
     assert_eq!(revisions[0]["body_markdown"], "Hi @rose");
     let (status, _, _) = rose
         .send(
