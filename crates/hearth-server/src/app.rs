@@ -101,6 +101,9 @@ impl App {
                 self.clone(),
                 crate::web::cache::guest_pages,
             ))
+            .layer(axum::middleware::from_fn(
+                crate::web::kept::give_back_typed_text,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 crate::web::csrf::ensure_cookie,

@@ -10,7 +10,7 @@ use crate::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::services::forum::{self, Reply, StartTopic};
 use crate::services::spaces::SpaceForm;
-use crate::services::{Actor, accounts, setup};
+use crate::services::{Actor, accounts, legal, setup};
 
 const ORGANIZATION: &str = "Cancer Support Community (demo)";
 
@@ -206,7 +206,15 @@ pub async fn load(app: &App) -> ServiceResult<()> {
             }
             Err(e) => return Err(e),
         };
-        actors.push((*alias, Actor::member(account)));
+        let actor = Actor::member(account);
+        // The demo's people have read the terms; real members accept them themselves.
+        let documents: Vec<i64> = legal::awaiting(app, &actor)
+            .await?
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        legal::accept(app, &actor, &documents).await?;
+        actors.push((*alias, actor));
     }
     let actor = |alias: &str| -> ServiceResult<&Actor> {
         actors

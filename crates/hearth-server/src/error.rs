@@ -24,6 +24,9 @@ pub enum ServiceError {
     /// Unknown, or not visible to this person (the two look the same on purpose).
     #[error("We could not find that page.")]
     NotFound,
+    /// New versions of the terms or privacy statement wait to be accepted.
+    #[error("Please read and accept the updated terms and privacy statement first.")]
+    TermsPending,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     Throttled { retry_after_secs: u64 },
     /// A fault on our side; the cause is logged, never shown.

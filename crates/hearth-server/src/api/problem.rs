@@ -62,6 +62,7 @@ impl IntoResponse for ApiError {
             ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input"),
             ServiceError::SignInRequired => (StatusCode::UNAUTHORIZED, "Sign in required"),
             ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
+            ServiceError::TermsPending => (StatusCode::FORBIDDEN, "Terms to accept"),
             ServiceError::NotFound => (StatusCode::NOT_FOUND, "Not found"),
             ServiceError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
             ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Server error"),

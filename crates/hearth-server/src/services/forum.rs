@@ -244,6 +244,19 @@ fn check_title(problems: &mut Problems, title: &str) -> String {
     title
 }
 
+/// A member writes only once they have accepted the current terms (new
+/// versions are put to them at sign-in; this holds for every door).
+async fn ensure_terms_accepted(conn: &mut Conn, viewer: Viewer) -> ServiceResult<()> {
+    if let Some(me) = viewer.account()
+        && !hearth_store::legal::awaiting_acceptance(conn, me)
+            .await?
+            .is_empty()
+    {
+        return Err(ServiceError::TermsPending);
+    }
+    Ok(())
+}
+
 /// A guest signs with a name that follows the alias rules and is no member's alias.
 async fn check_guest_name(
     conn: &mut Conn,
@@ -285,6 +298,7 @@ pub async fn start_topic(
     let title = check_title(&mut problems, &cmd.title);
     check_body(&mut problems, &cmd.body);
     let mut tx = app.store().write().await?;
+    ensure_terms_accepted(&mut tx, actor.viewer()).await?;
     let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
     problems.into_result()?;
     let now = app.now();
@@ -339,6 +353,7 @@ pub async fn reply(
     };
     let viewer = actor.viewer();
     let mut tx = app.store().write().await?;
+    ensure_terms_accepted(&mut tx, viewer).await?;
     let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
     let decision = ServiceError::check(decide(
         viewer,
@@ -579,6 +594,7 @@ pub async fn edit(
     let mut problems = Problems::default();
     check_body(&mut problems, &body);
     let mut tx = app.store().write().await?;
+    ensure_terms_accepted(&mut tx, viewer).await?;
     let ctx = changeable(&mut tx, viewer, post_id, Change::Edit).await?;
     let title = match (ctx.is_opening, title) {
         (true, Some(t)) => Some(check_title(&mut problems, &clean_text(t))),

@@ -72,12 +72,7 @@ impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
             .and_then(|f| f.csrf);
         match (expected, sent) {
             (Some(a), Some(b)) if constant_time_eq(a.as_bytes(), b.as_bytes()) => {}
-            _ => {
-                return Err(WebError::from(ServiceError::Forbidden(
-                    "This form had expired. Please go back, reload the page, and send it again."
-                        .into(),
-                )));
-            }
+            _ => return Err(WebError::expired_form()),
         }
         serde_urlencoded::from_bytes::<T>(&body)
             .map(CsrfForm)

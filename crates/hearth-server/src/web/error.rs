@@ -4,6 +4,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::kept::KeepTyped;
 use super::page::redirect;
 use crate::error::ServiceError;
 
@@ -11,6 +12,7 @@ use crate::error::ServiceError;
 pub struct WebError {
     error: ServiceError,
     status: Option<StatusCode>,
+    expired_form: bool,
 }
 
 impl From<ServiceError> for WebError {
@@ -18,6 +20,7 @@ impl From<ServiceError> for WebError {
         Self {
             error,
             status: None,
+            expired_form: false,
         }
     }
 }
@@ -30,6 +33,18 @@ impl WebError {
                 "That was too much to send at once. Please shorten it.",
             ),
             status: Some(StatusCode::PAYLOAD_TOO_LARGE),
+            expired_form: false,
+        }
+    }
+
+    /// The form token did not match: the text typed is given back.
+    pub fn expired_form() -> Self {
+        Self {
+            error: ServiceError::Forbidden(
+                "This form had expired. Please go back, reload the page, and send it again.".into(),
+            ),
+            status: None,
+            expired_form: true,
         }
     }
 }
@@ -45,8 +60,13 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let keep = |mut response: Response, why: KeepTyped| {
+            response.extensions_mut().insert(why);
+            response
+        };
         let (status, heading) = match &self.error {
-            ServiceError::SignInRequired => return redirect("/login"),
+            ServiceError::SignInRequired => return keep(redirect("/login"), KeepTyped::SignIn),
+            ServiceError::TermsPending => return keep(redirect("/accept"), KeepTyped::Terms),
             ServiceError::Invalid(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Please check what you sent",
@@ -65,6 +85,7 @@ impl IntoResponse for WebError {
             ServiceError::Invalid(fields) => fields.iter().map(|f| f.message.clone()).collect(),
             _ => Vec::new(),
         };
+        let expired_form = self.expired_form;
         let page = ErrorPage {
             status: status.as_u16(),
             heading,
@@ -79,6 +100,9 @@ impl IntoResponse for WebError {
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if expired_form {
+            return keep(response, KeepTyped::Expired);
         }
         response
     }

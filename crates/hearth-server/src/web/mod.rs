@@ -8,6 +8,7 @@ pub mod csrf;
 mod error;
 mod forum;
 pub mod home;
+pub mod kept;
 mod legal;
 mod page;
 pub mod session;

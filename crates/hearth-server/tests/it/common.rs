@@ -308,3 +308,13 @@ pub async fn space(t: &TestApp, slug: &str, tier: &str) {
         .await
         .unwrap();
 }
+
+/// The ids of the posts on a topic page, in order.
+pub fn post_ids(html: &str) -> Vec<String> {
+    html.split("<article class=\"post")
+        .skip(1)
+        .filter_map(|a| a.split("id=\"post-").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}

@@ -9,4 +9,5 @@ mod common;
 mod forum;
 mod legal;
 mod permissions;
+mod review_fixes;
 mod robustness;

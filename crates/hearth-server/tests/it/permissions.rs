@@ -20,6 +20,8 @@ enum Outcome {
 fn outcome_of(r: &Reply) -> Outcome {
     match (r.status, r.location.as_deref()) {
         (StatusCode::NOT_FOUND, _) => Outcome::Hidden,
+        // A form sent without being signed in: the text comes back with a sign-in link.
+        (StatusCode::UNAUTHORIZED, _) => Outcome::SignIn,
         (s, Some(loc)) if s.is_redirection() && loc.starts_with("/login") => Outcome::SignIn,
         (StatusCode::OK, _) => Outcome::Allowed,
         (s, Some(_)) if s.is_redirection() => Outcome::Allowed,
