@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { inspect, launchBrowser, newActor, startServer, uniqueSuffix } from './helpers.mjs';
+import { inspect, launchBrowser, newActor, startServer, uniqueSuffix, expectVisible, posted } from './helpers.mjs';
 
 const PUBLIC_SPACE = 'Living with cancer';
 const PUBLIC_SPACE_PATH = '/s/living-with-cancer';
@@ -25,37 +25,8 @@ const topic = {
 };
 const reply = `A warm shower and no screens after nine helped me a lot. (reply ${run})`;
 
-/** A short description of where a page is, for failure messages. */
-async function whereAmI(page) {
-  const alerts = await page
-    .getByRole('alert')
-    .allInnerTexts()
-    .catch(() => []);
-  const main = await page
-    .locator('main')
-    .first()
-    .innerText({ timeout: 1_000 })
-    .catch(() => '(no <main>)');
-  return (
-    `  at ${page.url()} (title: ${JSON.stringify(await page.title().catch(() => ''))})\n` +
-    (alerts.length ? `  alerts: ${JSON.stringify(alerts)}\n` : '') +
-    `  main text: ${JSON.stringify(main.slice(0, 600))}`
-  );
-}
 
-/** Waits for a locator to be visible, failing with a description of the page. */
-async function expectVisible(page, locator, what) {
-  try {
-    await locator.first().waitFor({ state: 'visible' });
-  } catch (err) {
-    throw new Error(`expected to see ${what}\n${await whereAmI(page)}\n  (${err.message.split('\n')[0]})`);
-  }
-}
 
-/** Text shown on the page, not the content of a form field (getByText also matches textareas). */
-function posted(page, text) {
-  return page.getByText(text).and(page.locator(':not(textarea)'));
-}
 
 /** Checks that a labelled form control submits under the expected field name. */
 async function expectFieldName(locator, name, what) {

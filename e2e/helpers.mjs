@@ -278,3 +278,35 @@ export async function inspect(page, name) {
   await shoot(page, name);
   await checkA11y(page, name);
 }
+
+/** A short description of where a page is, for failure messages. */
+export async function whereAmI(page) {
+  const alerts = await page
+    .getByRole('alert')
+    .allInnerTexts()
+    .catch(() => []);
+  const main = await page
+    .locator('main')
+    .first()
+    .innerText({ timeout: 1_000 })
+    .catch(() => '(no <main>)');
+  return (
+    `  at ${page.url()} (title: ${JSON.stringify(await page.title().catch(() => ''))})\n` +
+    (alerts.length ? `  alerts: ${JSON.stringify(alerts)}\n` : '') +
+    `  main text: ${JSON.stringify(main.slice(0, 600))}`
+  );
+}
+
+/** Waits for a locator to be visible, failing with a description of the page. */
+export async function expectVisible(page, locator, what) {
+  try {
+    await locator.first().waitFor({ state: 'visible' });
+  } catch (err) {
+    throw new Error(`expected to see ${what}\n${await whereAmI(page)}\n  (${err.message.split('\n')[0]})`);
+  }
+}
+
+/** Text shown on the page, not the content of a form field (getByText also matches textareas). */
+export function posted(page, text) {
+  return page.getByText(text).and(page.locator(':not(textarea)'));
+}
