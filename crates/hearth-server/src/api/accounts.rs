@@ -80,9 +80,11 @@ async fn signed_in_me(app: &App, signed_in: &SignedIn) -> ApiResult<MeOut> {
 
 /// Register a new account (and sign in with a session cookie).
 #[utoipa::path(post, path = "/api/accounts", tag = "accounts", request_body = RegisterIn,
-    responses((status = 201, body = MeOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = MeOut), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
 async fn register(
     State(app): State<App>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(input): ApiJson<RegisterIn>,
 ) -> ApiResult<Response> {
     let cmd = Register {
@@ -91,7 +93,7 @@ async fn register(
         password: input.password,
         accept_terms: input.accept_terms,
     };
-    let signed_in = accounts::register(&app, cmd).await?;
+    let signed_in = accounts::register(&app, cmd, &ClientKey(addr)).await?;
     let me = signed_in_me(&app, &signed_in).await?;
     Ok(with_session(&app, &signed_in, StatusCode::CREATED, me))
 }

@@ -30,7 +30,23 @@ pub struct SignedIn {
     pub session_token: String,
 }
 
-pub async fn register(app: &App, cmd: Register) -> ServiceResult<SignedIn> {
+/// Registrations allowed per client per hour. Registering tells whether an
+/// address is already in use, so this also slows anyone trying addresses.
+const REGISTRATIONS_PER_HOUR: i64 = 20;
+
+pub async fn register(app: &App, cmd: Register, client: &ClientKey) -> ServiceResult<SignedIn> {
+    let key = app
+        .store()
+        .sealer()
+        .blind_index(&format!("register-client:{}", client.0));
+    let mut tx = app.store().write_private().await?;
+    let attempts = throttle::hit(&mut tx, &key, app.now(), 3_600_000).await?;
+    hearth_store::commit(tx).await?;
+    if attempts > REGISTRATIONS_PER_HOUR {
+        return Err(ServiceError::Throttled {
+            retry_after_secs: 3600,
+        });
+    }
     let mut problems = Problems::default();
     let alias = problems.take("alias", Alias::parse(&cmd.alias));
     let email = problems.take("email", Email::parse(&cmd.email));

@@ -132,6 +132,7 @@ async fn register_page(
 async fn register(
     State(app): State<App>,
     visitor: Visitor,
+    ClientAddr(addr): ClientAddr,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, WebError> {
     let cmd = Register {
@@ -141,7 +142,7 @@ async fn register(
         accept_terms: form.accept_terms.is_some(),
     };
     let next = safe_next(form.next.as_deref());
-    match form_errors(accounts::register(&app, cmd).await)? {
+    match form_errors(accounts::register(&app, cmd, &ClientKey(addr)).await)? {
         Ok(signed_in) => Ok(signed_in_response(&app, &signed_in, redirect(&next))),
         Err(errors) => {
             let has_terms = legal::has_documents(&app).await?;
