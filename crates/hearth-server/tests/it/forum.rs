@@ -32,14 +32,7 @@ async fn a_member_starts_a_topic_and_another_replies_with_a_quote() {
 
     let tom = t.signed_in("tom", Role::Member).await;
     let topic_page = tom.get(&format!("/t/{topic}")).await.body;
-    let opening = topic_page
-        .split("id=\"post-")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let opening = crate::common::post_ids(&topic_page)[0].clone();
     let quote_page = tom.get(&format!("/t/{topic}/reply?to={opening}")).await;
     assert!(
         quote_page.body.contains("**rose** wrote:"),
@@ -128,14 +121,7 @@ async fn edits_keep_a_visible_history_and_only_authors_or_moderators_edit() {
         .await;
     let topic = id_from(&r.location);
     let page = rose.get(&format!("/t/{topic}")).await.body;
-    let post = page
-        .split("id=\"post-")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let post = crate::common::post_ids(&page)[0].clone();
     let r = rose
         .form(
             &format!("/p/{post}/edit"),
@@ -226,14 +212,7 @@ async fn deleting_is_soft_and_the_opening_post_takes_the_topic() {
             .contains("A regretted reply"),
         "moderators still see it"
     );
-    let opening = page
-        .split("id=\"post-")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let opening = crate::common::post_ids(&page)[0].clone();
     rose.form(&format!("/p/{opening}/delete"), &[]).await;
     assert_eq!(
         t.browser().get(&format!("/t/{topic}")).await.status,
@@ -262,14 +241,7 @@ async fn likes_count_once_per_member_and_not_for_oneself() {
         .await;
     let topic = id_from(&r.location);
     let page = rose.get(&format!("/t/{topic}")).await.body;
-    let post = page
-        .split("id=\"post-")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let post = crate::common::post_ids(&page)[0].clone();
     assert_eq!(
         rose.form(&format!("/p/{post}/like?on=1"), &[]).await.status,
         StatusCode::FORBIDDEN
@@ -462,14 +434,7 @@ async fn guests_post_in_open_spaces_only_after_approval() {
     );
     let page = sam.get(&format!("/t/{topic}")).await.body;
     assert!(page.contains("Awaiting approval"));
-    let post = page
-        .split("id=\"post-")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let post = crate::common::post_ids(&page)[0].clone();
     sam.form(&format!("/p/{post}/approve"), &[]).await;
     let page = t.browser().get(&format!("/t/{topic}")).await;
     assert_eq!(page.status, StatusCode::OK);

@@ -165,14 +165,7 @@ async fn deleted_topics_leave_notifications_and_counters() {
     assert!(t.browser().get("/").await.body.contains("2 posts"));
     let sam = t.signed_in("sam", Role::Moderator).await;
     let page = sam.get(&format!("/t/{topic}")).await.body;
-    let opening = page
-        .split("id=\"post-")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let opening = crate::common::post_ids(&page)[0].clone();
     assert_eq!(
         sam.form(&format!("/p/{opening}/delete"), &[]).await.status,
         StatusCode::SEE_OTHER
