@@ -11,10 +11,10 @@
 // Environment:
 //   HEARTH_BIN      path of the built binary; default ../target/debug/hearth
 //                   (a relative path is taken relative to this e2e/ folder)
-//   DATABASE_URL    passed through to `hearth demo`, `hearth serve` and runHearth() when set
+//   DATABASE_URL    a PostgreSQL database from which each server gets a fresh database of its own
 //   CHROMIUM_PATH   browser binary; default /usr/bin/chromium
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -133,8 +133,17 @@ export async function startServer() {
   const baseURL = `http://127.0.0.1:${port}`;
 
   const env = { ...process.env, HEARTH_DATA_DIR: dataDir };
-  // DATABASE_URL is inherited when set; make sure an empty one does not mean "some database".
-  if (!process.env.DATABASE_URL) delete env.DATABASE_URL;
+  // With DATABASE_URL (PostgreSQL), each server gets a database of its own, made from that
+  // one: a server's data directory holds the key that sealed its data, so two servers
+  // must not share a database. An empty DATABASE_URL means SQLite in the data directory.
+  let ownDatabase = null;
+  if (process.env.DATABASE_URL) {
+    ownDatabase = `e2e_${port}_${uniqueSuffix()}`;
+    execFileSync('psql', [process.env.DATABASE_URL, '-qc', `CREATE DATABASE ${ownDatabase}`]);
+    env.DATABASE_URL = process.env.DATABASE_URL.replace(/\/[^/?]*(\?.*)?$/, `/${ownDatabase}$1`);
+  } else {
+    delete env.DATABASE_URL;
+  }
 
   await runOnce(bin, ['demo'], env, DEMO_TIMEOUT_MS);
 
@@ -171,6 +180,13 @@ export async function startServer() {
     }
     logStream.end();
     rmSync(dataDir, { recursive: true, force: true });
+    if (ownDatabase) {
+      try {
+        execFileSync('psql', [process.env.DATABASE_URL, '-qc', `DROP DATABASE IF EXISTS ${ownDatabase} WITH (FORCE)`]);
+      } catch {
+        // Left behind; CI drops its databases at the end anyway.
+      }
+    }
   };
 
   // Wait for /healthz to answer 200.
