@@ -42,6 +42,7 @@ impl App {
         let sealer = Sealer::new(&config.secret_key()?);
         let store = Store::connect(&config.database_url, sealer).await?;
         store.migrate().await?;
+        check_key(&store).await?;
         let name = settings::get(&mut *store.read().await?, settings::ORGANIZATION_NAME).await?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -111,6 +112,29 @@ impl App {
             .layer(axum::middleware::from_fn(crate::web::security_headers))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())
+    }
+}
+
+/// Refuses to start with another key than the one the database was sealed
+/// with: every email address would be unreadable, and no one could sign in.
+async fn check_key(store: &Store) -> Result<(), BoxError> {
+    let check: String = store
+        .sealer()
+        .blind_index("hearth key check")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut tx = store.write_private().await?;
+    match settings::get(&mut tx, settings::KEY_CHECK).await? {
+        Some(stored) if stored != check => Err("the secret key is not the one this database was sealed with: \
+             give every node the same HEARTH_SECRET_KEY, or copy secret.key from the original data directory"
+            .into()),
+        Some(_) => Ok(()),
+        None => {
+            settings::set(&mut tx, settings::KEY_CHECK, &check).await?;
+            hearth_store::commit(tx).await?;
+            Ok(())
+        }
     }
 }
 

@@ -5,6 +5,9 @@ use sqlx::Row;
 use crate::{Conn, Result};
 
 pub const ORGANIZATION_NAME: &str = "organization_name";
+/// A keyed hash of a fixed text: tells whether the key in use is the one the
+/// database's personal details were sealed with.
+pub const KEY_CHECK: &str = "key_check";
 
 pub async fn get(conn: &mut Conn, key: &str) -> Result<Option<String>> {
     let row = sqlx::query("SELECT value FROM settings WHERE key = $1")

@@ -206,3 +206,29 @@ impl Operator {
         }
     }
 }
+
+#[tokio::test]
+async fn a_different_secret_key_is_refused_at_start() {
+    let op = Operator::new().await;
+    let (ok, _, err) = op.run(&["migrate"], None);
+    assert!(ok, "{err}");
+    let other = Operator {
+        dir: TempDir(op.dir.0.join("elsewhere")),
+        database_url: op.database_url.clone(),
+    };
+    std::fs::create_dir_all(&other.dir.0).unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", op.dir.0.join("hearth.db").display());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    cmd.arg("migrate")
+        .env("HEARTH_DATA_DIR", &other.dir.0)
+        .env("DATABASE_URL", other.database_url.clone().unwrap_or(sqlite))
+        .env_remove("HEARTH_SECRET_KEY");
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("secret key is not the one this database was sealed with"),
+        "{err}"
+    );
+    op.cleanup().await;
+}
