@@ -30,8 +30,9 @@ struct Inner {
     pages: crate::web::cache::PageCache,
 }
 
-/// Largest request body accepted; larger ones get 413.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest request body accepted; larger ones get 413. A post may have
+/// 50,000 characters, and a form sends a non-Latin one as up to 9 bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 impl App {
     /// Connects to the database, runs migrations and loads site settings.

@@ -95,3 +95,20 @@ async fn garbage_form_values_are_handled() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_longest_post_in_any_script_fits_in_a_form() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let long = "がん".repeat(25_000);
+    let r = rose
+        .form("/s/living/new", &[("title", "長い投稿"), ("body", &long)])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "50,000 characters are allowed"
+    );
+    t.stop().await;
+}
