@@ -111,15 +111,7 @@ pub async fn register(app: &App, cmd: Register, client: &ClientKey) -> ServiceRe
         now + 7 * DAY_MS,
     )
     .await?;
-    let session_token = seal::random_token();
-    sessions::create(
-        &mut tx,
-        &session_token,
-        id,
-        now,
-        now + SESSION_DAYS * DAY_MS,
-    )
-    .await?;
+    let session_token = start_session(&mut tx, id, now).await?;
     hearth_store::commit(tx).await?;
     // Mail delivery arrives with the email issue; until then the link is
     // logged and listed for admins on /admin/links.
@@ -132,6 +124,17 @@ pub async fn register(app: &App, cmd: Register, client: &ClientKey) -> ServiceRe
 
 /// A key for the client (derived from its address), for throttling only.
 pub struct ClientKey(pub String);
+
+/// Opens a new session (a fresh id at every sign-in) and returns its cookie value.
+pub async fn start_session(
+    conn: &mut hearth_store::Conn,
+    account: AccountId,
+    now: i64,
+) -> ServiceResult<String> {
+    let token = seal::random_token();
+    sessions::create(conn, &token, account, now, now + SESSION_DAYS * DAY_MS).await?;
+    Ok(token)
+}
 
 pub async fn sign_in(
     app: &App,
@@ -178,15 +181,7 @@ pub async fn sign_in(
     let mut tx = store.write_private().await?;
     throttle::undo(&mut tx, &client_key).await?;
     throttle::clear(&mut tx, &account_key).await?;
-    let session_token = seal::random_token();
-    sessions::create(
-        &mut tx,
-        &session_token,
-        account.id,
-        now,
-        now + SESSION_DAYS * DAY_MS,
-    )
-    .await?;
+    let session_token = start_session(&mut tx, account.id, now).await?;
     hearth_store::commit(tx).await?;
     Ok(SignedIn {
         account: account.id,

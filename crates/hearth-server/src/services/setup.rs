@@ -4,10 +4,10 @@
 use hearth_core::model::{Alias, Email, Password, Role};
 use hearth_store::accounts::{self, NewAccount};
 use hearth_store::legal::{self, DocKind};
+use hearth_store::settings;
 use hearth_store::tokens::{self, Purpose};
-use hearth_store::{seal, sessions, settings};
 
-use super::accounts::{SESSION_DAYS, SignedIn};
+use super::accounts::{SignedIn, start_session};
 use super::{DAY_MS, passwords};
 use crate::App;
 use crate::error::{Problems, ServiceError, ServiceResult};
@@ -100,15 +100,7 @@ pub async fn complete(app: &App, cmd: CompleteSetup) -> ServiceResult<SignedIn> 
     for doc in legal::current_all(&mut tx).await? {
         legal::accept(&mut tx, id, doc.id, now).await?;
     }
-    let session_token = seal::random_token();
-    sessions::create(
-        &mut tx,
-        &session_token,
-        id,
-        now,
-        now + SESSION_DAYS * DAY_MS,
-    )
-    .await?;
+    let session_token = start_session(&mut tx, id, now).await?;
     hearth_store::commit(tx).await?;
     app.set_site_name(&name);
     Ok(SignedIn {
