@@ -81,24 +81,7 @@ pub async fn register(app: &App, cmd: Register, client: &ClientKey) -> ServiceRe
     let hash = passwords::hash(&password).await?;
     let now = app.now();
     let mut tx = store.write().await?;
-    let id = accounts::insert(
-        &mut tx,
-        store.sealer(),
-        NewAccount {
-            alias: &alias,
-            email: &email,
-            password_hash: &hash,
-            role: Role::Member,
-        },
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        hearth_store::StoreError::Conflict => {
-            ServiceError::field("alias", "That alias or email is already registered.")
-        }
-        other => other.into(),
-    })?;
+    let id = insert_account(&mut tx, app, &alias, &email, &hash, Role::Member, now).await?;
     for doc in documents {
         legal::accept(&mut tx, id, doc.id, now).await?;
     }
@@ -124,6 +107,33 @@ pub async fn register(app: &App, cmd: Register, client: &ClientKey) -> ServiceRe
 
 /// A key for the client (derived from its address), for throttling only.
 pub struct ClientKey(pub String);
+
+/// Inserts an account; a taken alias or email (a race past the checks) is
+/// reported on the form rather than as a fault.
+async fn insert_account(
+    tx: &mut hearth_store::Conn,
+    app: &App,
+    alias: &Alias,
+    email: &Email,
+    password_hash: &str,
+    role: Role,
+    now: i64,
+) -> ServiceResult<AccountId> {
+    let new = NewAccount {
+        alias,
+        email,
+        password_hash,
+        role,
+    };
+    accounts::insert(tx, app.store().sealer(), new, now)
+        .await
+        .map_err(|e| match e {
+            hearth_store::StoreError::Conflict => {
+                ServiceError::field("alias", "That alias or email is already registered.")
+            }
+            other => other.into(),
+        })
+}
 
 /// Opens a new session (a fresh id at every sign-in) and returns its cookie value.
 pub async fn start_session(
@@ -451,24 +461,7 @@ pub async fn create_by_operator(
     let store = app.store();
     let now = app.now();
     let mut tx = store.write().await?;
-    let id = accounts::insert(
-        &mut tx,
-        store.sealer(),
-        NewAccount {
-            alias: &alias,
-            email: &email,
-            password_hash: &hash,
-            role,
-        },
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        hearth_store::StoreError::Conflict => {
-            ServiceError::field("alias", "That alias or email is already registered.")
-        }
-        other => other.into(),
-    })?;
+    let id = insert_account(&mut tx, app, &alias, &email, &hash, role, now).await?;
     accounts::mark_email_verified(&mut tx, id, now).await?;
     let account = accounts::by_id(&mut tx, id)
         .await?

@@ -30,8 +30,7 @@ pub fn router() -> Router<App> {
         .route("/t/{id}", get(topic_page))
         .route("/t/{id}/reply", get(reply_page).post(reply))
         .route("/t/{id}/watch", post(watch))
-        .route("/t/{id}/pin", post(pin))
-        .route("/t/{id}/lock", post(lock))
+        .route("/t/{id}/{switch}", post(switch_topic))
         .route("/p/{id}", get(permalink))
         .route("/p/{id}/edit", get(edit_page).post(edit))
         .route("/p/{id}/delete", get(delete_page).post(delete))
@@ -392,27 +391,21 @@ async fn watch(
     Ok(redirect(&format!("/t/{id}")))
 }
 
-async fn pin(
+/// Pin or close a topic: `/t/{id}/{pin|lock}?on=0|1` (moderators).
+async fn switch_topic(
     State(app): State<App>,
     visitor: Visitor,
-    Path(id): Path<String>,
+    Path((id, switch)): Path<(String, String)>,
     Query(q): Query<OnQuery>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
     let id = topic_id(&id)?;
-    forum::moderate_topic(&app, &visitor.actor, id, TopicSwitch::Pinned(q.on())).await?;
-    Ok(redirect(&format!("/t/{id}")))
-}
-
-async fn lock(
-    State(app): State<App>,
-    visitor: Visitor,
-    Path(id): Path<String>,
-    Query(q): Query<OnQuery>,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> Result<Response, WebError> {
-    let id = topic_id(&id)?;
-    forum::moderate_topic(&app, &visitor.actor, id, TopicSwitch::Locked(q.on())).await?;
+    let switch = match switch.as_str() {
+        "pin" => TopicSwitch::Pinned(q.on()),
+        "lock" => TopicSwitch::Locked(q.on()),
+        _ => return Err(ServiceError::NotFound.into()),
+    };
+    forum::moderate_topic(&app, &visitor.actor, id, switch).await?;
     Ok(redirect(&format!("/t/{id}")))
 }
 
