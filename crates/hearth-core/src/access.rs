@@ -33,6 +33,10 @@ impl Viewer {
         self.role().is_some_and(Role::moderates)
     }
 
+    pub fn reviews(self) -> bool {
+        self.role().is_some_and(Role::reviews)
+    }
+
     pub fn administers(self) -> bool {
         self.role().is_some_and(Role::administers)
     }
@@ -59,8 +63,10 @@ pub enum Action {
     },
     Like,
     Watch,
-    /// Pin, lock, approve held posts, see deleted posts.
+    /// Pin, lock, see deleted posts, act on members.
     Moderate,
+    /// Work the queue: approve or reject held posts, resolve flags.
+    Review,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +118,54 @@ pub fn decide(viewer: Viewer, tier: Tier, action: Action) -> Decision {
         Action::Moderate if viewer.moderates() => Allow,
         Action::Moderate if member => Forbidden("Only moderators can do this."),
         Action::Moderate => SignIn,
+        Action::Review if viewer.reviews() => Allow,
+        Action::Review if member => Forbidden("Only staff and moderators can do this."),
+        Action::Review => SignIn,
     }
+}
+
+/// A post's state, as far as who may see its text is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PostState {
+    pub author: Option<AccountId>,
+    /// Waiting for a moderator: never published.
+    pub held: bool,
+    /// Published, then hidden by members' flags or an edit under review.
+    pub hidden: bool,
+    pub deleted: bool,
+}
+
+/// What a viewer sees of a post they may read the space of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sight {
+    Text,
+    /// The thread keeps its place: "deleted", "hidden while moderators look".
+    Placeholder,
+    Nothing,
+}
+
+/// The one rule for post text, for every door: deleted text stays with the
+/// moderators; held and hidden text with the author and the reviewers.
+pub fn sight(viewer: Viewer, post: PostState) -> Sight {
+    let own = viewer.is(post.author);
+    if post.deleted {
+        return if viewer.moderates() {
+            Sight::Text
+        } else {
+            Sight::Placeholder
+        };
+    }
+    if post.held {
+        return if own || viewer.reviews() {
+            Sight::Text
+        } else {
+            Sight::Nothing
+        };
+    }
+    if post.hidden && !own && !viewer.reviews() {
+        return Sight::Placeholder;
+    }
+    Sight::Text
 }
 
 #[cfg(test)]
@@ -207,5 +260,51 @@ mod tests {
             Decision::Allow
         );
         assert_eq!(decide(Viewer::Guest, Tier::Open, guests), Decision::SignIn);
+    }
+
+    #[test]
+    fn staff_review_the_queue_but_do_not_moderate() {
+        assert_eq!(
+            decide(member(Role::Staff), Tier::MembersOnly, Action::Review),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(member(Role::Staff), Tier::MembersOnly, Action::Moderate),
+            Decision::Forbidden(_)
+        ));
+        assert!(matches!(
+            decide(member(Role::Volunteer), Tier::Open, Action::Review),
+            Decision::Forbidden(_)
+        ));
+        assert_eq!(
+            decide(Viewer::Guest, Tier::Open, Action::Review),
+            Decision::SignIn
+        );
+    }
+
+    #[test]
+    fn post_text_follows_its_state() {
+        let post = PostState {
+            author: Some(OTHER),
+            held: false,
+            hidden: false,
+            deleted: false,
+        };
+        let reader = member(Role::Member);
+        assert_eq!(sight(reader, post), Sight::Text);
+        let hidden = PostState { hidden: true, ..post };
+        assert_eq!(sight(reader, hidden), Sight::Placeholder);
+        assert_eq!(sight(member(Role::Staff), hidden), Sight::Text);
+        let held = PostState { held: true, ..post };
+        assert_eq!(sight(Viewer::Guest, held), Sight::Nothing);
+        assert_eq!(sight(member(Role::Staff), held), Sight::Text);
+        let own_held = PostState {
+            author: Some(ME),
+            ..held
+        };
+        assert_eq!(sight(reader, own_held), Sight::Text);
+        let deleted = PostState { deleted: true, ..post };
+        assert_eq!(sight(member(Role::Staff), deleted), Sight::Placeholder);
+        assert_eq!(sight(member(Role::Moderator), deleted), Sight::Text);
     }
 }

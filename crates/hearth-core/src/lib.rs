@@ -3,5 +3,6 @@
 //! store module leans on these, so they stay small, pure and fast.
 
 pub mod access;
+pub mod guard;
 pub mod model;
 pub mod text;

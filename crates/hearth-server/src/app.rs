@@ -28,6 +28,7 @@ struct Inner {
     config: Config,
     site_name: RwLock<String>,
     pages: crate::web::cache::PageCache,
+    safety: crate::services::safety::Safety,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -51,6 +52,7 @@ impl App {
                 config,
                 site_name: RwLock::new(name.unwrap_or_else(|| "Hearth".into())),
                 pages: Default::default(),
+                safety: Default::default(),
             }),
         })
     }
@@ -69,6 +71,10 @@ impl App {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0)
+    }
+
+    pub fn safety(&self) -> &crate::services::safety::Safety {
+        &self.inner.safety
     }
 
     pub fn page_cache(&self) -> &crate::web::cache::PageCache {

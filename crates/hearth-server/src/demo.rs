@@ -9,6 +9,7 @@ use hearth_store::{settings, spaces};
 use crate::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::services::forum::{self, Reply, StartTopic};
+use crate::services::safety::Submission;
 use crate::services::spaces::SpaceForm;
 use crate::services::{Actor, accounts, legal, setup};
 
@@ -231,6 +232,8 @@ pub async fn load(app: &App) -> ServiceResult<()> {
             description: (*description).into(),
             position: (position as i64 * 10).to_string(),
             tier: (*tier).into(),
+            medical: *slug == "living-with-cancer",
+            ..Default::default()
         };
         crate::services::spaces::create(app, admin, &form).await?;
     }
@@ -243,6 +246,7 @@ pub async fn load(app: &App) -> ServiceResult<()> {
             title: CHEMO_TITLE.into(),
             body: "I start chemotherapy next month. What helped you get through the first few weeks? Practical tips very welcome.".into(),
             guest_name: String::new(),
+            submission: Submission::imported(),
         },
     )
     .await?;
@@ -260,6 +264,7 @@ pub async fn load(app: &App) -> ServiceResult<()> {
             body,
             reply_to: None,
             guest_name: String::new(),
+            submission: Submission::imported(),
         };
         forum::reply(
             app,
@@ -274,6 +279,7 @@ pub async fn load(app: &App) -> ServiceResult<()> {
             title: (*title).into(),
             body: (*body).into(),
             guest_name: String::new(),
+            submission: Submission::imported(),
         };
         let posted = forum::start_topic(app, actor(author)?, space, cmd).await?;
         for (who, text) in *replies {
@@ -281,6 +287,7 @@ pub async fn load(app: &App) -> ServiceResult<()> {
                 body: (*text).into(),
                 reply_to: None,
                 guest_name: String::new(),
+            submission: Submission::imported(),
             };
             forum::reply(app, actor(who)?, posted.topic, cmd).await?;
         }

@@ -27,6 +27,10 @@ pub enum ServiceError {
     /// New versions of the terms or privacy statement wait to be accepted.
     #[error("Please read and accept the updated terms and privacy statement first.")]
     TermsPending,
+    /// The post may go ahead, but the author should see this first (personal
+    /// details, or words that suggest they need help now).
+    #[error("Please look at your post again before it goes out.")]
+    CheckFirst(Box<crate::services::safety::Review>),
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     Throttled { retry_after_secs: u64 },
     /// A fault on our side; the cause is logged, never shown.

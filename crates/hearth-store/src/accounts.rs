@@ -15,9 +15,29 @@ pub struct Account {
     pub email_verified: bool,
     pub created_at: i64,
     pub password_hash: String,
+    /// Posts a moderator approved or that went out unmoderated: a measure of trust.
+    pub approved_posts: i64,
+    pub last_seen_at: Option<i64>,
+    /// May read but not post until then (kept in step with member_actions).
+    pub silenced_until: Option<i64>,
+    pub suspended_until: Option<i64>,
 }
 
-const COLUMNS: &str = "id, alias, role, email_verified_at, created_at, password_hash";
+impl Account {
+    pub fn silenced(&self, now: i64) -> bool {
+        self.silenced_until.is_some_and(|until| until > now)
+    }
+
+    pub fn suspended(&self, now: i64) -> bool {
+        self.suspended_until.is_some_and(|until| until > now)
+    }
+}
+
+/// `silenced_until`/`suspended_until` for a period without end.
+pub const FOR_GOOD: i64 = i64::MAX;
+
+const COLUMNS: &str = "id, alias, role, email_verified_at, created_at, password_hash, approved_posts,
+    last_seen_at, silenced_until, suspended_until";
 
 fn from_row(row: &AnyRow) -> Result<Account> {
     let role: String = row.try_get("role")?;
@@ -30,6 +50,10 @@ fn from_row(row: &AnyRow) -> Result<Account> {
             .is_some(),
         created_at: row.try_get("created_at")?,
         password_hash: row.try_get("password_hash")?,
+        approved_posts: row.try_get("approved_posts")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        silenced_until: row.try_get("silenced_until")?,
+        suspended_until: row.try_get("suspended_until")?,
     })
 }
 
@@ -74,11 +98,14 @@ pub async fn by_id(conn: &mut Conn, id: AccountId) -> Result<Option<Account>> {
 }
 
 /// The account behind a live session (one query, on every signed-in request).
+/// A suspended account has no live session.
 pub async fn by_session(conn: &mut Conn, session_token: &str, now: i64) -> Result<Option<Account>> {
     let row = sqlx::query(
-        "SELECT a.id, a.alias, a.role, a.email_verified_at, a.created_at, a.password_hash
+        "SELECT a.id, a.alias, a.role, a.email_verified_at, a.created_at, a.password_hash,
+                a.approved_posts, a.last_seen_at, a.silenced_until, a.suspended_until
          FROM sessions s JOIN accounts a ON a.id = s.account_id
-         WHERE s.token_hash = $1 AND s.expires_at > $2",
+         WHERE s.token_hash = $1 AND s.expires_at > $2
+           AND (a.suspended_until IS NULL OR a.suspended_until <= $2)",
     )
     .bind(crate::seal::token_hash(session_token))
     .bind(now)
@@ -160,6 +187,40 @@ pub async fn mark_email_verified(conn: &mut Conn, id: AccountId, now: i64) -> Re
     .bind(id.0)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Notes that the member was here (for erasing accounts left unused).
+pub async fn touch(conn: &mut Conn, id: AccountId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One more post of this member reached readers.
+pub async fn count_approved_post(conn: &mut Conn, id: AccountId) -> Result<()> {
+    sqlx::query("UPDATE accounts SET approved_posts = approved_posts + 1 WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_restrictions(
+    conn: &mut Conn,
+    id: AccountId,
+    silenced_until: Option<i64>,
+    suspended_until: Option<i64>,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET silenced_until = $1, suspended_until = $2 WHERE id = $3")
+        .bind(silenced_until)
+        .bind(suspended_until)
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -7,14 +7,19 @@
 //! run several of them inside one transaction.
 
 pub mod accounts;
+pub mod audit;
 mod db;
+pub mod flags;
 pub mod legal;
+pub mod member_actions;
 pub mod notifications;
 pub mod posts;
+pub mod queue;
 pub mod seal;
 pub mod sessions;
 pub mod settings;
 pub mod spaces;
+pub mod spam;
 pub mod throttle;
 pub mod tokens;
 pub mod topics;

@@ -10,6 +10,10 @@ pub enum Kind {
     Reply,
     Mention,
     Approved,
+    /// A moderator did not approve the post; the note says why.
+    Rejected,
+    /// A moderator decided on a post the member flagged; the note says what.
+    FlagOutcome,
 }
 
 impl Kind {
@@ -18,6 +22,8 @@ impl Kind {
             Kind::Reply => "reply",
             Kind::Mention => "mention",
             Kind::Approved => "approved",
+            Kind::Rejected => "rejected",
+            Kind::FlagOutcome => "flag_outcome",
         }
     }
 
@@ -25,6 +31,8 @@ impl Kind {
         match s {
             "mention" => Kind::Mention,
             "approved" => Kind::Approved,
+            "rejected" => Kind::Rejected,
+            "flag_outcome" => Kind::FlagOutcome,
             _ => Kind::Reply,
         }
     }
@@ -38,13 +46,17 @@ pub struct Notification {
     pub topic_title: String,
     pub post_id: PostId,
     pub actor_alias: Option<String>,
+    pub note: Option<String>,
     pub created_at: i64,
     pub read: bool,
 }
 
 /// A notification shows only while what it points to is there for others to
-/// see: a post deleted or still held (or in such a topic) drops out.
-const VISIBLE: &str = "t.deleted_at IS NULL AND t.held = 0 AND p.deleted_at IS NULL AND p.held = 0";
+/// see: a post deleted or still held (or in such a topic) drops out. A
+/// moderator's answer (a rejection, a flag's outcome) is about exactly such
+/// posts, and always shows.
+const VISIBLE: &str = "(n.kind IN ('rejected', 'flag_outcome')
+    OR (t.deleted_at IS NULL AND t.held = 0 AND p.deleted_at IS NULL AND p.held = 0))";
 
 pub async fn insert(
     conn: &mut Conn,
@@ -53,17 +65,19 @@ pub async fn insert(
     topic: TopicId,
     post: PostId,
     actor: Option<AccountId>,
+    note: Option<&str>,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, note, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(to.0)
     .bind(kind.as_str())
     .bind(topic.0)
     .bind(post.0)
     .bind(actor.map(|a| a.0))
+    .bind(note)
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -78,7 +92,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Notification>> {
     let sql = format!(
-        "SELECT n.id, n.kind, n.topic_id, t.title, n.post_id, a.alias, n.created_at, n.read_at
+        "SELECT n.id, n.kind, n.topic_id, t.title, n.post_id, a.alias, n.created_at, n.read_at, n.note
          FROM notifications n JOIN topics t ON t.id = n.topic_id JOIN posts p ON p.id = n.post_id
          LEFT JOIN accounts a ON a.id = n.actor_id
          WHERE n.account_id = $1 AND n.id < $2 AND {VISIBLE} ORDER BY n.id DESC LIMIT $3"
@@ -100,6 +114,7 @@ pub async fn list(
                 actor_alias: row.try_get(5)?,
                 created_at: row.try_get(6)?,
                 read: row.try_get::<Option<i64>, _>(7)?.is_some(),
+                note: row.try_get(8)?,
             })
         })
         .collect()

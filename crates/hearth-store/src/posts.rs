@@ -19,6 +19,8 @@ pub struct Post {
     pub body_md: String,
     pub body_html: String,
     pub held: bool,
+    /// Hidden by members' flags until a moderator decides.
+    pub hidden: bool,
     pub revision: i64,
     pub like_count: i64,
     pub liked_by_viewer: bool,
@@ -29,7 +31,7 @@ pub struct Post {
 
 const SELECT: &str = "SELECT p.id, p.topic_id, p.author_id, a.alias AS author_alias, a.role AS author_role,
         p.guest_name, p.reply_to_id, COALESCE(ra.alias, rp.guest_name) AS reply_to_alias,
-        p.body_md, p.body_html, p.held, p.revision, p.like_count, p.created_at, p.edited_at, p.deleted_at,
+        p.body_md, p.body_html, p.held, p.hidden_at, p.revision, p.like_count, p.created_at, p.edited_at, p.deleted_at,
         l.account_id AS liked_by
     FROM posts p
     LEFT JOIN accounts a ON a.id = p.author_id
@@ -54,6 +56,7 @@ fn from_row(row: &AnyRow) -> Result<Post> {
         body_md: row.try_get("body_md")?,
         body_html: row.try_get("body_html")?,
         held: flag(row.try_get("held")?),
+        hidden: row.try_get::<Option<i64>, _>("hidden_at")?.is_some(),
         revision: row.try_get("revision")?,
         like_count: row.try_get("like_count")?,
         liked_by_viewer: row.try_get::<Option<i64>, _>("liked_by")?.is_some(),
@@ -61,6 +64,17 @@ fn from_row(row: &AnyRow) -> Result<Post> {
         edited_at: row.try_get("edited_at")?,
         deleted_at: row.try_get("deleted_at")?,
     })
+}
+
+impl Post {
+    pub fn state(&self) -> hearth_core::access::PostState {
+        hearth_core::access::PostState {
+            author: self.author_id,
+            held: self.held,
+            hidden: self.hidden,
+            deleted: self.deleted_at.is_some(),
+        }
+    }
 }
 
 pub async fn by_id(conn: &mut Conn, id: PostId, viewer: Option<AccountId>) -> Result<Option<Post>> {
@@ -125,10 +139,26 @@ pub struct NewPost<'a> {
     pub held: bool,
 }
 
+/// A hash of a text with case and spacing ignored: the same message posted
+/// again and again is a spam signal.
+pub fn fingerprint(text: &str) -> i64 {
+    use sha2::Digest;
+    let normal = text
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let digest = sha2::Sha256::digest(normal.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
+}
+
 pub async fn insert(conn: &mut Conn, p: NewPost<'_>, now: i64) -> Result<PostId> {
     let id: i64 = sqlx::query(
-        "INSERT INTO posts (topic_id, author_id, guest_name, reply_to_id, body_md, body_html, held, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO posts (topic_id, author_id, guest_name, reply_to_id, body_md, body_html, held,
+                            fingerprint, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(p.topic.0)
     .bind(p.author.map(|a| a.0))
@@ -137,6 +167,7 @@ pub async fn insert(conn: &mut Conn, p: NewPost<'_>, now: i64) -> Result<PostId>
     .bind(p.body_md)
     .bind(p.body_html)
     .bind(i64::from(p.held))
+    .bind(fingerprint(p.body_md))
     .bind(now)
     .fetch_one(&mut *conn)
     .await?
@@ -214,6 +245,28 @@ pub async fn set_deleted(
     sqlx::query("UPDATE posts SET deleted_at = $1, deleted_by = $2 WHERE id = $3")
         .bind(at)
         .bind(by.map(|b| b.0))
+        .bind(post.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// How many posts with this text were written since `since`.
+pub async fn count_same_text(conn: &mut Conn, fingerprint: i64, since: i64) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM posts WHERE fingerprint = $1 AND created_at >= $2")
+            .bind(fingerprint)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    )
+}
+
+/// Hides a post until a moderator decides (or shows it again with `None`).
+pub async fn set_hidden(conn: &mut Conn, post: PostId, at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE posts SET hidden_at = $1 WHERE id = $2")
+        .bind(at)
         .bind(post.0)
         .execute(&mut *conn)
         .await?;

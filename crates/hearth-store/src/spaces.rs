@@ -1,6 +1,6 @@
 //! Spaces (forum categories) and their kept counters.
 
-use hearth_core::model::{Slug, SpaceId, Tier};
+use hearth_core::model::{DetailPolicy, Moderation, Slug, SpaceId, Tier};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -14,16 +14,22 @@ pub struct Space {
     pub description: String,
     pub position: i64,
     pub tier: Tier,
+    pub moderation: Moderation,
+    pub detail_policy: DetailPolicy,
+    /// Topics here carry the site's medical disclaimer.
+    pub medical: bool,
     pub topic_count: i64,
     pub post_count: i64,
     pub last_activity_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, slug, name, description, position, tier, topic_count, post_count, last_activity_at";
+const COLUMNS: &str = "id, slug, name, description, position, tier, moderation, detail_policy, medical,
+    topic_count, post_count, last_activity_at";
 
 fn from_row(row: &AnyRow) -> Result<Space> {
     let tier: String = row.try_get("tier")?;
+    let moderation: String = row.try_get("moderation")?;
+    let detail_policy: String = row.try_get("detail_policy")?;
     Ok(Space {
         id: SpaceId(row.try_get("id")?),
         slug: Slug::from_trusted(row.try_get("slug")?),
@@ -32,6 +38,10 @@ fn from_row(row: &AnyRow) -> Result<Space> {
         position: row.try_get("position")?,
         // An unknown tier is treated as the most private one.
         tier: Tier::parse(&tier).unwrap_or(Tier::MembersOnly),
+        // Likewise the strictest moderation and policy.
+        moderation: Moderation::parse(&moderation).unwrap_or(Moderation::Pre),
+        detail_policy: DetailPolicy::parse(&detail_policy).unwrap_or(DetailPolicy::Hold),
+        medical: crate::flag(row.try_get("medical")?),
         topic_count: row.try_get("topic_count")?,
         post_count: row.try_get("post_count")?,
         last_activity_at: row.try_get("last_activity_at")?,
@@ -45,18 +55,24 @@ pub struct SpaceFields<'a> {
     pub description: &'a str,
     pub position: i64,
     pub tier: Tier,
+    pub moderation: Moderation,
+    pub detail_policy: DetailPolicy,
+    pub medical: bool,
 }
 
 pub async fn insert(conn: &mut Conn, f: SpaceFields<'_>, now: i64) -> Result<SpaceId> {
     let id: i64 = sqlx::query(
-        "INSERT INTO spaces (slug, name, description, position, tier, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO spaces (slug, name, description, position, tier, moderation, detail_policy, medical, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(f.slug.as_str())
     .bind(f.name)
     .bind(f.description)
     .bind(f.position)
     .bind(f.tier.as_str())
+    .bind(f.moderation.as_str())
+    .bind(f.detail_policy.as_str())
+    .bind(i64::from(f.medical))
     .bind(now)
     .fetch_one(&mut *conn)
     .await?
@@ -66,13 +82,17 @@ pub async fn insert(conn: &mut Conn, f: SpaceFields<'_>, now: i64) -> Result<Spa
 
 pub async fn update(conn: &mut Conn, id: SpaceId, f: SpaceFields<'_>) -> Result<()> {
     let done = sqlx::query(
-        "UPDATE spaces SET slug = $1, name = $2, description = $3, position = $4, tier = $5 WHERE id = $6",
+        "UPDATE spaces SET slug = $1, name = $2, description = $3, position = $4, tier = $5,
+                moderation = $6, detail_policy = $7, medical = $8 WHERE id = $9",
     )
     .bind(f.slug.as_str())
     .bind(f.name)
     .bind(f.description)
     .bind(f.position)
     .bind(f.tier.as_str())
+    .bind(f.moderation.as_str())
+    .bind(f.detail_policy.as_str())
+    .bind(i64::from(f.medical))
     .bind(id.0)
     .execute(&mut *conn)
     .await?;

@@ -4,6 +4,7 @@
 mod alias;
 mod email;
 mod ids;
+mod moderation;
 mod password;
 mod role;
 mod slug;
@@ -12,6 +13,7 @@ mod tier;
 pub use alias::{Alias, AliasError};
 pub use email::{Email, EmailError};
 pub use ids::{AccountId, PostId, SpaceId, TopicId};
+pub use moderation::{DetailPolicy, FlagReason, HoldReason, MemberActionKind, Moderation};
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub use slug::{Slug, SlugError};

@@ -52,6 +52,11 @@ impl Role {
         matches!(self, Role::Moderator | Role::Admin)
     }
 
+    /// Works the moderation queue and flags (nurses on staff do too).
+    pub fn reviews(self) -> bool {
+        matches!(self, Role::Staff | Role::Moderator | Role::Admin)
+    }
+
     pub fn administers(self) -> bool {
         self == Role::Admin
     }

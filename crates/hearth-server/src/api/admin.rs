@@ -35,6 +35,9 @@ fn space_form(input: SpaceIn) -> SpaceForm {
         description: input.description.unwrap_or_default(),
         position: input.position.map(|p| p.to_string()).unwrap_or_default(),
         tier: input.tier,
+        moderation: input.moderation.unwrap_or_default(),
+        detail_policy: input.detail_policy.unwrap_or_default(),
+        medical: input.medical,
     }
 }
 

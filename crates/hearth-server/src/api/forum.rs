@@ -15,7 +15,10 @@ use super::{ApiActor, ApiError, ApiJson};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
+use crate::services::moderation;
+use crate::services::safety::Submission;
 use crate::services::spaces;
+use crate::web::session::ClientAddr;
 use crate::web::home::{format_cursor, parse_cursor};
 
 pub fn router() -> OpenApiRouter<App> {
@@ -34,6 +37,15 @@ pub fn router() -> OpenApiRouter<App> {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// The API has no form timing or honeypot: the other signals still apply.
+fn submission(acknowledged: bool, client: String) -> Submission {
+    Submission {
+        acknowledged,
+        client,
+        ..Default::default()
+    }
+}
 
 fn topic_id(s: &str) -> Result<TopicId, ApiError> {
     s.parse()
@@ -107,6 +119,7 @@ async fn space_topics(
 async fn start_topic(
     State(app): State<App>,
     actor: ApiActor,
+    ClientAddr(client): ClientAddr,
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<NewTopicIn>,
 ) -> ApiResult<(StatusCode, Json<PostedOut>)> {
@@ -114,6 +127,7 @@ async fn start_topic(
         title: input.title,
         body: input.body,
         guest_name: input.guest_name.unwrap_or_default(),
+        submission: submission(input.acknowledge_warnings, client),
     };
     let posted = forum::start_topic(&app, &actor.actor, &slug, cmd).await?;
     Ok((
@@ -196,6 +210,7 @@ async fn set_topic_state(
 async fn reply(
     State(app): State<App>,
     actor: ApiActor,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NewPostIn>,
 ) -> ApiResult<(StatusCode, Json<PostedOut>)> {
@@ -203,6 +218,7 @@ async fn reply(
         body: input.body,
         reply_to: input.reply_to.map(PostId),
         guest_name: input.guest_name.unwrap_or_default(),
+        submission: submission(input.acknowledge_warnings, client),
     };
     let posted = forum::reply(&app, &actor.actor, topic_id(&id)?, cmd).await?;
     Ok((
@@ -261,11 +277,13 @@ async fn get_post(
 async fn edit_post(
     State(app): State<App>,
     actor: ApiActor,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<EditPostIn>,
 ) -> ApiResult<Json<PostOut>> {
     let id = post_id(&id)?;
-    forum::edit(&app, &actor.actor, id, &input.body, input.title.as_deref()).await?;
+    let submission = submission(input.acknowledge_warnings, client);
+    forum::edit(&app, &actor.actor, id, &input.body, input.title.as_deref(), &submission).await?;
     let (_, post) = forum::post(&app, &actor.actor, id).await?;
     Ok(Json(PostOut::new(&post, actor.actor.viewer())))
 }
@@ -330,6 +348,7 @@ async fn approve(
     actor: ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    forum::approve(&app, &actor.actor, post_id(&id)?).await?;
+    let approve = moderation::Decision::Approve { edited: None };
+    moderation::decide_one(&app, &actor.actor, post_id(&id)?, &approve).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,6 +24,11 @@ pub struct Problem {
     detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<ProblemField>,
+    /// With `type` `/problems/check-first`: what the checks found. Show it to
+    /// the author, then send again with `acknowledge_warnings: true` to post.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    check: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -64,6 +69,7 @@ impl IntoResponse for ApiError {
             ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
             ServiceError::TermsPending => (StatusCode::FORBIDDEN, "Terms to accept"),
             ServiceError::NotFound => (StatusCode::NOT_FOUND, "Not found"),
+            ServiceError::CheckFirst(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Check before posting"),
             ServiceError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
             ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Server error"),
         };
@@ -88,12 +94,28 @@ impl IntoResponse for ApiError {
             ),
             other => (other.to_string(), Vec::new()),
         };
+        let (r#type, check) = match &self.error {
+            ServiceError::CheckFirst(review) => (
+                "/problems/check-first",
+                Some(serde_json::json!({
+                    "personal_details": review.findings,
+                    "personal_details_in_title": review.title_findings,
+                    "explanations": review.findings.iter().chain(&review.title_findings)
+                        .map(|f| f.kind.explain()).collect::<std::collections::BTreeSet<_>>(),
+                    "policy": review.policy,
+                    "crisis": review.crisis,
+                    "helplines_markdown": review.crisis.then_some(&review.helplines_md),
+                })),
+            ),
+            _ => ("about:blank", None),
+        };
         let body = Problem {
-            r#type: "about:blank",
+            r#type,
             title,
             status: status.as_u16(),
             detail,
             errors,
+            check,
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

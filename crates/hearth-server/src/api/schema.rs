@@ -60,6 +60,11 @@ pub struct SpaceOut {
     pub tier: &'static str,
     /// Who can see posts here, in plain words.
     pub audience: &'static str,
+    /// `post`, `pre` or `new_members_pre`.
+    pub moderation: &'static str,
+    /// `warn`, `hold` or `redact`.
+    pub detail_policy: &'static str,
+    pub medical: bool,
     pub topic_count: i64,
     pub post_count: i64,
     pub last_activity_at: Option<String>,
@@ -74,6 +79,9 @@ impl From<&Space> for SpaceOut {
             position: s.position,
             tier: s.tier.as_str(),
             audience: s.tier.audience(),
+            moderation: s.moderation.as_str(),
+            detail_policy: s.detail_policy.as_str(),
+            medical: s.medical,
             topic_count: s.topic_count,
             post_count: s.post_count,
             last_activity_at: s.last_activity_at.map(rfc3339),
@@ -130,7 +138,8 @@ pub struct PostOut {
     pub author: AuthorOut,
     /// The post this one replies to, if any.
     pub reply_to: Option<i64>,
-    /// The text as written (Markdown); absent when deleted, for all but moderators.
+    /// The text as written (Markdown); absent when deleted (for all but
+    /// moderators) or hidden (for all but its author and staff).
     pub body_markdown: Option<String>,
     /// The text as safe HTML.
     pub body_html: Option<String>,
@@ -139,6 +148,8 @@ pub struct PostOut {
     /// 1 for a post never edited; each edit adds one.
     pub revision: i64,
     pub held: bool,
+    /// Hidden while moderators look at it (flags, or an edit under review).
+    pub hidden: bool,
     pub deleted: bool,
     pub like_count: i64,
     /// Whether the caller likes it.
@@ -147,7 +158,7 @@ pub struct PostOut {
 
 impl PostOut {
     pub fn new(p: &Post, viewer: Viewer) -> Self {
-        let shown = p.deleted_at.is_none() || viewer.moderates();
+        let shown = hearth_core::access::sight(viewer, p.state()) == hearth_core::access::Sight::Text;
         Self {
             id: p.id.0,
             topic_id: p.topic_id.0,
@@ -163,6 +174,7 @@ impl PostOut {
             edited_at: p.edited_at.map(rfc3339),
             revision: p.revision,
             held: p.held,
+            hidden: p.hidden,
             deleted: p.deleted_at.is_some(),
             like_count: p.like_count,
             liked: p.liked_by_viewer,
@@ -284,6 +296,10 @@ pub struct NewTopicIn {
     /// Guests only (open spaces): the name to sign with.
     #[serde(default)]
     pub guest_name: Option<String>,
+    /// Post even though the checks found personal details or words of crisis
+    /// (a first attempt without it answers 422 `check-first` with what was found).
+    #[serde(default)]
+    pub acknowledge_warnings: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -295,6 +311,10 @@ pub struct NewPostIn {
     pub reply_to: Option<i64>,
     #[serde(default)]
     pub guest_name: Option<String>,
+    /// Post even though the checks found personal details or words of crisis
+    /// (a first attempt without it answers 422 `check-first` with what was found).
+    #[serde(default)]
+    pub acknowledge_warnings: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -303,6 +323,10 @@ pub struct EditPostIn {
     /// Only for a topic's opening post: the topic's new title.
     #[serde(default)]
     pub title: Option<String>,
+    /// Post even though the checks found personal details or words of crisis
+    /// (a first attempt without it answers 422 `check-first` with what was found).
+    #[serde(default)]
+    pub acknowledge_warnings: bool,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -433,6 +457,15 @@ pub struct SpaceIn {
     pub position: Option<i64>,
     /// `members_only`, `public_read` or `open`.
     pub tier: String,
+    /// `post` (default), `pre` or `new_members_pre`.
+    #[serde(default)]
+    pub moderation: Option<String>,
+    /// What happens to posts with personal details: `warn` (default), `hold` or `redact`.
+    #[serde(default)]
+    pub detail_policy: Option<String>,
+    /// Topics show the medical disclaimer.
+    #[serde(default)]
+    pub medical: bool,
 }
 
 #[derive(Deserialize, ToSchema)]

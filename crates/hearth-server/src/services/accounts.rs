@@ -187,8 +187,14 @@ pub async fn sign_in(
     let Some(account) = account.filter(|_| ok) else {
         return Err(wrong());
     };
+    if account.suspended(now) {
+        let message =
+            super::members::suspension_message(&mut *store.read().await?, &account, now).await?;
+        return Err(ServiceError::Forbidden(message));
+    }
     // Success: only failures count against the account and the client.
     let mut tx = store.write_private().await?;
+    accounts::touch(&mut tx, account.id, now).await?;
     throttle::undo(&mut tx, &client_key).await?;
     throttle::clear(&mut tx, &account_key).await?;
     let session_token = start_session(&mut tx, account.id, now).await?;
@@ -215,8 +221,11 @@ pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Optio
 /// The account behind a personal access token.
 pub async fn from_api_token(app: &App, secret: &str) -> ServiceResult<Option<Account>> {
     let mut tx = app.store().write_private().await?;
-    let account = match tokens::account_for_api_token(&mut tx, secret, app.now()).await? {
-        Some(id) => accounts::by_id(&mut tx, id).await?,
+    let now = app.now();
+    let account = match tokens::account_for_api_token(&mut tx, secret, now).await? {
+        Some(id) => accounts::by_id(&mut tx, id)
+            .await?
+            .filter(|a| !a.suspended(now)),
         None => None,
     };
     hearth_store::commit(tx).await?;
@@ -409,6 +418,17 @@ pub async fn set_role(app: &App, actor: &Actor, alias: &str, role: Role) -> Serv
         ));
     }
     accounts::set_role(&mut tx, account.id, role).await?;
+    let detail = format!("{} → {}", account.role.as_str(), role.as_str());
+    super::audit::record(
+        &mut tx,
+        actor,
+        "member.role",
+        super::audit::Target::Account(account.id),
+        "",
+        &detail,
+        app.now(),
+    )
+    .await?;
     hearth_store::commit(tx).await?;
     Ok(())
 }

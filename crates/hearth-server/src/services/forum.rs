@@ -11,6 +11,8 @@ use hearth_store::topics::{self, ActivityCursor, ListFor, NewTopic, Topic};
 use hearth_store::{Conn, accounts};
 
 use super::Actor;
+use super::audit::Target;
+use super::safety::{self, Draft, Submission};
 use crate::App;
 use crate::error::{Problems, ServiceError, ServiceResult};
 
@@ -106,14 +108,14 @@ async fn readable_topic(
         .ok_or(ServiceError::NotFound)?;
     ServiceError::check(decide(viewer, space.tier, Action::Read))?;
     let own = viewer.account().is_some() && viewer.account() == topic.author_id;
-    if (topic.deleted && !viewer.moderates()) || (topic.held && !own && !viewer.moderates()) {
+    if (topic.deleted && !viewer.moderates()) || (topic.held && !own && !viewer.reviews()) {
         return Err(ServiceError::NotFound);
     }
     Ok((space, topic))
 }
 
 /// Loads a post the person may read, with its topic and space.
-async fn readable_post(
+pub(super) async fn readable_post(
     conn: &mut Conn,
     viewer: Viewer,
     id: PostId,
@@ -123,7 +125,7 @@ async fn readable_post(
         .ok_or(ServiceError::NotFound)?;
     let (space, topic) = readable_topic(conn, viewer, post.topic_id).await?;
     let own = viewer.account().is_some() && viewer.account() == post.author_id;
-    if post.held && !own && !viewer.moderates() {
+    if post.held && !own && !viewer.reviews() {
         return Err(ServiceError::NotFound);
     }
     Ok((space, topic, post))
@@ -143,7 +145,7 @@ pub async fn topic_page(
         &mut conn,
         topic.id,
         viewer.account(),
-        moderator,
+        viewer.reviews(),
         after,
         POSTS_PER_PAGE + 1,
     )
@@ -198,6 +200,7 @@ pub struct StartTopic {
     pub body: String,
     /// The name a guest signs with (open spaces only).
     pub guest_name: String,
+    pub submission: Submission,
 }
 
 /// What someone typed to reply.
@@ -206,6 +209,7 @@ pub struct Reply {
     pub body: String,
     pub reply_to: Option<PostId>,
     pub guest_name: String,
+    pub submission: Submission,
 }
 
 pub struct Posted {
@@ -215,7 +219,7 @@ pub struct Posted {
     pub held: bool,
 }
 
-fn check_body(problems: &mut Problems, body: &str) {
+pub(super) fn check_body(problems: &mut Problems, body: &str) {
     let chars = body.trim().chars().count();
     if chars == 0 {
         problems.add("body", "Write a message before posting.");
@@ -289,11 +293,10 @@ pub async fn start_topic(
     let cmd = StartTopic {
         title: clean_text(&cmd.title),
         body: clean_text(&cmd.body),
-        guest_name: cmd.guest_name,
+        ..cmd
     };
     let space = super::spaces::readable_by_slug(app, actor, slug).await?;
     let decision = ServiceError::check(decide(actor.viewer(), space.tier, Action::StartTopic))?;
-    let held = decision == Decision::AllowHeld;
     let mut problems = Problems::default();
     let title = check_title(&mut problems, &cmd.title);
     check_body(&mut problems, &cmd.body);
@@ -301,6 +304,23 @@ pub async fn start_topic(
     ensure_terms_accepted(&mut tx, actor.viewer()).await?;
     let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
     problems.into_result()?;
+    let screened = safety::screen(
+        app,
+        &mut tx,
+        actor,
+        Draft {
+            space: &space,
+            title: Some(&title),
+            body: cmd.body.trim(),
+            held_by_access: decision == Decision::AllowHeld,
+            edit: false,
+            submission: &cmd.submission,
+        },
+    )
+    .await?;
+    let held = screened.held();
+    let title = screened.title.trim();
+    let body = screened.body.trim();
     let now = app.now();
     let author = actor.viewer().account();
     let topic = topics::insert(
@@ -309,13 +329,13 @@ pub async fn start_topic(
             space: space.id,
             author,
             guest_name: guest_name.as_deref(),
-            title: &title,
+            title,
             held,
         },
         now,
     )
     .await?;
-    let body_html = render_markdown(&cmd.body);
+    let body_html = render_markdown(body);
     let post = posts::insert(
         &mut tx,
         NewPost {
@@ -323,13 +343,14 @@ pub async fn start_topic(
             author,
             guest_name: guest_name.as_deref(),
             reply_to: None,
-            body_md: cmd.body.trim(),
+            body_md: body,
             body_html: &body_html,
             held,
         },
         now,
     )
     .await?;
+    screened.queue(&mut tx, post, now).await?;
     if let Some(me) = author {
         topics::watch(&mut tx, me, topic).await?;
         topics::mark_read(&mut tx, me, topic, post.0).await?;
@@ -362,7 +383,6 @@ pub async fn reply(
             locked: topic.locked,
         },
     ))?;
-    let held = decision == Decision::AllowHeld;
     let mut problems = Problems::default();
     check_body(&mut problems, &cmd.body);
     let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
@@ -381,9 +401,25 @@ pub async fn reply(
         }
     }
     problems.into_result()?;
+    let screened = safety::screen(
+        app,
+        &mut tx,
+        actor,
+        Draft {
+            space: &space,
+            title: None,
+            body: cmd.body.trim(),
+            held_by_access: decision == Decision::AllowHeld,
+            edit: false,
+            submission: &cmd.submission,
+        },
+    )
+    .await?;
+    let held = screened.held();
+    let body = screened.body.trim();
     let now = app.now();
     let author = viewer.account();
-    let body_html = render_markdown(&cmd.body);
+    let body_html = render_markdown(body);
     let post = posts::insert(
         &mut tx,
         NewPost {
@@ -391,13 +427,14 @@ pub async fn reply(
             author,
             guest_name: guest_name.as_deref(),
             reply_to: cmd.reply_to,
-            body_md: cmd.body.trim(),
+            body_md: body,
             body_html: &body_html,
             held,
         },
         now,
     )
     .await?;
+    screened.queue(&mut tx, post, now).await?;
     if let Some(me) = author {
         topics::watch(&mut tx, me, topic.id).await?;
         topics::mark_read(&mut tx, me, topic.id, post.0).await?;
@@ -415,7 +452,7 @@ pub async fn reply(
 
 /// What happens when a post becomes visible: counters move, and watchers,
 /// the person replied to and everyone mentioned are notified.
-async fn publish_post(
+pub(super) async fn publish_post(
     conn: &mut Conn,
     space: &Space,
     topic_id: TopicId,
@@ -438,6 +475,9 @@ async fn publish_post(
     topics::note_post(conn, topic_id, post_id.0, is_reply, now).await?;
     spaces::bump(conn, space.id, i64::from(!is_reply), 1, now).await?;
     let author = post.author_id;
+    if let Some(author) = author {
+        accounts::count_approved_post(conn, author).await?;
+    }
     let mut told: Vec<AccountId> = author.into_iter().collect();
     for mentioned in accounts::find_aliases(conn, &mentioned_aliases(&post.body_md)).await? {
         let viewer = Viewer::Member {
@@ -452,6 +492,7 @@ async fn publish_post(
                 topic_id,
                 post_id,
                 author,
+                None,
                 now,
             )
             .await?;
@@ -471,8 +512,17 @@ async fn publish_post(
     }
     for account in to_tell {
         if !told.contains(&account) {
-            notifications::insert(conn, account, Kind::Reply, topic_id, post_id, author, now)
-                .await?;
+            notifications::insert(
+                conn,
+                account,
+                Kind::Reply,
+                topic_id,
+                post_id,
+                author,
+                None,
+                now,
+            )
+            .await?;
             told.push(account);
         }
     }
@@ -587,6 +637,7 @@ pub async fn edit(
     post_id: PostId,
     body: &str,
     title: Option<&str>,
+    submission: &Submission,
 ) -> ServiceResult<TopicId> {
     let viewer = actor.viewer();
     let editor = viewer.account().ok_or(ServiceError::SignInRequired)?;
@@ -601,19 +652,40 @@ pub async fn edit(
         _ => None,
     };
     problems.into_result()?;
-    if body.trim() != ctx.post.body_md {
-        posts::edit(
-            &mut tx,
-            &ctx.post,
-            editor,
-            body.trim(),
-            &render_markdown(&body),
-            app.now(),
-        )
-        .await?;
+    let title = title.filter(|t| *t != ctx.topic.title);
+    if body.trim() == ctx.post.body_md && title.is_none() {
+        return Ok(ctx.topic.id);
     }
-    if let Some(title) = title.filter(|t| *t != ctx.topic.title) {
-        topics::set_title(&mut tx, ctx.topic.id, &title).await?;
+    let screened = safety::screen(
+        app,
+        &mut tx,
+        actor,
+        Draft {
+            space: &ctx.space,
+            title: title.as_deref(),
+            body: body.trim(),
+            held_by_access: false,
+            edit: true,
+            submission,
+        },
+    )
+    .await?;
+    let now = app.now();
+    let body = screened.body.trim();
+    if body != ctx.post.body_md {
+        posts::edit(&mut tx, &ctx.post, editor, body, &render_markdown(body), now).await?;
+    }
+    if title.is_some() {
+        topics::set_title(&mut tx, ctx.topic.id, screened.title.trim()).await?;
+    }
+    if screened.held() && !ctx.post.held {
+        // A published post whose new text must be checked is hidden meanwhile.
+        posts::set_hidden(&mut tx, ctx.post.id, Some(now)).await?;
+    }
+    screened.queue(&mut tx, ctx.post.id, now).await?;
+    if ctx.post.author_id != Some(editor) {
+        super::audit::record(&mut tx, actor, "post.edit", Target::Post(ctx.post.id), "", "", now)
+            .await?;
     }
     hearth_store::commit(tx).await?;
     Ok(ctx.topic.id)
@@ -625,27 +697,61 @@ pub async fn edit(
 pub async fn delete(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<(TopicId, bool)> {
     let viewer = actor.viewer();
     let mut tx = app.store().write().await?;
+    let ctx = changeable(&mut tx, viewer, post_id, Change::Delete).await?;
+    let now = app.now();
+    take_down(&mut tx, &ctx, viewer.account(), now).await?;
+    if ctx.post.author_id.is_none() || ctx.post.author_id != viewer.account() {
+        super::audit::record(&mut tx, actor, "post.delete", Target::Post(ctx.post.id), "", "", now)
+            .await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok((ctx.topic.id, ctx.is_opening))
+}
+
+/// Soft-deletes a post (and its topic, for an opening post) and corrects the
+/// kept counters: an author's delete, a moderator's, a rejection.
+pub(super) async fn take_down(
+    conn: &mut Conn,
+    ctx: &EditContext,
+    by: Option<AccountId>,
+    now: i64,
+) -> ServiceResult<()> {
     let EditContext {
         space,
         topic,
         post,
         is_opening,
-    } = changeable(&mut tx, viewer, post_id, Change::Delete).await?;
+    } = ctx;
     let counted = !post.held && !topic.held && !topic.deleted;
-    let now = app.now();
-    if is_opening {
-        let visible = posts::visible_ids(&mut tx, topic.id).await?.len() as i64;
-        topics::set_deleted(&mut tx, topic.id, Some(now)).await?;
+    if *is_opening {
+        let visible = posts::visible_ids(conn, topic.id).await?.len() as i64;
+        topics::set_deleted(conn, topic.id, Some(now)).await?;
         if counted {
-            spaces::uncount(&mut tx, space.id, 1, visible).await?;
+            spaces::uncount(conn, space.id, 1, visible).await?;
         }
     } else if counted {
-        topics::uncount_reply(&mut tx, topic.id).await?;
-        spaces::uncount(&mut tx, space.id, 0, 1).await?;
+        topics::uncount_reply(conn, topic.id).await?;
+        spaces::uncount(conn, space.id, 0, 1).await?;
     }
-    posts::set_deleted(&mut tx, post.id, viewer.account(), Some(now)).await?;
-    hearth_store::commit(tx).await?;
-    Ok((topic.id, is_opening))
+    posts::set_deleted(conn, post.id, by, Some(now)).await?;
+    Ok(())
+}
+
+/// A post with its topic and space, for a reviewer's decision on it.
+pub(super) async fn reviewable(
+    conn: &mut Conn,
+    viewer: Viewer,
+    post_id: PostId,
+) -> ServiceResult<EditContext> {
+    let (space, topic, post) = readable_post(conn, viewer, post_id).await?;
+    ServiceError::check(decide(viewer, space.tier, Action::Review))?;
+    let is_opening = posts::opening(conn, topic.id, None).await?.map(|p| p.id) == Some(post.id);
+    Ok(EditContext {
+        space,
+        topic,
+        post,
+        is_opening,
+    })
 }
 
 /// One post the person may read (a deleted one too: callers show it as deleted).
@@ -755,53 +861,20 @@ pub async fn moderate_topic(
     let mut tx = app.store().write().await?;
     let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
     ServiceError::check(decide(viewer, space.tier, Action::Moderate))?;
-    match switch {
-        TopicSwitch::Pinned(on) => topics::set_pinned(&mut tx, topic.id, on).await?,
-        TopicSwitch::Locked(on) => topics::set_locked(&mut tx, topic.id, on).await?,
-    }
+    let action = match switch {
+        TopicSwitch::Pinned(on) => {
+            topics::set_pinned(&mut tx, topic.id, on).await?;
+            if on { "topic.pin" } else { "topic.unpin" }
+        }
+        TopicSwitch::Locked(on) => {
+            topics::set_locked(&mut tx, topic.id, on).await?;
+            if on { "topic.close" } else { "topic.reopen" }
+        }
+    };
+    super::audit::record(&mut tx, actor, action, Target::Topic(topic.id), "", "", app.now())
+        .await?;
     hearth_store::commit(tx).await?;
     Ok(())
-}
-
-/// A moderator approves a held post (and its topic, if it opens one).
-pub async fn approve(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<TopicId> {
-    let viewer = actor.viewer();
-    let mut tx = app.store().write().await?;
-    let (space, topic, post) = readable_post(&mut tx, viewer, post_id).await?;
-    ServiceError::check(decide(viewer, space.tier, Action::Moderate))?;
-    if post.deleted_at.is_some() {
-        return Err(ServiceError::Forbidden(
-            "This post was deleted; it cannot be approved.".into(),
-        ));
-    }
-    // Only the moderator who actually releases it publishes it.
-    if !posts::release(&mut tx, post.id).await? {
-        return Ok(topic.id);
-    }
-    let now = app.now();
-    if topic.held {
-        // Approving a topic publishes it with every visible post in it.
-        topics::set_held(&mut tx, topic.id, false).await?;
-        for id in posts::visible_ids(&mut tx, topic.id).await? {
-            publish_post(&mut tx, &space, topic.id, id, now).await?;
-        }
-    } else {
-        publish_post(&mut tx, &space, topic.id, post.id, now).await?;
-    }
-    if let Some(author) = post.author_id {
-        notifications::insert(
-            &mut tx,
-            author,
-            Kind::Approved,
-            topic.id,
-            post.id,
-            viewer.account(),
-            now,
-        )
-        .await?;
-    }
-    hearth_store::commit(tx).await?;
-    Ok(topic.id)
 }
 
 pub async fn notifications(

@@ -3,10 +3,14 @@
 //! here; these functions alone authorize, validate and write.
 
 pub mod accounts;
+pub mod audit;
 pub mod forum;
 pub mod housekeeping;
 pub mod legal;
+pub mod members;
+pub mod moderation;
 pub mod passwords;
+pub mod safety;
 pub mod setup;
 pub mod spaces;
 
@@ -56,3 +60,13 @@ pub fn readable_tiers(actor: &Actor) -> Vec<hearth_core::model::Tier> {
 
 /// Milliseconds in a day, for expiry times.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A moment in words people read: "3 Mar 2027 at 14:05 UTC".
+pub fn human_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(time::macros::format_description!(
+            "[day padding:none] [month repr:short] [year] at [hour]:[minute] UTC"
+        ))
+        .unwrap_or_default()
+}

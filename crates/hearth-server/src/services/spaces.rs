@@ -1,10 +1,11 @@
 //! Spaces: who sees which, and their administration.
 
 use hearth_core::access::{Action, decide};
-use hearth_core::model::{Slug, Tier};
+use hearth_core::model::{DetailPolicy, Moderation, Slug, Tier};
 use hearth_store::spaces::{self, Space, SpaceFields};
 
 use super::Actor;
+use super::audit::Target;
 use crate::App;
 use crate::error::{Problems, ServiceError, ServiceResult};
 
@@ -35,6 +36,12 @@ pub struct SpaceForm {
     pub description: String,
     pub position: String,
     pub tier: String,
+    /// `post` (the default), `pre` or `new_members_pre`.
+    pub moderation: String,
+    /// `warn` (the default), `hold` or `redact`.
+    pub detail_policy: String,
+    /// Topics carry the medical disclaimer.
+    pub medical: bool,
 }
 
 struct ValidSpace {
@@ -43,6 +50,9 @@ struct ValidSpace {
     description: String,
     position: i64,
     tier: Tier,
+    moderation: Moderation,
+    detail_policy: DetailPolicy,
+    medical: bool,
 }
 
 fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
@@ -82,15 +92,37 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
     if tier.is_none() {
         problems.add("tier", "Choose who can read and post in this space.");
     }
+    let moderation = match form.moderation.trim() {
+        "" => Some(Moderation::Post),
+        m => Moderation::parse(m),
+    };
+    if moderation.is_none() {
+        problems.add("moderation", "Choose how posts in this space are moderated.");
+    }
+    let detail_policy = match form.detail_policy.trim() {
+        "" => Some(DetailPolicy::Warn),
+        p => DetailPolicy::parse(p),
+    };
+    if detail_policy.is_none() {
+        problems.add(
+            "detail_policy",
+            "Choose what happens to posts with personal details.",
+        );
+    }
     problems.into_result()?;
-    match (slug, position, tier) {
-        (Some(slug), Some(position), Some(tier)) => Ok(ValidSpace {
-            slug,
-            name,
-            description,
-            position,
-            tier,
-        }),
+    match (slug, position, tier, moderation, detail_policy) {
+        (Some(slug), Some(position), Some(tier), Some(moderation), Some(detail_policy)) => {
+            Ok(ValidSpace {
+                slug,
+                name,
+                description,
+                position,
+                tier,
+                moderation,
+                detail_policy,
+                medical: form.medical,
+            })
+        }
         _ => Err(ServiceError::field("name", "Please check the form.")),
     }
 }
@@ -105,6 +137,19 @@ fn require_admin(actor: &Actor) -> ServiceResult<()> {
             "Only admins can manage spaces.".into(),
         ))
     }
+}
+
+/// A space's settings in one line, for the audit log.
+fn describe(s: &Space) -> String {
+    format!(
+        "{} ({}, {}, {}, details: {}{})",
+        s.name,
+        s.slug,
+        s.tier.as_str(),
+        s.moderation.as_str(),
+        s.detail_policy.as_str(),
+        if s.medical { ", medical" } else { "" }
+    )
 }
 
 fn slug_taken() -> ServiceError {
@@ -124,11 +169,17 @@ pub async fn create(app: &App, actor: &Actor, form: &SpaceForm) -> ServiceResult
         description: &v.description,
         position: v.position,
         tier: v.tier,
+        moderation: v.moderation,
+        detail_policy: v.detail_policy,
+        medical: v.medical,
     };
-    let id = spaces::insert(&mut tx, fields, app.now()).await?;
+    let now = app.now();
+    let id = spaces::insert(&mut tx, fields, now).await?;
     let space = spaces::by_id(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    super::audit::record(&mut tx, actor, "space.create", Target::Space(id), "", &describe(&space), now)
+        .await?;
     hearth_store::commit(tx).await?;
     Ok(space)
 }
@@ -154,11 +205,18 @@ pub async fn update(
         description: &v.description,
         position: v.position,
         tier: v.tier,
+        moderation: v.moderation,
+        detail_policy: v.detail_policy,
+        medical: v.medical,
     };
     spaces::update(&mut tx, space.id, fields).await?;
+    let before = describe(&space);
     let space = spaces::by_id(&mut tx, space.id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    let detail = format!("{before} → {}", describe(&space));
+    super::audit::record(&mut tx, actor, "space.update", Target::Space(space.id), "", &detail, app.now())
+        .await?;
     hearth_store::commit(tx).await?;
     Ok(space)
 }

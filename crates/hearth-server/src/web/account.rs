@@ -704,6 +704,16 @@ async fn notifications_page(
                 Kind::Reply => format!("{who} replied in “{}”", n.topic_title),
                 Kind::Mention => format!("{who} mentioned you in “{}”", n.topic_title),
                 Kind::Approved => format!("Your post in “{}” was approved", n.topic_title),
+                Kind::Rejected => format!(
+                    "Your post in “{}” was not approved. The moderator's reason: {}",
+                    n.topic_title,
+                    n.note.as_deref().unwrap_or("none given")
+                ),
+                Kind::FlagOutcome => format!(
+                    "About the post you flagged in “{}”: {}",
+                    n.topic_title,
+                    n.note.as_deref().unwrap_or("a moderator has decided.")
+                ),
             };
             NotificationView {
                 post_id: n.post_id.0,

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use hearth_core::model::{Role, Tier};
+use hearth_core::model::{DetailPolicy, Moderation, Role, Tier};
 use hearth_store::legal::DocKind;
 use hearth_store::spaces::Space;
 use hearth_store::tokens::Purpose;
@@ -37,7 +37,7 @@ pub fn router() -> Router<App> {
         .route("/admin/links", get(links_page))
 }
 
-fn require_admin(visitor: &Visitor) -> Result<(), WebError> {
+pub(super) fn require_admin(visitor: &Visitor) -> Result<(), WebError> {
     match visitor.actor.signed_in() {
         None => Err(ServiceError::SignInRequired.into()),
         Some(_) if visitor.actor.viewer().administers() => Ok(()),
@@ -86,6 +86,10 @@ struct SpaceFormInput {
     description: String,
     position: String,
     tier: String,
+    moderation: String,
+    detail_policy: String,
+    /// "on" when ticked (absent otherwise).
+    medical: String,
 }
 
 impl SpaceFormInput {
@@ -96,6 +100,9 @@ impl SpaceFormInput {
             description: self.description.clone(),
             position: self.position.clone(),
             tier: self.tier.clone(),
+            moderation: self.moderation.clone(),
+            detail_policy: self.detail_policy.clone(),
+            medical: self.medical == "on",
         }
     }
 }
@@ -108,6 +115,36 @@ struct SpaceFormPage {
     form: SpaceFormInput,
     errors: Errors,
     tiers: Vec<(&'static str, &'static str, &'static str)>,
+    moderations: Vec<(&'static str, &'static str, &'static str)>,
+    policies: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+fn moderation_choices() -> Vec<(&'static str, &'static str, &'static str)> {
+    Moderation::ALL
+        .into_iter()
+        .map(|m| {
+            let help = match m {
+                Moderation::Post => "Posts appear at once. Members can flag posts; enough flags hide a post until a moderator decides.",
+                Moderation::NewMembersPre => "A member's posts wait for a moderator until enough of them have been approved (the number is set on the safety page).",
+                Moderation::Pre => "Every post waits for a moderator before others can see it.",
+            };
+            (m.as_str(), m.label(), help)
+        })
+        .collect()
+}
+
+fn policy_choices() -> Vec<(&'static str, &'static str, &'static str)> {
+    DetailPolicy::ALL
+        .into_iter()
+        .map(|p| {
+            let help = match p {
+                DetailPolicy::Warn => "The author sees what was found and may post anyway.",
+                DetailPolicy::Hold => "Posted anyway, it waits for a moderator, marked \"personal details\".",
+                DetailPolicy::Redact => "Posted anyway, the details found are replaced by \"[personal detail removed]\".",
+            };
+            (p.as_str(), p.label(), help)
+        })
+        .collect()
 }
 
 fn tier_choices() -> Vec<(&'static str, &'static str, &'static str)> {
@@ -142,6 +179,8 @@ async fn space_form(
         form,
         errors,
         tiers: tier_choices(),
+        moderations: moderation_choices(),
+        policies: policy_choices(),
     })
 }
 
@@ -150,6 +189,8 @@ async fn new_space_page(State(app): State<App>, visitor: Visitor) -> Result<Resp
     let form = SpaceFormInput {
         tier: Tier::MembersOnly.as_str().into(),
         position: "10".into(),
+        moderation: Moderation::Post.as_str().into(),
+        detail_policy: DetailPolicy::Warn.as_str().into(),
         ..Default::default()
     };
     Ok(render(
@@ -199,6 +240,9 @@ async fn edit_space_page(
         description: s.description.clone(),
         position: s.position.to_string(),
         tier: s.tier.as_str().into(),
+        moderation: s.moderation.as_str().into(),
+        detail_policy: s.detail_policy.as_str().into(),
+        medical: if s.medical { "on".into() } else { String::new() },
     };
     Ok(render(
         &space_form(

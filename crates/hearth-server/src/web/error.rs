@@ -73,6 +73,10 @@ impl IntoResponse for WebError {
             ),
             ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
             ServiceError::NotFound => (StatusCode::NOT_FOUND, "Page not found"),
+            ServiceError::CheckFirst(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please look at your post again",
+            ),
             ServiceError::Throttled { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment")
             }
@@ -96,13 +100,27 @@ impl IntoResponse for WebError {
             Ok(html) => (status, axum::response::Html(html)).into_response(),
             Err(_) => (status, self.error.to_string()).into_response(),
         };
-        if let ServiceError::Throttled { retry_after_secs } = self.error
+        if let ServiceError::Throttled { retry_after_secs } = &self.error
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if expired_form {
             return keep(response, KeepTyped::Expired);
+        }
+        // A refused form (too fast, not allowed now) still gives its text back.
+        if matches!(
+            self.error,
+            ServiceError::Throttled { .. } | ServiceError::Forbidden(_) | ServiceError::CheckFirst(_)
+        ) {
+            return keep(
+                response,
+                KeepTyped::Refused {
+                    status,
+                    heading,
+                    message: self.error.to_string(),
+                },
+            );
         }
         response
     }

@@ -14,14 +14,17 @@ use hearth_store::spaces::Space;
 use hearth_store::topics::Topic;
 use serde::Deserialize;
 
+use super::compose::{Composed, ReviewView, SafetyFields, composed};
 use super::csrf::CsrfForm;
+use super::session::ClientAddr;
 use super::home::{AfterQuery, format_cursor, parse_cursor};
-use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
+use super::page::{Chrome, Errors, redirect, render, render_with};
 use super::views::{Author, Moment, PostView, TopicItem};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
+use crate::services::{moderation, safety};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -115,6 +118,8 @@ struct TopicForm {
     title: String,
     body: String,
     guest_name: String,
+    #[serde(flatten)]
+    safety: SafetyFields,
 }
 
 #[derive(Template)]
@@ -125,6 +130,8 @@ struct NewTopicPage {
     form: TopicForm,
     errors: Errors,
     guest: bool,
+    safety: SafetyFields,
+    review: Option<ReviewView>,
 }
 
 async fn new_topic_view(
@@ -133,15 +140,18 @@ async fn new_topic_view(
     slug: &str,
     form: TopicForm,
     errors: Errors,
+    review: Option<ReviewView>,
 ) -> Result<NewTopicPage, WebError> {
     let page = forum::space_page(app, &visitor.actor, slug, None).await?;
     ServiceError::check(page.start)?;
     Ok(NewTopicPage {
         chrome: Chrome::new(app, visitor, format!("New topic in {}", page.space.name)).await?,
         space: page.space,
+        safety: form.safety.again(app),
         form,
         errors,
         guest: visitor.actor.signed_in().is_none(),
+        review,
     })
 }
 
@@ -155,15 +165,19 @@ async fn new_topic_page(
         // The slug comes from the store, so it is safe in a location.
         return Ok(redirect(&format!("/login?next=/s/{}/new", page.space.slug)));
     }
-    let form = TopicForm::default();
+    let form = TopicForm {
+        safety: SafetyFields::fresh(&app),
+        ..Default::default()
+    };
     Ok(render(
-        &new_topic_view(&app, &visitor, &slug, form, Errors::default()).await?,
+        &new_topic_view(&app, &visitor, &slug, form, Errors::default(), None).await?,
     ))
 }
 
 async fn new_topic(
     State(app): State<App>,
     visitor: Visitor,
+    ClientAddr(client): ClientAddr,
     Path(slug): Path<String>,
     CsrfForm(form): CsrfForm<TopicForm>,
 ) -> Result<Response, WebError> {
@@ -171,29 +185,42 @@ async fn new_topic(
         title: form.title.clone(),
         body: form.body.clone(),
         guest_name: form.guest_name.clone(),
+        submission: form.safety.submission(&app, &client),
     };
-    match form_errors(forum::start_topic(&app, &visitor.actor, &slug, cmd).await)? {
-        Ok(posted) if posted.held && visitor.actor.signed_in().is_none() => {
-            held_for_guest(&app, &visitor, &slug).await
+    let (errors, review) = match composed(forum::start_topic(&app, &visitor.actor, &slug, cmd).await)? {
+        Composed::Done(posted) if posted.held => {
+            return held_message(&app, &visitor, &format!("/s/{slug}"), posted.post).await;
         }
-        Ok(posted) => Ok(redirect(&format!("/t/{}", posted.topic))),
-        Err(errors) => Ok(render_with(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &new_topic_view(&app, &visitor, &slug, form, errors).await?,
-        )),
-    }
+        Composed::Done(posted) => return Ok(redirect(&format!("/t/{}", posted.topic))),
+        Composed::Fix(errors) => (errors, None),
+        Composed::Review(review) => (Errors::default(), Some(review)),
+    };
+    Ok(render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &new_topic_view(&app, &visitor, &slug, form, errors, review).await?,
+    ))
 }
 
-/// A guest cannot see their own post until it is approved, so they are
-/// told what happens instead of being sent to a page they may not open.
-async fn held_for_guest(app: &App, visitor: &Visitor, slug: &str) -> Result<Response, WebError> {
-    let back = format!("/s/{slug}");
+/// A held post: the author is told what happens. A guest cannot see their
+/// own post until it is approved, so they are not sent to a page they may
+/// not open; a member is shown where their post will appear.
+async fn held_message(
+    app: &App,
+    visitor: &Visitor,
+    back: &str,
+    post: PostId,
+) -> Result<Response, WebError> {
+    let (back, label) = if visitor.actor.signed_in().is_some() {
+        (format!("/p/{post}"), "See your post")
+    } else {
+        (back.to_owned(), "Back to the space")
+    };
     super::account::message(
         app,
         visitor,
         "Thank you: your post is waiting for a moderator",
-        &["A moderator checks every post from a guest before others see it. This usually happens within a day."],
-        Some((&back, "Back to the space")),
+        &["A moderator checks this post before others can see it. This usually happens within a day, and you will be told when it is done. Until then, only you and the moderators can see it."],
+        Some((&back, label)),
     )
     .await
 }
@@ -206,6 +233,8 @@ struct ReplyForm {
     body: String,
     reply_to: Option<String>,
     guest_name: String,
+    #[serde(flatten)]
+    safety: SafetyFields,
 }
 
 #[derive(Template)]
@@ -226,6 +255,9 @@ struct TopicPage {
     guest: bool,
     form: ReplyForm,
     errors: Errors,
+    safety: SafetyFields,
+    review: Option<ReviewView>,
+    disclaimer_html: Option<String>,
 }
 
 async fn topic_view(
@@ -244,7 +276,13 @@ async fn topic_view(
         .iter()
         .map(|p| PostView::new(p, viewer, page.space.tier, page.reply, last_read))
         .collect();
+    let disclaimer_html = if page.space.medical {
+        Some(render_markdown(&safety::rules(app).await?.disclaimer_md))
+    } else {
+        None
+    };
     Ok(TopicPage {
+        disclaimer_html,
         chrome: Chrome::new(app, visitor, page.topic.title.clone()).await?,
         topic_path: format!("/t/{}", page.topic.id),
         posts,
@@ -258,6 +296,8 @@ async fn topic_view(
         guest: viewer.account().is_none(),
         space: page.space,
         topic: page.topic,
+        safety: SafetyFields::fresh(app),
+        review: None,
         form,
         errors,
     })
@@ -293,6 +333,8 @@ struct ReplyPage {
     guest: bool,
     form: ReplyForm,
     errors: Errors,
+    safety: SafetyFields,
+    review: Option<ReviewView>,
 }
 
 #[derive(Deserialize)]
@@ -321,12 +363,15 @@ async fn reply_page(
             ..Default::default()
         },
         errors: Errors::default(),
+        safety: SafetyFields::fresh(&app),
+        review: None,
     }))
 }
 
 async fn reply(
     State(app): State<App>,
     visitor: Visitor,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ReplyForm>,
 ) -> Result<Response, WebError> {
@@ -341,32 +386,36 @@ async fn reply(
         body: form.body.clone(),
         reply_to,
         guest_name: form.guest_name.clone(),
+        submission: form.safety.submission(&app, &client),
     };
-    match form_errors(forum::reply(&app, &visitor.actor, id, cmd).await)? {
-        Ok(posted) if posted.held && visitor.actor.signed_in().is_none() => {
+    let (errors, review) = match composed(forum::reply(&app, &visitor.actor, id, cmd).await)? {
+        Composed::Done(posted) if posted.held => {
             let (space, _, _, _) = forum::reply_form(&app, &visitor.actor, id, None).await?;
-            held_for_guest(&app, &visitor, space.slug.as_str()).await
+            let back = format!("/s/{}", space.slug);
+            return held_message(&app, &visitor, &back, posted.post).await;
         }
-        Ok(posted) => Ok(redirect(&format!("/p/{}", posted.post))),
-        Err(errors) => {
-            // Show the reply form again, with the text, on the reply page.
-            let (space, topic, _, _) = forum::reply_form(&app, &visitor.actor, id, None).await?;
-            let chrome = Chrome::new(&app, &visitor, format!("Reply to {}", topic.title)).await?;
-            let guest = visitor.actor.signed_in().is_none();
-            Ok(render_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &ReplyPage {
-                    chrome,
-                    space,
-                    topic,
-                    reply_to: reply_to.map(|p| p.0),
-                    guest,
-                    form,
-                    errors,
-                },
-            ))
-        }
-    }
+        Composed::Done(posted) => return Ok(redirect(&format!("/p/{}", posted.post))),
+        Composed::Fix(errors) => (errors, None),
+        Composed::Review(review) => (Errors::default(), Some(review)),
+    };
+    // Show the reply form again, with the text, on the reply page.
+    let (space, topic, _, _) = forum::reply_form(&app, &visitor.actor, id, None).await?;
+    let chrome = Chrome::new(&app, &visitor, format!("Reply to {}", topic.title)).await?;
+    let guest = visitor.actor.signed_in().is_none();
+    Ok(render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &ReplyPage {
+            chrome,
+            space,
+            topic,
+            reply_to: reply_to.map(|p| p.0),
+            guest,
+            safety: form.safety.again(&app),
+            form,
+            errors,
+            review,
+        },
+    ))
 }
 
 /// A post's permanent address: the page of its topic where it is.
@@ -416,6 +465,8 @@ async fn switch_topic(
 struct EditForm {
     title: String,
     body: String,
+    #[serde(flatten)]
+    safety: SafetyFields,
 }
 
 #[derive(Template)]
@@ -428,6 +479,8 @@ struct EditPage {
     is_opening: bool,
     form: EditForm,
     errors: Errors,
+    safety: SafetyFields,
+    review: Option<ReviewView>,
 }
 
 async fn edit_page(
@@ -446,21 +499,31 @@ async fn edit_page(
         form: EditForm {
             title: ctx.topic.title,
             body: ctx.post.body_md,
+            safety: SafetyFields::default(),
         },
         errors: Errors::default(),
+        safety: SafetyFields::fresh(&app),
+        review: None,
     }))
 }
 
 async fn edit(
     State(app): State<App>,
     visitor: Visitor,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<EditForm>,
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
-    match form_errors(forum::edit(&app, &visitor.actor, id, &form.body, Some(&form.title)).await)? {
-        Ok(_) => Ok(redirect(&format!("/p/{id}"))),
-        Err(errors) => {
+    let submission = form.safety.submission(&app, &client);
+    let result = forum::edit(&app, &visitor.actor, id, &form.body, Some(&form.title), &submission);
+    let (errors, review) = match composed(result.await)? {
+        Composed::Done(_) => return Ok(redirect(&format!("/p/{id}"))),
+        Composed::Fix(errors) => (errors, None),
+        Composed::Review(review) => (Errors::default(), Some(review)),
+    };
+    {
+        {
             let ctx = forum::edit_form(&app, &visitor.actor, id).await?;
             let chrome = Chrome::new(&app, &visitor, "Edit post").await?;
             Ok(render_with(
@@ -471,8 +534,10 @@ async fn edit(
                     topic_id: ctx.topic.id.0,
                     topic_title: ctx.topic.title,
                     is_opening: ctx.is_opening,
+                    safety: form.safety.again(&app),
                     form,
                     errors,
+                    review,
                 },
             ))
         }
@@ -595,6 +660,7 @@ async fn approve(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
-    forum::approve(&app, &visitor.actor, id).await?;
+    let approve = moderation::Decision::Approve { edited: None };
+    moderation::decide_one(&app, &visitor.actor, id, &approve).await?;
     Ok(redirect(&format!("/p/{id}")))
 }

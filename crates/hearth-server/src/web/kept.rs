@@ -17,21 +17,30 @@ pub enum KeepTyped {
     SignIn,
     Expired,
     Terms,
+    /// The service refused the form; its message is shown above the text.
+    Refused {
+        status: StatusCode,
+        heading: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Template)]
 #[template(path = "kept.html")]
 struct KeptPage {
     heading: &'static str,
-    message: &'static str,
+    message: String,
     fields: Vec<(String, String)>,
     next_href: &'static str,
     next_label: &'static str,
 }
 
-/// Fields worth giving back: not the form token, not passwords, not empty.
+/// Fields worth giving back: what a person typed, not the form's own
+/// hidden fields, not passwords, not empty.
 fn worth_keeping(name: &str, value: &str) -> bool {
-    name != "csrf" && !name.contains("password") && !value.trim().is_empty()
+    !["csrf", "started", "website", "acknowledge", "reply_to"].contains(&name)
+        && !name.contains("password")
+        && !value.trim().is_empty()
 }
 
 pub async fn give_back_typed_text(request: Request, next: Next) -> Response {
@@ -70,7 +79,7 @@ pub async fn give_back_typed_text(request: Request, next: Next) -> Response {
             StatusCode::UNAUTHORIZED,
             KeptPage {
                 heading: "Please sign in again",
-                message: "You were signed out (sessions end after a while), so this was not sent.",
+                message: "You were signed out (sessions end after a while), so this was not sent.".into(),
                 fields,
                 next_href: "/login",
                 next_label: "Sign in",
@@ -80,7 +89,7 @@ pub async fn give_back_typed_text(request: Request, next: Next) -> Response {
             StatusCode::FORBIDDEN,
             KeptPage {
                 heading: "This form had expired",
-                message: "For your safety, forms stop working after a while or after signing in or out, so this was not sent.",
+                message: "For your safety, forms stop working after a while or after signing in or out, so this was not sent.".into(),
                 fields,
                 next_href: "/",
                 next_label: "Go to the home page",
@@ -90,15 +99,41 @@ pub async fn give_back_typed_text(request: Request, next: Next) -> Response {
             StatusCode::FORBIDDEN,
             KeptPage {
                 heading: "Please accept the updated terms first",
-                message: "We have updated our terms or privacy statement. Please read and accept them, then send this again.",
+                message: "We have updated our terms or privacy statement. Please read and accept them, then send this again.".into(),
                 fields,
                 next_href: "/accept",
                 next_label: "Read the updated terms",
             },
         ),
+        KeepTyped::Refused {
+            status,
+            heading,
+            message,
+        } => {
+            if fields.is_empty() {
+                return response;
+            }
+            (
+                status,
+                KeptPage {
+                    heading,
+                    message: format!("{message} This was not sent; here is what you wrote."),
+                    fields,
+                    next_href: "/",
+                    next_label: "Go to the home page",
+                },
+            )
+        }
     };
+    let headers = response.headers().clone();
     match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
+        Ok(html) => {
+            let mut kept = (status, Html(html)).into_response();
+            if let Some(retry) = headers.get(header::RETRY_AFTER) {
+                kept.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+            }
+            kept
+        }
         Err(_) => response,
     }
 }

@@ -3,13 +3,16 @@
 
 pub mod account;
 mod admin;
+mod admin_safety;
 pub mod cache;
 pub mod csrf;
+mod compose;
 mod error;
 mod forum;
 pub mod home;
 pub mod kept;
 mod legal;
+mod moderation;
 mod page;
 pub mod session;
 mod setup;
@@ -36,6 +39,8 @@ pub fn router() -> Router<App> {
         .merge(legal::router())
         .merge(forum::router())
         .merge(admin::router())
+        .merge(admin_safety::router())
+        .merge(moderation::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
 }
 

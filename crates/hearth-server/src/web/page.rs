@@ -7,7 +7,8 @@ use axum::response::{Html, IntoResponse, Response};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::{FieldError, ServiceError};
-use crate::services::forum;
+use crate::services::{forum, members, moderation};
+use hearth_core::model::MemberActionKind;
 
 /// The frame of every page: site name, who is signed in, the form token.
 pub struct Chrome {
@@ -15,8 +16,19 @@ pub struct Chrome {
     pub alias: Option<String>,
     pub is_admin: bool,
     pub unread: i64,
+    /// For staff: posts waiting in the queue or flagged (None for others).
+    pub waiting: Option<i64>,
+    /// Warnings and restrictions the member has not yet read.
+    pub notices: Vec<Notice>,
     pub csrf: String,
     pub title: String,
+}
+
+/// A moderator's message to the member, shown on every page until read.
+pub struct Notice {
+    pub id: i64,
+    pub heading: String,
+    pub reason: String,
 }
 
 impl Chrome {
@@ -25,12 +37,39 @@ impl Chrome {
         visitor: &Visitor,
         title: impl Into<String>,
     ) -> Result<Self, WebError> {
-        let unread = forum::unread_notifications(app, &visitor.actor).await?;
+        let actor = &visitor.actor;
+        let unread = forum::unread_notifications(app, actor).await?;
+        let waiting = if actor.viewer().reviews() {
+            Some(moderation::waiting(app, actor).await?)
+        } else {
+            None
+        };
+        let notices = members::notices(app, actor)
+            .await?
+            .into_iter()
+            .map(|a| Notice {
+                id: a.id,
+                heading: match (a.kind, a.ends_at) {
+                    (MemberActionKind::Warn, _) => "A message from the moderators".into(),
+                    (MemberActionKind::Silence, Some(end)) => format!(
+                        "You can read but not post until {}",
+                        crate::services::human_time(end)
+                    ),
+                    (MemberActionKind::Silence, None) => {
+                        "You can read but not post for now".into()
+                    }
+                    (MemberActionKind::Suspend, _) => "Your account is suspended".into(),
+                },
+                reason: a.reason,
+            })
+            .collect();
         Ok(Self {
             site_name: app.site_name(),
-            alias: visitor.actor.signed_in().map(|a| a.alias.to_string()),
-            is_admin: visitor.actor.viewer().administers(),
+            alias: actor.signed_in().map(|a| a.alias.to_string()),
+            is_admin: actor.viewer().administers(),
             unread,
+            waiting,
+            notices,
             csrf: visitor.csrf.clone(),
             title: title.into(),
         })

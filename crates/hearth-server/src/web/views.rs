@@ -1,12 +1,11 @@
 //! Small view models: data shaped for templates, with times and names
 //! already formatted.
 
-use hearth_core::access::{Action, Decision, Viewer, decide};
+use hearth_core::access::{Action, Decision, Sight, Viewer, decide, sight};
 use hearth_core::model::{Role, Tier};
 use hearth_store::posts::Post;
 use hearth_store::topics::Topic;
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 /// A moment as people read it and as machines read it (`<time datetime>`).
 pub struct Moment {
@@ -18,11 +17,7 @@ impl Moment {
     pub fn from_ms(ms: i64) -> Self {
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let text = at
-            .format(format_description!(
-                "[day padding:none] [month repr:short] [year] at [hour]:[minute] UTC"
-            ))
-            .unwrap_or_default();
+        let text = crate::services::human_time(ms);
         let iso = at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
@@ -35,6 +30,8 @@ pub struct Author {
     pub name: String,
     pub href: Option<String>,
     pub badge: Option<&'static str>,
+    /// A member's alias (None for guests).
+    pub alias: Option<String>,
 }
 
 impl Author {
@@ -48,11 +45,13 @@ impl Author {
                 name: alias.to_string(),
                 href: Some(format!("/u/{alias}")),
                 badge: role.and_then(Role::label),
+                alias: Some(alias.to_string()),
             },
             None => Self {
                 name: guest_name.unwrap_or("Guest").to_owned(),
                 href: None,
                 badge: Some("Guest"),
+                alias: None,
             },
         }
     }
@@ -105,6 +104,7 @@ pub struct PostView {
     pub edited: Option<Moment>,
     pub can_see_history: bool,
     pub held: bool,
+    pub hidden: bool,
     pub deleted: bool,
     pub like_count: i64,
     pub liked: bool,
@@ -115,6 +115,7 @@ pub struct PostView {
     pub can_like: bool,
     pub can_reply: bool,
     pub can_approve: bool,
+    pub can_flag: bool,
 }
 
 impl PostView {
@@ -127,7 +128,7 @@ impl PostView {
     ) -> Self {
         let mine = viewer.account().is_some() && viewer.account() == p.author_id;
         let deleted = p.deleted_at.is_some();
-        let live = !deleted && !p.held;
+        let live = !deleted && !p.held && !p.hidden;
         Self {
             id: p.id.0,
             href: format!("/p/{}", p.id),
@@ -136,12 +137,12 @@ impl PostView {
                 p.author_role,
                 p.guest_name.as_deref(),
             ),
-            // Deleted text stays visible to moderators only.
-            body_html: if deleted && !viewer.moderates() {
-                String::new()
-            } else {
+            body_html: if sight(viewer, p.state()) == Sight::Text {
                 p.body_html.clone()
+            } else {
+                String::new()
             },
+            hidden: p.hidden,
             created: Moment::from_ms(p.created_at),
             edited: p.edited_at.map(Moment::from_ms),
             can_see_history: p.edited_at.is_some()
@@ -178,7 +179,8 @@ impl PostView {
                 .allowed(),
             can_like: live && !mine && decide(viewer, tier, Action::Like).allowed(),
             can_reply: live && reply.allowed(),
-            can_approve: p.held && viewer.moderates(),
+            can_approve: (p.held || p.hidden) && viewer.reviews(),
+            can_flag: live && !mine && viewer.account().is_some(),
         }
     }
 }

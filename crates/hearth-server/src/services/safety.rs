@@ -1,0 +1,806 @@
+//! The checks every post passes before it is stored, whatever door it came in
+//! by: rate limits, silences, watched words, the personal-detail guard, the
+//! spam filter and crisis phrases. `screen` turns their findings into one
+//! outcome: refuse, ask the author first, hold for a moderator, or publish.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use hearth_core::guard::crisis::CrisisPhrases;
+use hearth_core::guard::personal::{self, Finding};
+use hearth_core::guard::spam::{self, Signals, SpamModel, Verdict};
+use hearth_core::guard::words::{WatchedWords, WordLists};
+use hearth_core::model::{DetailPolicy, HoldReason, Moderation};
+use hearth_store::spaces::Space;
+use hearth_store::{Conn, member_actions, posts, settings, throttle};
+use serde::Serialize;
+
+use super::Actor;
+use crate::App;
+use crate::error::{ServiceError, ServiceResult};
+
+/// Site-wide safety settings, kept in the settings table.
+pub mod keys {
+    pub const VERSION: &str = "safety.version";
+    pub const SPAM_VERSION: &str = "spam.version";
+    pub const WATCHED_WORDS: &str = "safety.watched_words";
+    pub const CRISIS_PHRASES: &str = "safety.crisis_phrases";
+    pub const HELPLINES: &str = "safety.helplines";
+    pub const DISCLAIMER: &str = "safety.medical_disclaimer";
+    pub const NEW_MEMBER_POSTS: &str = "safety.new_member_posts";
+    pub const FLAGS_TO_HIDE: &str = "safety.flags_to_hide";
+    pub const POSTS_PER_MINUTE: &str = "safety.posts_per_minute";
+    pub const NEW_MEMBER_POSTS_PER_MINUTE: &str = "safety.new_member_posts_per_minute";
+    pub const ERASE_UNUSED_AFTER_DAYS: &str = "safety.erase_unused_after_days";
+}
+
+pub const DEFAULT_HELPLINES: &str = "If you are in danger now, call **999** (UK) or **112** (anywhere in Europe).\n\n\
+- **Samaritans** (UK and Ireland): call **116 123**, free, day or night.\n\
+- **TelefonSeelsorge** (Deutschland): **0800 111 0 111** oder **0800 111 0 222**, kostenlos, rund um die Uhr.\n\
+- **3114** (France) : numéro national de prévention du suicide, gratuit, 24 h/24.";
+
+pub const DEFAULT_DISCLAIMER: &str = "Posts here share experiences and general information. They are not medical advice: please talk to your own doctor or nurse about your care.";
+
+/// The numbers an admin sets, with their defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Approved posts after which a member's posts skip `new_members_pre`.
+    pub new_member_posts: i64,
+    /// Flags from different members that hide a post until a moderator decides.
+    pub flags_to_hide: i64,
+    pub posts_per_minute: i64,
+    pub new_member_posts_per_minute: i64,
+    /// Personal data of accounts unused this long is erased; 0: never.
+    pub erase_unused_after_days: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            new_member_posts: 3,
+            flags_to_hide: 3,
+            posts_per_minute: 6,
+            new_member_posts_per_minute: 2,
+            erase_unused_after_days: 3 * 365,
+        }
+    }
+}
+
+/// Everything admins configure, compiled, with the version it was read at.
+pub struct Rules {
+    pub words: WatchedWords,
+    pub word_lists: WordLists,
+    pub crisis: CrisisPhrases,
+    pub crisis_text: String,
+    pub helplines_md: String,
+    pub disclaimer_md: String,
+    pub limits: Limits,
+    /// A stored list would not compile (it was checked when saved, so this
+    /// means a damaged database): posts are held rather than let through.
+    pub damaged: bool,
+    version: String,
+}
+
+struct LearnedModel {
+    model: SpamModel,
+    version: String,
+}
+
+/// The compiled rules and the spam model, reloaded when another node (or an
+/// admin here) changes them: each check reads two version numbers first.
+pub struct Safety {
+    rules: RwLock<Option<Arc<Rules>>>,
+    spam: RwLock<Option<Arc<LearnedModel>>>,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Self {
+            rules: RwLock::new(None),
+            spam: RwLock::new(None),
+        }
+    }
+}
+
+async fn versions(conn: &mut Conn) -> ServiceResult<(String, String)> {
+    Ok((
+        settings::get(conn, keys::VERSION)
+            .await?
+            .unwrap_or_default(),
+        settings::get(conn, keys::SPAM_VERSION)
+            .await?
+            .unwrap_or_default(),
+    ))
+}
+
+fn number(value: Option<String>, default: i64) -> i64 {
+    value.and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
+    let mut damaged = false;
+    let word_lists: WordLists = match settings::get(conn, keys::WATCHED_WORDS).await? {
+        Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "stored watched words do not parse");
+            damaged = true;
+            WordLists::default()
+        }),
+        None => WordLists::default(),
+    };
+    let words = WatchedWords::compile(&word_lists).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "stored watched words do not compile");
+        damaged = true;
+        WatchedWords::default()
+    });
+    let crisis_text = settings::get(conn, keys::CRISIS_PHRASES)
+        .await?
+        .unwrap_or_else(|| hearth_core::guard::crisis::DEFAULT_PHRASES.to_owned());
+    let crisis = CrisisPhrases::compile(&crisis_text).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "stored crisis phrases do not compile");
+        damaged = true;
+        CrisisPhrases::defaults()
+    });
+    let d = Limits::default();
+    let limits = Limits {
+        new_member_posts: number(
+            settings::get(conn, keys::NEW_MEMBER_POSTS).await?,
+            d.new_member_posts,
+        ),
+        flags_to_hide: number(
+            settings::get(conn, keys::FLAGS_TO_HIDE).await?,
+            d.flags_to_hide,
+        ),
+        posts_per_minute: number(
+            settings::get(conn, keys::POSTS_PER_MINUTE).await?,
+            d.posts_per_minute,
+        ),
+        new_member_posts_per_minute: number(
+            settings::get(conn, keys::NEW_MEMBER_POSTS_PER_MINUTE).await?,
+            d.new_member_posts_per_minute,
+        ),
+        erase_unused_after_days: number(
+            settings::get(conn, keys::ERASE_UNUSED_AFTER_DAYS).await?,
+            d.erase_unused_after_days,
+        ),
+    };
+    Ok(Rules {
+        words,
+        word_lists,
+        crisis,
+        crisis_text,
+        helplines_md: settings::get(conn, keys::HELPLINES)
+            .await?
+            .unwrap_or_else(|| DEFAULT_HELPLINES.to_owned()),
+        disclaimer_md: settings::get(conn, keys::DISCLAIMER)
+            .await?
+            .unwrap_or_else(|| DEFAULT_DISCLAIMER.to_owned()),
+        limits,
+        damaged,
+        version,
+    })
+}
+
+async fn load_spam(conn: &mut Conn, version: String) -> ServiceResult<LearnedModel> {
+    let mut model = SpamModel::starter();
+    for (feature, ham, spam) in hearth_store::spam::counts(conn).await? {
+        let (ham, spam) = (clamp(ham), clamp(spam));
+        if hearth_store::spam::is_totals(&feature) {
+            model.add_documents(ham, spam);
+        } else {
+            model.add_counts(&feature, ham, spam);
+        }
+    }
+    Ok(LearnedModel { model, version })
+}
+
+fn clamp(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+impl Safety {
+    /// The current rules and spam model, reloaded if they changed.
+    async fn current(&self, conn: &mut Conn) -> ServiceResult<(Arc<Rules>, Arc<LearnedModel>)> {
+        let (rules_version, spam_version) = versions(conn).await?;
+        let cached_rules = self
+            .rules
+            .read()
+            .ok()
+            .and_then(|r| r.clone())
+            .filter(|r| r.version == rules_version);
+        let rules = match cached_rules {
+            Some(r) => r,
+            None => {
+                let fresh = Arc::new(load_rules(conn, rules_version).await?);
+                if let Ok(mut slot) = self.rules.write() {
+                    *slot = Some(fresh.clone());
+                }
+                fresh
+            }
+        };
+        let cached_spam = self
+            .spam
+            .read()
+            .ok()
+            .and_then(|s| s.clone())
+            .filter(|s| s.version == spam_version);
+        let spam = match cached_spam {
+            Some(s) => s,
+            None => {
+                let fresh = Arc::new(load_spam(conn, spam_version).await?);
+                if let Ok(mut slot) = self.spam.write() {
+                    *slot = Some(fresh.clone());
+                }
+                fresh
+            }
+        };
+        Ok((rules, spam))
+    }
+}
+
+/// The current rules (for pages that show helplines or the disclaimer).
+pub async fn rules(app: &App) -> ServiceResult<Arc<Rules>> {
+    let mut conn = app.store().read().await?;
+    Ok(app.safety().current(&mut conn).await?.0)
+}
+
+/// The current rules, read on a connection the caller holds.
+pub async fn rules_on(app: &App, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
+    Ok(app.safety().current(conn).await?.0)
+}
+
+/// Marks the rules changed, on every node.
+pub async fn bump_version(conn: &mut Conn, key: &str, now: i64) -> ServiceResult<()> {
+    settings::set(conn, key, &now.to_string()).await?;
+    Ok(())
+}
+
+/// How the post was sent, beyond its text.
+#[derive(Clone, Debug, Default)]
+pub struct Submission {
+    /// From the form's first showing to sending it (None: not a form).
+    pub typing_time: Option<Duration>,
+    /// The hidden field people never see was filled in.
+    pub honeypot_filled: bool,
+    /// The author saw the warnings and chose to post anyway.
+    pub acknowledged: bool,
+    /// Who sent it, for limits on guests (a key derived from the address).
+    pub client: String,
+    /// Written by an operator's tool (the demo, an import): no rate limit,
+    /// no spam check, no questions.
+    pub imported: bool,
+}
+
+impl Submission {
+    pub fn imported() -> Self {
+        Self {
+            acknowledged: true,
+            imported: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// What a post needs before it goes out: the author should see this first.
+#[derive(Clone, Debug, Serialize)]
+pub struct Review {
+    /// Personal details found in the text, with byte spans into `body`.
+    pub findings: Vec<Finding>,
+    /// In the title.
+    pub title_findings: Vec<Finding>,
+    pub policy: DetailPolicy,
+    /// Words suggesting the author may be in danger: show the helplines.
+    pub crisis: bool,
+    pub helplines_md: String,
+    pub body: String,
+}
+
+/// The outcome for a post that may go ahead.
+#[derive(Debug, Default)]
+pub struct Screened {
+    pub title: String,
+    pub body: String,
+    /// Why it waits for a moderator (empty: it goes out now).
+    pub hold: Vec<HoldReason>,
+    /// Staff should look now (crisis phrases, a `flag` watched word).
+    pub attention: Vec<HoldReason>,
+    pub urgent: bool,
+    /// What the checks found, for the moderator (JSON).
+    pub detail: serde_json::Value,
+}
+
+impl Screened {
+    pub fn held(&self) -> bool {
+        !self.hold.is_empty()
+    }
+
+    /// Queues the post if it waits or needs a look.
+    pub async fn queue(
+        &self,
+        conn: &mut Conn,
+        post: hearth_core::model::PostId,
+        now: i64,
+    ) -> ServiceResult<()> {
+        if self.hold.is_empty() && self.attention.is_empty() {
+            return Ok(());
+        }
+        let mut reasons = self.hold.clone();
+        reasons.extend(self.attention.iter().copied());
+        let detail = self.detail.to_string();
+        hearth_store::queue::add(
+            conn,
+            hearth_store::queue::NewItem {
+                post,
+                held: self.held(),
+                urgent: self.urgent,
+                reasons: &reasons,
+                detail: &detail,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A new post or an edit, as the checks see it.
+pub struct Draft<'a> {
+    pub space: &'a Space,
+    pub title: Option<&'a str>,
+    pub body: &'a str,
+    /// The access decision already said the post waits (a guest in an open space).
+    pub held_by_access: bool,
+    /// An edit of an existing post: no rate limit, no spam check.
+    pub edit: bool,
+    pub submission: &'a Submission,
+}
+
+/// Runs a check that must never lose a post: if it panics, the post is held.
+fn guarded<T>(what: &str, check: impl FnOnce() -> T) -> Option<T> {
+    match catch_unwind(AssertUnwindSafe(check)) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            tracing::error!(check = what, "a safety check failed; the post is held");
+            None
+        }
+    }
+}
+
+const MINUTE_MS: i64 = 60_000;
+
+/// Every rule a post passes, in one place, for every door.
+pub async fn screen(
+    app: &App,
+    conn: &mut Conn,
+    actor: &Actor,
+    draft: Draft<'_>,
+) -> ServiceResult<Screened> {
+    let now = app.now();
+    let account = actor.signed_in();
+    let reviewer = actor.viewer().reviews();
+    if let Some(a) = account
+        && a.silenced(now)
+    {
+        return Err(silenced_error(conn, a, now).await?);
+    }
+    let (rules, spam_model) = app.safety().current(conn).await?;
+    let new_member = account.is_none_or(|a| a.approved_posts < rules.limits.new_member_posts);
+    let automatic = draft.edit || reviewer || draft.submission.imported;
+    if !automatic {
+        check_rate(app, conn, actor, &rules.limits, new_member, &draft.submission.client).await?;
+    }
+
+    let mut out = Screened {
+        title: draft.title.unwrap_or_default().to_owned(),
+        body: draft.body.to_owned(),
+        ..Default::default()
+    };
+    let mut detail = serde_json::Map::new();
+    let mut hold = |out: &mut Screened, r: HoldReason| {
+        if !out.hold.contains(&r) {
+            out.hold.push(r);
+        }
+    };
+
+    // Watched words: block refuses, replace rewrites, the others queue.
+    let checked = guarded("watched words", || {
+        (rules.words.check(&out.title), rules.words.check(&out.body))
+    });
+    match checked {
+        Some((title_words, body_words)) => {
+            let blocked: Vec<_> = title_words
+                .blocked
+                .iter()
+                .chain(&body_words.blocked)
+                .map(|h| h.entry.clone())
+                .collect();
+            if !blocked.is_empty() {
+                return Err(ServiceError::field(
+                    "body",
+                    format!(
+                        "Your post uses words that are not allowed here: {}. Please change them and send it again.",
+                        quote_list(&blocked)
+                    ),
+                ));
+            }
+            if let Some(t) = title_words.replaced.clone() {
+                out.title = t;
+            }
+            if let Some(b) = body_words.replaced.clone() {
+                out.body = b;
+            }
+            let approval: Vec<_> = title_words
+                .require_approval
+                .iter()
+                .chain(&body_words.require_approval)
+                .map(|h| h.entry.clone())
+                .collect();
+            let flagged: Vec<_> = title_words
+                .flagged
+                .iter()
+                .chain(&body_words.flagged)
+                .map(|h| h.entry.clone())
+                .collect();
+            if !approval.is_empty() && !reviewer {
+                hold(&mut out, HoldReason::WatchedWord);
+            } else if !flagged.is_empty() {
+                out.attention.push(HoldReason::WatchedWord);
+            }
+            if !approval.is_empty() || !flagged.is_empty() {
+                detail.insert(
+                    "watched_words".into(),
+                    serde_json::json!({ "require_approval": approval, "flag": flagged }),
+                );
+            }
+        }
+        None => hold(&mut out, HoldReason::WatchedWord),
+    }
+    if rules.damaged && !reviewer {
+        hold(&mut out, HoldReason::WatchedWord);
+    }
+
+    // Personal details and crisis phrases: the author sees them first.
+    let found = guarded("personal details", || {
+        (personal::find(&out.title), personal::find(&out.body))
+    });
+    let (title_findings, findings) = match found {
+        Some(f) => f,
+        None => {
+            hold(&mut out, HoldReason::PersonalDetails);
+            (Vec::new(), Vec::new())
+        }
+    };
+    let crisis = guarded("crisis phrases", || {
+        !rules.crisis.find(&out.title).is_empty() || !rules.crisis.find(&out.body).is_empty()
+    })
+    .unwrap_or(true);
+    let has_details = !findings.is_empty() || !title_findings.is_empty();
+    if (has_details || crisis) && !draft.submission.acknowledged {
+        return Err(ServiceError::CheckFirst(Box::new(Review {
+            findings,
+            title_findings,
+            policy: draft.space.detail_policy,
+            crisis,
+            helplines_md: rules.helplines_md.clone(),
+            body: out.body,
+        })));
+    }
+    if has_details {
+        detail.insert(
+            "personal_details".into(),
+            serde_json::to_value(findings.iter().chain(&title_findings).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        );
+        match draft.space.detail_policy {
+            DetailPolicy::Warn => {}
+            DetailPolicy::Hold if reviewer => {}
+            DetailPolicy::Hold => hold(&mut out, HoldReason::PersonalDetails),
+            DetailPolicy::Redact => {
+                out.title = personal::redact(&out.title, &title_findings);
+                out.body = personal::redact(&out.body, &findings);
+            }
+        }
+    }
+    if crisis {
+        out.urgent = true;
+        out.attention.push(HoldReason::Crisis);
+    }
+
+    // Spam: new posts by people who are not staff.
+    if !automatic {
+        let repeats = posts::count_same_text(
+            conn,
+            posts::fingerprint(out.body.trim()),
+            now - super::DAY_MS,
+        )
+        .await?;
+        let signals = Signals {
+            new_account: account.is_none_or(|a| {
+                a.approved_posts == 0 || now - a.created_at < super::DAY_MS
+            }),
+            first_post: account.is_none_or(|a| a.approved_posts == 0),
+            typing_time: draft.submission.typing_time,
+            honeypot_filled: draft.submission.honeypot_filled,
+            repeats: u32::try_from(repeats).unwrap_or(u32::MAX),
+        };
+        let text = format!("{}\n{}", out.title, out.body);
+        match guarded("spam filter", || {
+            spam::judge(&spam_model.model, &text, &signals)
+        }) {
+            Some(verdict) => apply_spam_verdict(&mut out, &mut detail, verdict)?,
+            None => hold(&mut out, HoldReason::Spam),
+        }
+    }
+
+    // The space's own moderation, and guests (always checked first).
+    if draft.held_by_access {
+        hold(&mut out, HoldReason::Guest);
+    }
+    if !reviewer {
+        match draft.space.moderation {
+            Moderation::Pre if !draft.edit => hold(&mut out, HoldReason::PreModerated),
+            Moderation::NewMembersPre if !draft.edit && new_member => {
+                hold(&mut out, HoldReason::NewMember)
+            }
+            _ => {}
+        }
+    }
+    out.detail = serde_json::Value::Object(detail);
+    Ok(out)
+}
+
+fn apply_spam_verdict(
+    out: &mut Screened,
+    detail: &mut serde_json::Map<String, serde_json::Value>,
+    verdict: Verdict,
+) -> ServiceResult<()> {
+    match verdict.action {
+        spam::Action::Allow => {}
+        spam::Action::Hold => {
+            out.hold.push(HoldReason::Spam);
+            detail.insert(
+                "spam".into(),
+                serde_json::to_value(&verdict).unwrap_or_default(),
+            );
+        }
+        spam::Action::Reject => {
+            tracing::info!(score = verdict.score, "post refused as spam");
+            return Err(ServiceError::field(
+                "body",
+                "This looks like advertising or spam, so it was not posted. If we got it wrong, please take out the links and send it again, or contact the moderators.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn quote_list(words: &[String]) -> String {
+    let mut unique: Vec<&str> = words.iter().map(String::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    unique
+        .iter()
+        .map(|w| format!("“{w}”"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Posts per minute per member (fewer for new members) or per guest address,
+/// counted in the database so that the limit holds across nodes.
+async fn check_rate(
+    app: &App,
+    conn: &mut Conn,
+    actor: &Actor,
+    limits: &Limits,
+    new_member: bool,
+    client: &str,
+) -> ServiceResult<()> {
+    let limit = if new_member {
+        limits.new_member_posts_per_minute
+    } else {
+        limits.posts_per_minute
+    };
+    let who = match actor.signed_in() {
+        Some(a) => format!("post:{}", a.id),
+        None => format!("post-guest:{client}"),
+    };
+    let key = app.store().sealer().blind_index(&who);
+    let hits = throttle::hit(conn, &key, app.now(), MINUTE_MS).await?;
+    if hits > limit.max(1) {
+        return Err(ServiceError::Throttled {
+            retry_after_secs: 60,
+        });
+    }
+    Ok(())
+}
+
+async fn silenced_error(
+    conn: &mut Conn,
+    account: &hearth_store::accounts::Account,
+    now: i64,
+) -> ServiceResult<ServiceError> {
+    let reason = member_actions::for_account(conn, account.id)
+        .await?
+        .into_iter()
+        .find(|a| a.kind == hearth_core::model::MemberActionKind::Silence && a.in_force(now))
+        .map(|a| a.reason)
+        .unwrap_or_default();
+    let until = match account.silenced_until {
+        Some(hearth_store::accounts::FOR_GOOD) | None => "further notice".to_owned(),
+        Some(t) => super::human_time(t),
+    };
+    Ok(ServiceError::Forbidden(format!(
+        "A moderator has paused your posting until {until}. You can still read. Their reason: {reason}"
+    )))
+}
+
+/// What an admin typed on the safety settings page.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsForm {
+    pub new_member_posts: String,
+    pub flags_to_hide: String,
+    pub posts_per_minute: String,
+    pub new_member_posts_per_minute: String,
+    pub erase_unused_after_days: String,
+    pub helplines: String,
+    pub disclaimer: String,
+    pub crisis_phrases: String,
+    pub words: WordLists,
+}
+
+impl SettingsForm {
+    pub fn from_rules(r: &Rules) -> Self {
+        Self {
+            new_member_posts: r.limits.new_member_posts.to_string(),
+            flags_to_hide: r.limits.flags_to_hide.to_string(),
+            posts_per_minute: r.limits.posts_per_minute.to_string(),
+            new_member_posts_per_minute: r.limits.new_member_posts_per_minute.to_string(),
+            erase_unused_after_days: r.limits.erase_unused_after_days.to_string(),
+            helplines: r.helplines_md.clone(),
+            disclaimer: r.disclaimer_md.clone(),
+            crisis_phrases: r.crisis_text.clone(),
+            words: r.word_lists.clone(),
+        }
+    }
+}
+
+const TEXT_MAX_CHARS: usize = 20_000;
+
+/// Saves the safety settings. A list that does not compile is refused with
+/// its line and reason, and the lists in force stay as they were.
+pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> ServiceResult<()> {
+    if !actor.viewer().administers() {
+        return Err(if actor.signed_in().is_none() {
+            ServiceError::SignInRequired
+        } else {
+            ServiceError::Forbidden("Only admins can change the safety settings.".into())
+        });
+    }
+    let mut problems = crate::error::Problems::default();
+    let mut number = |field: &'static str, text: &str, range: std::ops::RangeInclusive<i64>| {
+        match text.trim().parse::<i64>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                problems.add(
+                    field,
+                    format!(
+                        "Enter a whole number from {} to {}.",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                0
+            }
+        }
+    };
+    let limits = Limits {
+        new_member_posts: number("new_member_posts", &form.new_member_posts, 0..=100),
+        flags_to_hide: number("flags_to_hide", &form.flags_to_hide, 1..=50),
+        posts_per_minute: number("posts_per_minute", &form.posts_per_minute, 1..=120),
+        new_member_posts_per_minute: number(
+            "new_member_posts_per_minute",
+            &form.new_member_posts_per_minute,
+            1..=120,
+        ),
+        erase_unused_after_days: number(
+            "erase_unused_after_days",
+            &form.erase_unused_after_days,
+            0..=36_500,
+        ),
+    };
+    let clean = |t: &str| hearth_core::text::clean_text(t.trim());
+    let helplines = clean(&form.helplines);
+    let disclaimer = clean(&form.disclaimer);
+    let crisis = clean(&form.crisis_phrases);
+    for (field, text) in [
+        ("helplines", &helplines),
+        ("disclaimer", &disclaimer),
+        ("crisis_phrases", &crisis),
+    ] {
+        if text.chars().count() > TEXT_MAX_CHARS {
+            problems.add(field, format!("Keep this under {TEXT_MAX_CHARS} characters."));
+        }
+    }
+    if helplines.is_empty() {
+        problems.add(
+            "helplines",
+            "Give at least one helpline: people in crisis are shown it.",
+        );
+    }
+    if let Err(e) = CrisisPhrases::compile(&crisis) {
+        problems.add(
+            "crisis_phrases",
+            format!("The crisis phrases were not saved: {e}. The previous list stays in force."),
+        );
+    }
+    let words = WordLists {
+        block: clean(&form.words.block),
+        require_approval: clean(&form.words.require_approval),
+        flag: clean(&form.words.flag),
+        replace: clean(&form.words.replace),
+    };
+    if let Err(e) = WatchedWords::compile(&words) {
+        problems.add(
+            word_field(e.action),
+            format!("The watched words were not saved: {e}. The previous lists stay in force."),
+        );
+    }
+    problems.into_result()?;
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let before = rules_on(app, &mut tx).await?;
+    let words_json = serde_json::to_string(&words)
+        .map_err(|e| ServiceError::Internal(format!("watched words: {e}")))?;
+    for (key, value) in [
+        (keys::NEW_MEMBER_POSTS, limits.new_member_posts.to_string()),
+        (keys::FLAGS_TO_HIDE, limits.flags_to_hide.to_string()),
+        (keys::POSTS_PER_MINUTE, limits.posts_per_minute.to_string()),
+        (
+            keys::NEW_MEMBER_POSTS_PER_MINUTE,
+            limits.new_member_posts_per_minute.to_string(),
+        ),
+        (
+            keys::ERASE_UNUSED_AFTER_DAYS,
+            limits.erase_unused_after_days.to_string(),
+        ),
+        (keys::HELPLINES, helplines),
+        (keys::DISCLAIMER, disclaimer),
+        (keys::CRISIS_PHRASES, crisis),
+        (keys::WATCHED_WORDS, words_json),
+    ] {
+        settings::set(&mut tx, key, &value).await?;
+    }
+    bump_version(&mut tx, keys::VERSION, now).await?;
+    let mut changed = Vec::new();
+    if before.limits != limits {
+        changed.push("limits");
+    }
+    if before.word_lists != words {
+        changed.push("watched words");
+    }
+    if before.crisis_text != form.crisis_phrases.trim() {
+        changed.push("crisis phrases");
+    }
+    super::audit::record(
+        &mut tx,
+        actor,
+        "settings.safety",
+        super::audit::Target::Site,
+        "",
+        &changed.join(", "),
+        now,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
+}
+
+fn word_field(action: hearth_core::guard::words::WordAction) -> &'static str {
+    use hearth_core::guard::words::WordAction;
+    match action {
+        WordAction::Block => "words_block",
+        WordAction::RequireApproval => "words_require_approval",
+        WordAction::Flag => "words_flag",
+        WordAction::Replace => "words_replace",
+    }
+}
