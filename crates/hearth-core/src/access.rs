@@ -292,7 +292,10 @@ mod tests {
         };
         let reader = member(Role::Member);
         assert_eq!(sight(reader, post), Sight::Text);
-        let hidden = PostState { hidden: true, ..post };
+        let hidden = PostState {
+            hidden: true,
+            ..post
+        };
         assert_eq!(sight(reader, hidden), Sight::Placeholder);
         assert_eq!(sight(member(Role::Staff), hidden), Sight::Text);
         let held = PostState { held: true, ..post };
@@ -303,7 +306,10 @@ mod tests {
             ..held
         };
         assert_eq!(sight(reader, own_held), Sight::Text);
-        let deleted = PostState { deleted: true, ..post };
+        let deleted = PostState {
+            deleted: true,
+            ..post
+        };
         assert_eq!(sight(member(Role::Staff), deleted), Sight::Placeholder);
         assert_eq!(sight(member(Role::Moderator), deleted), Sight::Text);
     }

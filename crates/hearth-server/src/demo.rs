@@ -287,7 +287,7 @@ pub async fn load(app: &App) -> ServiceResult<()> {
                 body: (*text).into(),
                 reply_to: None,
                 guest_name: String::new(),
-            submission: Submission::imported(),
+                submission: Submission::imported(),
             };
             forum::reply(app, actor(who)?, posted.topic, cmd).await?;
         }

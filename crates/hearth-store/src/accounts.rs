@@ -36,7 +36,8 @@ impl Account {
 /// `silenced_until`/`suspended_until` for a period without end.
 pub const FOR_GOOD: i64 = i64::MAX;
 
-const COLUMNS: &str = "id, alias, role, email_verified_at, created_at, password_hash, approved_posts,
+const COLUMNS: &str =
+    "id, alias, role, email_verified_at, created_at, password_hash, approved_posts,
     last_seen_at, silenced_until, suspended_until";
 
 fn from_row(row: &AnyRow) -> Result<Account> {

@@ -31,13 +31,13 @@ pub async fn add(
 
 /// Distinct members whose flags on the post wait for a decision.
 pub async fn open_on_post(conn: &mut Conn, post: PostId) -> Result<i64> {
-    Ok(sqlx::query(
-        "SELECT COUNT(*) FROM flags WHERE post_id = $1 AND resolved_at IS NULL",
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM flags WHERE post_id = $1 AND resolved_at IS NULL")
+            .bind(post.0)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
     )
-    .bind(post.0)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get(0)?)
 }
 
 #[derive(Clone, Debug)]
@@ -107,7 +107,5 @@ pub async fn resolve(
     .bind(post.0)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok(AccountId(r.try_get(0)?)))
-        .collect()
+    rows.iter().map(|r| Ok(AccountId(r.try_get(0)?))).collect()
 }

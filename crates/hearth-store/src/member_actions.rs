@@ -30,7 +30,8 @@ impl MemberAction {
     }
 }
 
-const SELECT: &str = "SELECT m.id, m.account_id, m.kind, m.reason, b.alias AS by_alias, m.created_at,
+const SELECT: &str =
+    "SELECT m.id, m.account_id, m.kind, m.reason, b.alias AS by_alias, m.created_at,
         m.ends_at, m.lifted_at, m.acknowledged_at
     FROM member_actions m LEFT JOIN accounts b ON b.id = m.by_id";
 

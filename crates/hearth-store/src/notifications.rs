@@ -58,16 +58,27 @@ pub struct Notification {
 const VISIBLE: &str = "(n.kind IN ('rejected', 'flag_outcome')
     OR (t.deleted_at IS NULL AND t.held = 0 AND p.deleted_at IS NULL AND p.held = 0))";
 
-pub async fn insert(
-    conn: &mut Conn,
-    to: AccountId,
-    kind: Kind,
-    topic: TopicId,
-    post: PostId,
-    actor: Option<AccountId>,
-    note: Option<&str>,
-    now: i64,
-) -> Result<()> {
+/// A notification to write.
+pub struct NewNotification<'a> {
+    pub to: AccountId,
+    pub kind: Kind,
+    pub topic: TopicId,
+    pub post: PostId,
+    /// Who caused it (None: a guest, or Hearth itself).
+    pub actor: Option<AccountId>,
+    /// Words a moderator wrote for the reader.
+    pub note: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result<()> {
+    let NewNotification {
+        to,
+        kind,
+        topic,
+        post,
+        actor,
+        note,
+    } = n;
     sqlx::query(
         "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, note, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

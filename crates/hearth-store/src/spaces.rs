@@ -23,7 +23,8 @@ pub struct Space {
     pub last_activity_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, slug, name, description, position, tier, moderation, detail_policy, medical,
+const COLUMNS: &str =
+    "id, slug, name, description, position, tier, moderation, detail_policy, medical,
     topic_count, post_count, last_activity_at";
 
 fn from_row(row: &AnyRow) -> Result<Space> {

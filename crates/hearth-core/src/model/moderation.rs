@@ -50,7 +50,8 @@ pub enum DetailPolicy {
 }
 
 impl DetailPolicy {
-    pub const ALL: [DetailPolicy; 3] = [DetailPolicy::Warn, DetailPolicy::Hold, DetailPolicy::Redact];
+    pub const ALL: [DetailPolicy; 3] =
+        [DetailPolicy::Warn, DetailPolicy::Hold, DetailPolicy::Redact];
 
     pub fn as_str(self) -> &'static str {
         match self {

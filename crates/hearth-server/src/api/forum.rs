@@ -18,8 +18,8 @@ use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
 use crate::services::moderation;
 use crate::services::safety::Submission;
 use crate::services::spaces;
-use crate::web::session::ClientAddr;
 use crate::web::home::{format_cursor, parse_cursor};
+use crate::web::session::ClientAddr;
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -283,7 +283,15 @@ async fn edit_post(
 ) -> ApiResult<Json<PostOut>> {
     let id = post_id(&id)?;
     let submission = submission(input.acknowledge_warnings, client);
-    forum::edit(&app, &actor.actor, id, &input.body, input.title.as_deref(), &submission).await?;
+    forum::edit(
+        &app,
+        &actor.actor,
+        id,
+        &input.body,
+        input.title.as_deref(),
+        &submission,
+    )
+    .await?;
     let (_, post) = forum::post(&app, &actor.actor, id).await?;
     Ok(Json(PostOut::new(&post, actor.actor.viewer())))
 }

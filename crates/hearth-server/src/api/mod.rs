@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod forum;
+mod moderation;
 mod problem;
 mod schema;
 
@@ -34,6 +35,7 @@ use crate::error::ServiceError;
     tags(
         (name = "accounts", description = "Registering, signing in, your account"),
         (name = "forums", description = "Spaces, topics and posts"),
+        (name = "moderation", description = "The queue, flags, actions on members, the audit log"),
         (name = "admin", description = "For admins"),
         (name = "legal", description = "Privacy statement and terms"),
     )
@@ -61,6 +63,7 @@ pub fn router() -> Router<App> {
         .merge(accounts::router())
         .merge(forum::router())
         .merge(admin::router())
+        .merge(moderation::router())
         .split_for_parts();
     let document = serde_json::to_value(&openapi).unwrap_or_default();
     router

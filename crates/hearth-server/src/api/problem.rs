@@ -69,7 +69,9 @@ impl IntoResponse for ApiError {
             ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
             ServiceError::TermsPending => (StatusCode::FORBIDDEN, "Terms to accept"),
             ServiceError::NotFound => (StatusCode::NOT_FOUND, "Not found"),
-            ServiceError::CheckFirst(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Check before posting"),
+            ServiceError::CheckFirst(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "Check before posting")
+            }
             ServiceError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
             ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Server error"),
         };

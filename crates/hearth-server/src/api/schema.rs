@@ -9,7 +9,7 @@ use hearth_store::topics::Topic;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {
@@ -158,7 +158,8 @@ pub struct PostOut {
 
 impl PostOut {
     pub fn new(p: &Post, viewer: Viewer) -> Self {
-        let shown = hearth_core::access::sight(viewer, p.state()) == hearth_core::access::Sight::Text;
+        let shown =
+            hearth_core::access::sight(viewer, p.state()) == hearth_core::access::Sight::Text;
         Self {
             id: p.id.0,
             topic_id: p.topic_id.0,

@@ -4,7 +4,7 @@
 use hearth_core::access::{Action, Decision, Viewer, decide};
 use hearth_core::model::{AccountId, Alias, PostId, TopicId};
 use hearth_core::text::{clean_text, mentioned_aliases, quote_for_reply, render_markdown};
-use hearth_store::notifications::{self, Kind, Notification};
+use hearth_store::notifications::{self, Kind, NewNotification, Notification};
 use hearth_store::posts::{self, NewPost, Post, Revision};
 use hearth_store::spaces::{self, Space};
 use hearth_store::topics::{self, ActivityCursor, ListFor, NewTopic, Topic};
@@ -487,12 +487,14 @@ pub(super) async fn publish_post(
         if !told.contains(&mentioned.id) && decide(viewer, space.tier, Action::Read).allowed() {
             notifications::insert(
                 conn,
-                mentioned.id,
-                Kind::Mention,
-                topic_id,
-                post_id,
-                author,
-                None,
+                NewNotification {
+                    to: mentioned.id,
+                    kind: Kind::Mention,
+                    topic: topic_id,
+                    post: post_id,
+                    actor: author,
+                    note: None,
+                },
                 now,
             )
             .await?;
@@ -514,12 +516,14 @@ pub(super) async fn publish_post(
         if !told.contains(&account) {
             notifications::insert(
                 conn,
-                account,
-                Kind::Reply,
-                topic_id,
-                post_id,
-                author,
-                None,
+                NewNotification {
+                    to: account,
+                    kind: Kind::Reply,
+                    topic: topic_id,
+                    post: post_id,
+                    actor: author,
+                    note: None,
+                },
                 now,
             )
             .await?;
@@ -673,7 +677,15 @@ pub async fn edit(
     let now = app.now();
     let body = screened.body.trim();
     if body != ctx.post.body_md {
-        posts::edit(&mut tx, &ctx.post, editor, body, &render_markdown(body), now).await?;
+        posts::edit(
+            &mut tx,
+            &ctx.post,
+            editor,
+            body,
+            &render_markdown(body),
+            now,
+        )
+        .await?;
     }
     if title.is_some() {
         topics::set_title(&mut tx, ctx.topic.id, screened.title.trim()).await?;
@@ -683,10 +695,7 @@ pub async fn edit(
         posts::set_hidden(&mut tx, ctx.post.id, Some(now)).await?;
     }
     screened.queue(&mut tx, ctx.post.id, now).await?;
-    if ctx.post.author_id != Some(editor) {
-        super::audit::record(&mut tx, actor, "post.edit", Target::Post(ctx.post.id), "", "", now)
-            .await?;
-    }
+    audit_unless_own(&mut tx, actor, "post.edit", &ctx.post, now).await?;
     hearth_store::commit(tx).await?;
     Ok(ctx.topic.id)
 }
@@ -700,12 +709,24 @@ pub async fn delete(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<
     let ctx = changeable(&mut tx, viewer, post_id, Change::Delete).await?;
     let now = app.now();
     take_down(&mut tx, &ctx, viewer.account(), now).await?;
-    if ctx.post.author_id.is_none() || ctx.post.author_id != viewer.account() {
-        super::audit::record(&mut tx, actor, "post.delete", Target::Post(ctx.post.id), "", "", now)
-            .await?;
-    }
+    audit_unless_own(&mut tx, actor, "post.delete", &ctx.post, now).await?;
     hearth_store::commit(tx).await?;
     Ok((ctx.topic.id, ctx.is_opening))
+}
+
+/// A moderator's change to someone else's post is audited; an author's own is not.
+async fn audit_unless_own(
+    conn: &mut Conn,
+    actor: &Actor,
+    action: &str,
+    post: &Post,
+    now: i64,
+) -> ServiceResult<()> {
+    let me = actor.viewer().account();
+    if post.author_id.is_none() || post.author_id != me {
+        super::audit::record(conn, actor, action, Target::Post(post.id), "", "", now).await?;
+    }
+    Ok(())
 }
 
 /// Soft-deletes a post (and its topic, for an opening post) and corrects the
@@ -871,8 +892,16 @@ pub async fn moderate_topic(
             if on { "topic.close" } else { "topic.reopen" }
         }
     };
-    super::audit::record(&mut tx, actor, action, Target::Topic(topic.id), "", "", app.now())
-        .await?;
+    super::audit::record(
+        &mut tx,
+        actor,
+        action,
+        Target::Topic(topic.id),
+        "",
+        "",
+        app.now(),
+    )
+    .await?;
     hearth_store::commit(tx).await?;
     Ok(())
 }

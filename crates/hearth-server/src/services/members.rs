@@ -78,10 +78,7 @@ pub async fn act(
     let reason = clean_text(cmd.reason.trim());
     let chars = reason.trim().chars().count();
     if chars == 0 {
-        problems.add(
-            "reason",
-            "Write the reason: the member will read it.",
-        );
+        problems.add("reason", "Write the reason: the member will read it.");
     } else if chars > REASON_MAX_CHARS {
         problems.add(
             "reason",
@@ -90,16 +87,18 @@ pub async fn act(
     }
     let days = match cmd.days.trim() {
         "" => None,
-        d => match d.parse::<i64>() {
-            Ok(n) if (1..=MAX_DAYS).contains(&n) => Some(n),
-            _ => {
-                problems.add(
+        d => {
+            match d.parse::<i64>() {
+                Ok(n) if (1..=MAX_DAYS).contains(&n) => Some(n),
+                _ => {
+                    problems.add(
                     "days",
                     format!("Enter a number of days from 1 to {MAX_DAYS}, or leave it empty for good."),
                 );
-                None
+                    None
+                }
             }
-        },
+        }
     };
     problems.into_result()?;
     let Some(kind) = kind else {
@@ -240,7 +239,11 @@ pub async fn acknowledge(app: &App, actor: &Actor, action_id: i64) -> ServiceRes
 }
 
 /// Why a suspended member cannot sign in, in words they can act on.
-pub async fn suspension_message(conn: &mut Conn, account: &Account, now: i64) -> ServiceResult<String> {
+pub async fn suspension_message(
+    conn: &mut Conn,
+    account: &Account,
+    now: i64,
+) -> ServiceResult<String> {
     let reason = member_actions::for_account(conn, account.id)
         .await?
         .into_iter()
@@ -249,10 +252,7 @@ pub async fn suspension_message(conn: &mut Conn, account: &Account, now: i64) ->
         .unwrap_or_default();
     let until = match account.suspended_until {
         Some(FOR_GOOD) | None => "Your account is suspended.".to_owned(),
-        Some(t) => format!(
-            "Your account is suspended until {}.",
-            super::human_time(t)
-        ),
+        Some(t) => format!("Your account is suspended until {}.", super::human_time(t)),
     };
     Ok(format!("{until} The moderators' reason: {reason}"))
 }

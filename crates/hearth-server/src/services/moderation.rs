@@ -5,7 +5,7 @@ use hearth_core::access::{Action, decide};
 use hearth_core::guard::spam;
 use hearth_core::model::{FlagReason, HoldReason, PostId, TopicId};
 use hearth_core::text::{clean_text, render_markdown};
-use hearth_store::notifications::{self, Kind};
+use hearth_store::notifications::{self, Kind, NewNotification};
 use hearth_store::queue::{self, Item};
 use hearth_store::{Conn, flags, posts, topics};
 
@@ -127,10 +127,7 @@ pub async fn decide_many(
         ));
     }
     if matches!(decision, Decision::Approve { edited: Some(_) }) {
-        return Err(ServiceError::field(
-            "post",
-            "Edit posts one at a time.",
-        ));
+        return Err(ServiceError::field("post", "Edit posts one at a time."));
     }
     let decision = validate(decision)?;
     let mut tx = app.store().write().await?;
@@ -176,19 +173,29 @@ async fn decide_in(
             if let Some(author) = ctx.post.author_id.filter(|_| ctx.post.held) {
                 notifications::insert(
                     conn,
-                    author,
-                    Kind::Approved,
-                    ctx.topic.id,
-                    post_id,
-                    Some(me),
-                    None,
+                    NewNotification {
+                        to: author,
+                        kind: Kind::Approved,
+                        topic: ctx.topic.id,
+                        post: post_id,
+                        actor: Some(me),
+                        note: None,
+                    },
                     now,
                 )
                 .await?;
             }
             let detail = if edited.is_some() { "edited" } else { "" };
-            audit::record(conn, actor, "post.approve", Target::Post(post_id), "", detail, now)
-                .await?;
+            audit::record(
+                conn,
+                actor,
+                "post.approve",
+                Target::Post(post_id),
+                "",
+                detail,
+                now,
+            )
+            .await?;
         }
         Decision::Reject { reason, spam } => {
             let outcome = if *spam { "rejected_spam" } else { "rejected" };
@@ -200,17 +207,23 @@ async fn decide_in(
             if let Some(author) = ctx.post.author_id {
                 notifications::insert(
                     conn,
-                    author,
-                    Kind::Rejected,
-                    ctx.topic.id,
-                    post_id,
-                    Some(me),
-                    Some(reason),
+                    NewNotification {
+                        to: author,
+                        kind: Kind::Rejected,
+                        topic: ctx.topic.id,
+                        post: post_id,
+                        actor: Some(me),
+                        note: Some(reason),
+                    },
                     now,
                 )
                 .await?;
             }
-            let action = if *spam { "post.reject_spam" } else { "post.reject" };
+            let action = if *spam {
+                "post.reject_spam"
+            } else {
+                "post.reject"
+            };
             audit::record(conn, actor, action, Target::Post(post_id), reason, "", now).await?;
         }
     }
@@ -399,7 +412,9 @@ pub async fn resolve_flags(
     }
     let told = match outcome {
         FlagOutcome::Keep => "A moderator looked at the post you flagged and decided to keep it.",
-        FlagOutcome::Remove => "A moderator looked at the post you flagged and removed it. Thank you.",
+        FlagOutcome::Remove => {
+            "A moderator looked at the post you flagged and removed it. Thank you."
+        }
     };
     let told = if note.trim().is_empty() {
         told.to_owned()
@@ -409,17 +424,28 @@ pub async fn resolve_flags(
     for flagger in flaggers {
         notifications::insert(
             &mut tx,
-            flagger,
-            Kind::FlagOutcome,
-            ctx.topic.id,
-            post_id,
-            Some(me),
-            Some(&told),
+            NewNotification {
+                to: flagger,
+                kind: Kind::FlagOutcome,
+                topic: ctx.topic.id,
+                post: post_id,
+                actor: Some(me),
+                note: Some(&told),
+            },
             now,
         )
         .await?;
     }
-    audit::record(&mut tx, actor, action, Target::Post(post_id), note.trim(), "", now).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        action,
+        Target::Post(post_id),
+        note.trim(),
+        "",
+        now,
+    )
+    .await?;
     hearth_store::commit(tx).await?;
     Ok(ctx.topic.id)
 }

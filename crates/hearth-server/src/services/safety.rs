@@ -387,7 +387,15 @@ pub async fn screen(
     let new_member = account.is_none_or(|a| a.approved_posts < rules.limits.new_member_posts);
     let automatic = draft.edit || reviewer || draft.submission.imported;
     if !automatic {
-        check_rate(app, conn, actor, &rules.limits, new_member, &draft.submission.client).await?;
+        check_rate(
+            app,
+            conn,
+            actor,
+            &rules.limits,
+            new_member,
+            &draft.submission.client,
+        )
+        .await?;
     }
 
     let mut out = Screened {
@@ -396,7 +404,7 @@ pub async fn screen(
         ..Default::default()
     };
     let mut detail = serde_json::Map::new();
-    let mut hold = |out: &mut Screened, r: HoldReason| {
+    let hold = |out: &mut Screened, r: HoldReason| {
         if !out.hold.contains(&r) {
             out.hold.push(r);
         }
@@ -515,9 +523,8 @@ pub async fn screen(
         )
         .await?;
         let signals = Signals {
-            new_account: account.is_none_or(|a| {
-                a.approved_posts == 0 || now - a.created_at < super::DAY_MS
-            }),
+            new_account: account
+                .is_none_or(|a| a.approved_posts == 0 || now - a.created_at < super::DAY_MS),
             first_post: account.is_none_or(|a| a.approved_posts == 0),
             typing_time: draft.submission.typing_time,
             honeypot_filled: draft.submission.honeypot_filled,
@@ -527,6 +534,9 @@ pub async fn screen(
         match guarded("spam filter", || {
             spam::judge(&spam_model.model, &text, &signals)
         }) {
+            // Members with a record of approved posts are trusted over the
+            // text model's doubts; only a certain verdict stops them.
+            Some(verdict) if verdict.action == spam::Action::Hold && !new_member => {}
             Some(verdict) => apply_spam_verdict(&mut out, &mut detail, verdict)?,
             None => hold(&mut out, HoldReason::Spam),
         }
@@ -677,8 +687,11 @@ pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> Ser
         });
     }
     let mut problems = crate::error::Problems::default();
-    let mut number = |field: &'static str, text: &str, range: std::ops::RangeInclusive<i64>| {
-        match text.trim().parse::<i64>() {
+    let mut number =
+        |field: &'static str, text: &str, range: std::ops::RangeInclusive<i64>| match text
+            .trim()
+            .parse::<i64>()
+        {
             Ok(n) if range.contains(&n) => n,
             _ => {
                 problems.add(
@@ -691,8 +704,7 @@ pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> Ser
                 );
                 0
             }
-        }
-    };
+        };
     let limits = Limits {
         new_member_posts: number("new_member_posts", &form.new_member_posts, 0..=100),
         flags_to_hide: number("flags_to_hide", &form.flags_to_hide, 1..=50),
@@ -718,7 +730,10 @@ pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> Ser
         ("crisis_phrases", &crisis),
     ] {
         if text.chars().count() > TEXT_MAX_CHARS {
-            problems.add(field, format!("Keep this under {TEXT_MAX_CHARS} characters."));
+            problems.add(
+                field,
+                format!("Keep this under {TEXT_MAX_CHARS} characters."),
+            );
         }
     }
     if helplines.is_empty() {
@@ -803,4 +818,46 @@ fn word_field(action: hearth_core::guard::words::WordAction) -> &'static str {
         WordAction::Flag => "words_flag",
         WordAction::Replace => "words_replace",
     }
+}
+
+/// The spam filter's verdict on a text as a first post of a new account
+/// (for `hearth guard spam`: operators see why a post was held).
+pub async fn spam_verdict(app: &App, text: &str) -> ServiceResult<Verdict> {
+    let mut conn = app.store().read().await?;
+    let (_, model) = app.safety().current(&mut conn).await?;
+    let signals = Signals {
+        new_account: true,
+        first_post: true,
+        ..Default::default()
+    };
+    Ok(spam::judge(&model.model, text, &signals))
+}
+
+/// What `hearth admin spam-train` did.
+pub struct TrainingReport {
+    pub decisions: usize,
+    pub spam_decisions: usize,
+    pub precision: f64,
+    pub recall: f64,
+}
+
+/// Rebuilds the learned counts from every moderator's decision kept, so that
+/// counts stay exactly what the decisions say; every node reloads the model.
+pub async fn retrain_spam(app: &App) -> ServiceResult<TrainingReport> {
+    let (train, heldout) = spam::split(spam::STARTER_CORPUS);
+    let evaluation = spam::evaluate(&SpamModel::train(&train), &heldout);
+    let mut tx = app.store().write().await?;
+    let examples = hearth_store::spam::examples(&mut tx).await?;
+    hearth_store::spam::clear_counts(&mut tx).await?;
+    for (is_spam, text) in &examples {
+        hearth_store::spam::learn(&mut tx, &spam::features(text), *is_spam).await?;
+    }
+    bump_version(&mut tx, keys::SPAM_VERSION, app.now()).await?;
+    hearth_store::commit(tx).await?;
+    Ok(TrainingReport {
+        decisions: examples.len(),
+        spam_decisions: examples.iter().filter(|(s, _)| *s).count(),
+        precision: evaluation.precision(),
+        recall: evaluation.recall(),
+    })
 }

@@ -97,7 +97,10 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
         m => Moderation::parse(m),
     };
     if moderation.is_none() {
-        problems.add("moderation", "Choose how posts in this space are moderated.");
+        problems.add(
+            "moderation",
+            "Choose how posts in this space are moderated.",
+        );
     }
     let detail_policy = match form.detail_policy.trim() {
         "" => Some(DetailPolicy::Warn),
@@ -178,8 +181,16 @@ pub async fn create(app: &App, actor: &Actor, form: &SpaceForm) -> ServiceResult
     let space = spaces::by_id(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    super::audit::record(&mut tx, actor, "space.create", Target::Space(id), "", &describe(&space), now)
-        .await?;
+    super::audit::record(
+        &mut tx,
+        actor,
+        "space.create",
+        Target::Space(id),
+        "",
+        &describe(&space),
+        now,
+    )
+    .await?;
     hearth_store::commit(tx).await?;
     Ok(space)
 }
@@ -215,8 +226,16 @@ pub async fn update(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let detail = format!("{before} → {}", describe(&space));
-    super::audit::record(&mut tx, actor, "space.update", Target::Space(space.id), "", &detail, app.now())
-        .await?;
+    super::audit::record(
+        &mut tx,
+        actor,
+        "space.update",
+        Target::Space(space.id),
+        "",
+        &detail,
+        app.now(),
+    )
+    .await?;
     hearth_store::commit(tx).await?;
     Ok(space)
 }

@@ -242,7 +242,11 @@ async fn edit_space_page(
         tier: s.tier.as_str().into(),
         moderation: s.moderation.as_str().into(),
         detail_policy: s.detail_policy.as_str().into(),
-        medical: if s.medical { "on".into() } else { String::new() },
+        medical: if s.medical {
+            "on".into()
+        } else {
+            String::new()
+        },
     };
     Ok(render(
         &space_form(

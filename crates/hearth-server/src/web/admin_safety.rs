@@ -99,7 +99,7 @@ async fn settings_view(
     super::admin::require_admin(visitor)?;
     let form = match form {
         Some(f) => f,
-        None => SettingsInput::from_form(SettingsForm::from_rules(&safety::rules(app).await?)),
+        None => SettingsInput::from_form(SettingsForm::from_rules(&*safety::rules(app).await?)),
     };
     Ok(SettingsPage {
         chrome: Chrome::new(app, visitor, "Safety settings").await?,
@@ -207,8 +207,14 @@ async fn audit_page(
         .map(|r| {
             let (target, target_href) = match (r.target_kind.as_str(), r.target_id) {
                 ("account", Some(_)) => {
-                    let alias = r.target_alias.clone().unwrap_or_else(|| "a former member".into());
-                    (format!("member {alias}"), Some(format!("/mod/members/{alias}")))
+                    let alias = r
+                        .target_alias
+                        .clone()
+                        .unwrap_or_else(|| "a former member".into());
+                    (
+                        format!("member {alias}"),
+                        Some(format!("/mod/members/{alias}")),
+                    )
                 }
                 ("post", Some(id)) => (format!("post {id}"), Some(format!("/p/{id}"))),
                 ("topic", Some(id)) => (format!("topic {id}"), Some(format!("/t/{id}"))),

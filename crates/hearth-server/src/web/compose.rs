@@ -105,7 +105,11 @@ fn mark(text: &str, findings: &[Finding]) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut at = 0;
     for f in findings {
-        if f.start < at || f.end > text.len() || !text.is_char_boundary(f.start) || !text.is_char_boundary(f.end) {
+        if f.start < at
+            || f.end > text.len()
+            || !text.is_char_boundary(f.start)
+            || !text.is_char_boundary(f.end)
+        {
             continue;
         }
         out.push_str(&escape(&text[at..f.start]));

@@ -111,7 +111,9 @@ impl IntoResponse for WebError {
         // A refused form (too fast, not allowed now) still gives its text back.
         if matches!(
             self.error,
-            ServiceError::Throttled { .. } | ServiceError::Forbidden(_) | ServiceError::CheckFirst(_)
+            ServiceError::Throttled { .. }
+                | ServiceError::Forbidden(_)
+                | ServiceError::CheckFirst(_)
         ) {
             return keep(
                 response,

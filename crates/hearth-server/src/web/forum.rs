@@ -16,9 +16,9 @@ use serde::Deserialize;
 
 use super::compose::{Composed, ReviewView, SafetyFields, composed};
 use super::csrf::CsrfForm;
-use super::session::ClientAddr;
 use super::home::{AfterQuery, format_cursor, parse_cursor};
 use super::page::{Chrome, Errors, redirect, render, render_with};
+use super::session::ClientAddr;
 use super::views::{Author, Moment, PostView, TopicItem};
 use super::{Visitor, WebError};
 use crate::App;
@@ -187,14 +187,15 @@ async fn new_topic(
         guest_name: form.guest_name.clone(),
         submission: form.safety.submission(&app, &client),
     };
-    let (errors, review) = match composed(forum::start_topic(&app, &visitor.actor, &slug, cmd).await)? {
-        Composed::Done(posted) if posted.held => {
-            return held_message(&app, &visitor, &format!("/s/{slug}"), posted.post).await;
-        }
-        Composed::Done(posted) => return Ok(redirect(&format!("/t/{}", posted.topic))),
-        Composed::Fix(errors) => (errors, None),
-        Composed::Review(review) => (Errors::default(), Some(review)),
-    };
+    let (errors, review) =
+        match composed(forum::start_topic(&app, &visitor.actor, &slug, cmd).await)? {
+            Composed::Done(posted) if posted.held => {
+                return held_message(&app, &visitor, &format!("/s/{slug}"), posted.post).await;
+            }
+            Composed::Done(posted) => return Ok(redirect(&format!("/t/{}", posted.topic))),
+            Composed::Fix(errors) => (errors, None),
+            Composed::Review(review) => (Errors::default(), Some(review)),
+        };
     Ok(render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
         &new_topic_view(&app, &visitor, &slug, form, errors, review).await?,
@@ -516,7 +517,14 @@ async fn edit(
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
     let submission = form.safety.submission(&app, &client);
-    let result = forum::edit(&app, &visitor.actor, id, &form.body, Some(&form.title), &submission);
+    let result = forum::edit(
+        &app,
+        &visitor.actor,
+        id,
+        &form.body,
+        Some(&form.title),
+        &submission,
+    );
     let (errors, review) = match composed(result.await)? {
         Composed::Done(_) => return Ok(redirect(&format!("/p/{id}"))),
         Composed::Fix(errors) => (errors, None),

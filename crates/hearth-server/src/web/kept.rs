@@ -130,7 +130,8 @@ pub async fn give_back_typed_text(request: Request, next: Next) -> Response {
         Ok(html) => {
             let mut kept = (status, Html(html)).into_response();
             if let Some(retry) = headers.get(header::RETRY_AFTER) {
-                kept.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+                kept.headers_mut()
+                    .insert(header::RETRY_AFTER, retry.clone());
             }
             kept
         }

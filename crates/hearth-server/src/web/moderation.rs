@@ -43,7 +43,6 @@ fn post_id(text: &str) -> Result<PostId, WebError> {
 
 struct ItemView {
     post_id: i64,
-    topic_id: i64,
     topic_title: String,
     space_name: String,
     opening: bool,
@@ -68,11 +67,17 @@ fn findings(detail: &str, body: &str) -> Vec<String> {
         for f in list {
             let kind = f.get("kind").and_then(|k| k.as_str()).unwrap_or("detail");
             let text = f.get("text").and_then(|t| t.as_str()).unwrap_or("");
-            out.push(format!("Personal detail ({}): “{text}”", kind.replace('_', " ")));
+            out.push(format!(
+                "Personal detail ({}): “{text}”",
+                kind.replace('_', " ")
+            ));
         }
     }
     if let Some(w) = v.get("watched_words") {
-        for (key, label) in [("require_approval", "Needs approval"), ("flag", "Flagged word")] {
+        for (key, label) in [
+            ("require_approval", "Needs approval"),
+            ("flag", "Flagged word"),
+        ] {
             if let Some(words) = w.get(key).and_then(|l| l.as_array())
                 && !words.is_empty()
             {
@@ -119,7 +124,6 @@ async fn queue_view(app: &App, visitor: &Visitor, errors: Errors) -> Result<Queu
             .into_iter()
             .map(|i| ItemView {
                 post_id: i.post_id.0,
-                topic_id: i.topic_id.0,
                 topic_title: i.topic_title,
                 space_name: i.space_name,
                 opening: i.opening,
@@ -149,7 +153,9 @@ async fn queue_view(app: &App, visitor: &Visitor, errors: Errors) -> Result<Queu
 }
 
 async fn queue_page(State(app): State<App>, visitor: Visitor) -> Result<Response, WebError> {
-    Ok(render(&queue_view(&app, &visitor, Errors::default()).await?))
+    Ok(render(
+        &queue_view(&app, &visitor, Errors::default()).await?,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -269,7 +275,9 @@ async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
-    Ok(render(&edit_view(&app, &visitor, id, None, Errors::default()).await?))
+    Ok(render(
+        &edit_view(&app, &visitor, id, None, Errors::default()).await?,
+    ))
 }
 
 // ---- flags
@@ -378,7 +386,9 @@ fn flag_reasons() -> Vec<(&'static str, &'static str, &'static str)> {
         .map(|r| {
             let help = match r {
                 FlagReason::PersonalDetails => "It shares details that could identify someone.",
-                FlagReason::MedicalMisinformation => "It gives medical information that is wrong or dangerous.",
+                FlagReason::MedicalMisinformation => {
+                    "It gives medical information that is wrong or dangerous."
+                }
                 FlagReason::Abusive => "It is rude, hurtful or threatening.",
                 FlagReason::Spam => "It advertises something or is not a real post.",
                 FlagReason::OffTopic => "It does not belong in this topic or space.",
@@ -427,7 +437,9 @@ async fn flag_page(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = post_id(&id)?;
-    Ok(render(&flag_view(&app, &visitor, id, FlagForm::default(), Errors::default()).await?))
+    Ok(render(
+        &flag_view(&app, &visitor, id, FlagForm::default(), Errors::default()).await?,
+    ))
 }
 
 async fn flag(
@@ -553,7 +565,9 @@ async fn member_page(
         kind: "warn".into(),
         ..Default::default()
     };
-    Ok(render(&member_view(&app, &visitor, &alias, form, Errors::default()).await?))
+    Ok(render(
+        &member_view(&app, &visitor, &alias, form, Errors::default()).await?,
+    ))
 }
 
 async fn act_on_member(

@@ -55,9 +55,7 @@ impl Chrome {
                         "You can read but not post until {}",
                         crate::services::human_time(end)
                     ),
-                    (MemberActionKind::Silence, None) => {
-                        "You can read but not post for now".into()
-                    }
+                    (MemberActionKind::Silence, None) => "You can read but not post for now".into(),
                     (MemberActionKind::Suspend, _) => "Your account is suspended".into(),
                 },
                 reason: a.reason,

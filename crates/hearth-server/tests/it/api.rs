@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, space, spawn_app};
 
 /// A minimal API client: a bearer token, or none (a guest).
-struct Api {
+pub struct Api {
     base: String,
     token: Option<String>,
     client: reqwest::Client,
 }
 
 impl Api {
-    fn guest(t: &TestApp) -> Self {
+    pub fn guest(t: &TestApp) -> Self {
         Self {
             base: t.base.clone(),
             token: None,
@@ -23,7 +23,7 @@ impl Api {
     }
 
     /// Signs in over the API, then creates a personal access token.
-    async fn member(t: &TestApp, alias: &str, role: Role) -> Self {
+    pub async fn member(t: &TestApp, alias: &str, role: Role) -> Self {
         let password = t.account(alias, role).await;
         let client = reqwest::Client::builder()
             .cookie_store(true)
@@ -54,7 +54,7 @@ impl Api {
         }
     }
 
-    async fn send(
+    pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -78,12 +78,12 @@ impl Api {
         )
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let (s, v, _) = self.send(reqwest::Method::GET, path, None).await;
         (s, v)
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let (s, v, _) = self.send(reqwest::Method::POST, path, Some(body)).await;
         (s, v)
     }

@@ -39,7 +39,27 @@ fn unique() -> String {
     )
 }
 
+/// A server whose post rate limits are out of the way (tests post fast);
+/// `spawn_app_with_default_limits` keeps the shipped limits.
 pub async fn spawn_app() -> TestApp {
+    let t = spawn_app_with_default_limits().await;
+    let mut tx = t.app().store().write().await.unwrap();
+    for key in [
+        "safety.posts_per_minute",
+        "safety.new_member_posts_per_minute",
+    ] {
+        hearth_store::settings::set(&mut tx, key, "1000")
+            .await
+            .unwrap();
+    }
+    hearth_store::settings::set(&mut tx, "safety.version", "tests")
+        .await
+        .unwrap();
+    hearth_store::commit(tx).await.unwrap();
+    t
+}
+
+pub async fn spawn_app_with_default_limits() -> TestApp {
     let dir = TempDir(std::env::temp_dir().join(format!("hearth-test-{}", unique())));
     std::fs::create_dir_all(&dir.0).unwrap();
     let (database_url, pg) = match std::env::var("HEARTH_TEST_DATABASE_URL")
@@ -93,7 +113,22 @@ impl TestApp {
     }
 
     /// Creates an account with a password, straight through the service.
+    /// An established account (a few approved posts, so the checks for
+    /// new members stay out of tests about other things).
     pub async fn account(&self, alias: &str, role: Role) -> String {
+        let password = self.new_account(alias, role).await;
+        let mut tx = self.app().store().write().await.unwrap();
+        sqlx::query("UPDATE accounts SET approved_posts = 10 WHERE alias = $1")
+            .bind(alias)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        hearth_store::commit(tx).await.unwrap();
+        password
+    }
+
+    /// A brand-new account: no approved posts yet.
+    pub async fn new_account(&self, alias: &str, role: Role) -> String {
         let password = format!("{alias}-password-1");
         accounts::create_by_operator(
             self.app(),
@@ -107,16 +142,26 @@ impl TestApp {
         password
     }
 
-    /// A browser signed in as a new account with this role.
+    /// A browser signed in as an established account with this role.
     pub async fn signed_in(&self, alias: &str, role: Role) -> Browser {
         let password = self.account(alias, role).await;
+        self.sign_in(alias, &password).await
+    }
+
+    /// A browser signed in as a brand-new account.
+    pub async fn signed_in_new(&self, alias: &str, role: Role) -> Browser {
+        let password = self.new_account(alias, role).await;
+        self.sign_in(alias, &password).await
+    }
+
+    pub async fn sign_in(&self, alias: &str, password: &str) -> Browser {
         let b = self.browser();
         let r = b
             .form(
                 "/login",
                 &[
                     ("email", &format!("{}@example.org", alias.to_lowercase())),
-                    ("password", &password),
+                    ("password", password),
                 ],
             )
             .await;
@@ -276,7 +321,9 @@ impl Browser {
 
 /// The number at the end of a redirect like `/t/42` or `/p/7`.
 pub fn id_from(location: &Option<String>) -> i64 {
-    let loc = location.as_deref().expect("a redirect");
+    let loc = location
+        .as_deref()
+        .expect("a redirect (the post may have been held or refused)");
     let tail = loc.rsplit('/').next().unwrap();
     tail.split(['?', '#'])
         .next()
@@ -285,8 +332,13 @@ pub fn id_from(location: &Option<String>) -> i64 {
         .expect("an id")
 }
 
-/// Creates a space as an admin (through the service).
+/// Creates a space as an admin (through the service), moderated after posting.
 pub async fn space(t: &TestApp, slug: &str, tier: &str) {
+    space_with(t, slug, tier, "post", "warn").await;
+}
+
+/// Creates a space with these moderation settings.
+pub async fn space_with(t: &TestApp, slug: &str, tier: &str, moderation: &str, policy: &str) {
     use hearth_server::services::{Actor, spaces};
     let admin = accounts::create_by_operator(
         t.app(),
@@ -300,9 +352,11 @@ pub async fn space(t: &TestApp, slug: &str, tier: &str) {
     let form = spaces::SpaceForm {
         name: format!("Space {slug}"),
         slug: slug.into(),
-        description: String::new(),
         position: "1".into(),
         tier: tier.into(),
+        moderation: moderation.into(),
+        detail_policy: policy.into(),
+        ..Default::default()
     };
     spaces::create(t.app(), &Actor::member(admin), &form)
         .await

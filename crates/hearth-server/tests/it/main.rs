@@ -11,3 +11,4 @@ mod legal;
 mod permissions;
 mod review_fixes;
 mod robustness;
+mod safety;

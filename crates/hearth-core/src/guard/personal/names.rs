@@ -3,11 +3,12 @@
 //! count (a first name alone is how members often sign off), and the span is
 //! the name itself, without the cue or a title.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{DetailKind, Hit, pattern};
+use super::{DetailKind, Hit, ceil_boundary, pattern};
 
 /// Cues that introduce a name and nothing else.
 static STRONG_CUE: LazyLock<Regex> = LazyLock::new(|| {
@@ -42,190 +43,27 @@ static NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Capitalised words that follow "I'm" without being a name: members
-/// write in Title Case for emphasis ("I'm Grateful Every Day").
-const NOT_NAMES: &[&str] = &[
-    "Every",
-    "Day",
-    "Today",
-    "Time",
-    "Always",
-    "Never",
-    "Forever",
-    "Great",
-    "Good",
-    "Better",
-    "Best",
-    "Well",
-    "Strong",
-    "Brave",
-    "Blessed",
-    "Grateful",
-    "Thankful",
-    "Proud",
-    "Sick",
-    "Ill",
-    "Bald",
-    "Survivor",
-    "Warrior",
-    "Fighter",
-    "Hope",
-    "Love",
-    "Life",
-    "One",
-    "Two",
-    "Three",
-    "Infirmière",
-    "Infirmier",
-    "Libérale",
-    "Libéral",
-    "Aide",
-    "Soignante",
-    "Mamie",
-    "Retraitée",
-    "Retraité",
-    "Not",
-    "Of",
-    "And",
-    "For",
-    "To",
-    "With",
-    "From",
-    "Post",
-    "Pre",
-    "Church",
-    "So",
-    "Really",
-    "Just",
-    "Still",
-    "Stage",
-    "Very",
-    "Also",
-    "Now",
-    "Here",
-    "Back",
-    "Sorry",
-    "Fine",
-    "Ok",
-    "Okay",
-    "The",
-    "My",
-    "Your",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "Grade",
-    "Triple",
-    "Negative",
-    "Positive",
-    "Happy",
-    "Glad",
-    "Lucky",
-    "Scared",
-    "Worried",
-    "Tired",
-    "Ready",
-    "Done",
-    "Married",
-    "Single",
-    "Retired",
-    "British",
-    "English",
-    "Irish",
-    "Scottish",
-    "Welsh",
-    "French",
-    "German",
-    "American",
-    "Canadian",
-    "Australian",
-    "Française",
-    "Français",
-    "Allemand",
-    "Allemande",
-    "Anglaise",
-    "Anglais",
-    "Belge",
-    "Suisse",
-    "Catholic",
-    "Christian",
-    "Muslim",
-    "Jewish",
-    "Mum",
-    "Mom",
-    "Dad",
-    "Nan",
-    "Mother",
-    "Father",
-    "Wife",
-    "Husband",
-    "Daughter",
-    "Son",
-    "Sister",
-    "Brother",
-    "Carer",
-    "Patient",
-    "Nurse",
-    "Doctor",
-    "Hi",
-    "Hello",
-    "Bonjour",
-    "Hallo",
-    "Thanks",
-    "Thank",
-    "New",
-    "Newly",
-    "Home",
-    "Off",
-    "Over",
-    "Through",
-    "Under",
-    "Terrified",
-    "Exhausted",
-    "Stable",
-    "Clear",
-    "Cancer",
-    "Chemo",
-    "Free",
-    "Her",
-    "His",
-    "Stade",
-    "Maman",
-    "Papa",
-    "Malade",
-    "Enceinte",
-    "Veuve",
-    "Veuf",
-    "Sie",
-    "Dich",
-    "Euch",
-    "Ihnen",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Feeling",
-    "Going",
-    "Getting",
-    "Doing",
-    "Having",
-    "Trying",
-    "Struggling",
-    "Waiting",
-    "Hoping",
-    "Praying",
-    "Living",
-    "Being",
-    "Coping",
-    "Dealing",
-    "Finding",
-    "Starting",
-    "Finishing",
-];
+/// write in Title Case for emphasis ("I'm Grateful Every Day"), and name
+/// their stage, their family role or their nationality.
+const ORDINARY_WORDS: &str = "\
+    Grateful Every Day Today Time Always Never Forever Great Good Better Best Well Strong \
+    Brave Blessed Thankful Proud Sick Ill Bald Survivor Warrior Fighter Hope Love Life \
+    One Two Three Infirmière Infirmier Libérale Libéral Aide Soignante Mamie Retraitée \
+    Retraité Not Of And For To With From Post Pre Church So Really Just Still Stage Very \
+    Also Now Here Back Sorry Fine Ok Okay The My Your A An In On At Grade Triple Negative \
+    Positive Happy Glad Lucky Scared Worried Tired Ready Done Married Single Retired \
+    British English Irish Scottish Welsh French German American Canadian Australian \
+    Française Français Allemand Allemande Anglaise Anglais Belge Suisse Catholic \
+    Christian Muslim Jewish Mum Mom Dad Nan Mother Father Wife Husband Daughter Son \
+    Sister Brother Carer Patient Nurse Doctor Hi Hello Bonjour Hallo Thanks Thank New \
+    Newly Home Off Over Through Under Terrified Exhausted Stable Clear Cancer Chemo Free \
+    Her His Stade Maman Papa Malade Enceinte Veuve Veuf Sie Dich Euch Ihnen Monday \
+    Tuesday Wednesday Thursday Friday Saturday Sunday Feeling Going Getting Doing Having \
+    Trying Struggling Waiting Hoping Praying Living Being Coping Dealing Finding Starting \
+    Finishing";
+
+static NOT_NAMES: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| ORDINARY_WORDS.split_whitespace().collect());
 
 pub(super) fn find_full_names(text: &str, hits: &mut Vec<Hit>) {
     introduced(text, &STRONG_CUE, 0.9, hits);
@@ -235,14 +73,17 @@ pub(super) fn find_full_names(text: &str, hits: &mut Vec<Hit>) {
 
 fn introduced(text: &str, cue: &Regex, confidence: f32, hits: &mut Vec<Hit>) {
     for m in cue.find_iter(text) {
-        let rest = &text[m.end()..];
+        // A name is short; a long haystack only makes the capture search
+        // allocate more.
+        let rest = &text[m.end()..ceil_boundary(text, m.end() + 80)];
         let Some(name) = NAME.captures(rest).and_then(|c| c.name("name")) else {
             continue;
         };
         let words: Vec<&str> = name.as_str().split_whitespace().collect();
         // "I'm Feeling Great": gerunds open sentences, rarely first names.
         let first_is_verb = words.first().is_some_and(|w| w.ends_with("ing"));
-        if first_is_verb || words.iter().any(|w| NOT_NAMES.contains(w)) {
+        let ordinary = |w: &&str| NOT_NAMES.contains(w);
+        if first_is_verb || words.iter().any(ordinary) {
             continue;
         }
         hits.push(Hit {

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 pub use corpus::{Evaluation, evaluate, split};
 pub use features::features;
-pub use model::SpamModel;
+pub use model::{STARTER_CORPUS, SpamModel};
 
 /// A moderator's (or the corpus's) label for a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

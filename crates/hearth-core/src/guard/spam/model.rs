@@ -11,7 +11,7 @@ use super::{Label, Reason};
 
 /// The labelled starter corpus, compiled in so a fresh server filters from its
 /// first post.
-const STARTER_CORPUS: &str = include_str!("../../../corpus/spam/corpus.tsv");
+pub const STARTER_CORPUS: &str = include_str!("../../../corpus/spam/corpus.tsv");
 
 /// Robinson's "strength" of the neutral prior: how many documents' worth of
 /// belief that an unfamiliar feature says nothing. At 1, a word seen in one
