@@ -13,6 +13,7 @@ pub mod flags;
 pub mod legal;
 pub mod member_actions;
 pub mod notifications;
+pub mod personal_data;
 pub mod posts;
 pub mod queue;
 pub mod seal;

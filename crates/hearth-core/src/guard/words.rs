@@ -378,6 +378,7 @@ pub(crate) struct Phrase {
     open_start: bool,
     /// The entry ended with `*`: any letters may follow the core.
     open_end: bool,
+    bounds: Bounds,
     inner_wildcards: usize,
     /// Equal for entries that match exactly the same texts.
     key: String,
@@ -421,6 +422,10 @@ impl Phrase {
             body = body.trim_end_matches('*');
         }
 
+        let bounds = Bounds {
+            start: !open_start && body.chars().next().is_some_and(is_word_char),
+            end: !open_end && body.chars().next_back().is_some_and(is_word_char),
+        };
         let mut core = String::new();
         let mut inner_wildcards = 0;
         let mut chars = body.chars().peekable();
@@ -455,18 +460,43 @@ impl Phrase {
             core,
             open_start,
             open_end,
+            bounds,
             inner_wildcards,
             key,
         })
     }
 }
 
-/// Which word boundaries the regex itself checks for a phrase; the open ends
-/// are stretched over neighbouring letters afterwards instead.
+/// Which sides of a phrase the regex checks for a word boundary. A side is
+/// checked only where the phrase begins (or ends) with a letter or digit and
+/// has no `*` there: `$$$` or `@everyone` have no word edge to respect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Ends {
-    open_start: bool,
-    open_end: bool,
+struct Bounds {
+    start: bool,
+    end: bool,
+}
+
+impl Bounds {
+    /// The order in which the find regex tries the kinds of phrase; the
+    /// phrases of `Compiled::which` are grouped in the same order.
+    const KINDS: [Bounds; 4] = [
+        Bounds {
+            start: true,
+            end: true,
+        },
+        Bounds {
+            start: true,
+            end: false,
+        },
+        Bounds {
+            start: false,
+            end: true,
+        },
+        Bounds {
+            start: false,
+            end: false,
+        },
+    ];
 }
 
 /// A compiled list of phrases. The default (an empty list) matches nothing.
@@ -479,18 +509,20 @@ pub(crate) struct PhraseSet {
 
 #[derive(Debug, Clone)]
 struct Compiled {
-    /// Finds every phrase in one pass. Phrases are grouped by their `Ends`,
-    /// each group in one capture group, so a match tells where the core
-    /// phrase sits without the cost of a capture group per entry.
+    /// Finds every phrase in one pass, boundaries included, without capture
+    /// groups: those make the regex engine's match step cost grow with the
+    /// size of the list.
     find: Regex,
-    /// The `Ends` behind each capture group of `find`, in group order.
-    groups: Vec<Ends>,
-    /// Every core, anchored at both ends, to name the phrase behind a match.
-    /// Same order as `order`.
+    /// Every phrase's core anchored at both ends, in the order `find` tries
+    /// them, to name the phrase behind a match.
     which: RegexSet,
-    /// For each pattern of `which`: its `Ends` and the phrase's index in the
-    /// order given.
-    order: Vec<(Ends, usize)>,
+    /// For each pattern of `which`: its phrase's index in the order given.
+    phrases: Vec<usize>,
+    /// For each pattern of `which`: the boundaries it checks.
+    bounds: Vec<Bounds>,
+    /// For each pattern of `which`: whether the match stretches over the
+    /// letters before and after it (`*` at the start or end).
+    open: Vec<(bool, bool)>,
 }
 
 /// One phrase found in a text: which one (its index in the order given) and
@@ -510,68 +542,52 @@ impl PhraseSet {
         };
 
         // Where several phrases could match at the same place, the regex takes
-        // the first; longer phrases first means `buy now` wins over `buy`.
+        // the first it tries: longer phrases go first, so `buy now` wins over
+        // `buy`, within each kind of boundary.
         let mut order: Vec<usize> = (0..phrases.len()).collect();
         order.sort_by_key(|&i| {
-            let letters = phrases[i].1.entry.chars().filter(|&c| c != '*').count();
-            std::cmp::Reverse(letters)
+            let phrase = &phrases[i].1;
+            let kind = Bounds::KINDS.iter().position(|k| *k == phrase.bounds);
+            let letters = phrase.entry.chars().filter(|&c| c != '*').count();
+            (kind, std::cmp::Reverse(letters))
         });
-        let ends_of = |p: &Phrase| Ends {
-            open_start: p.open_start,
-            open_end: p.open_end,
-        };
-        let kinds = [(false, false), (false, true), (true, false), (true, true)].map(
-            |(open_start, open_end)| Ends {
-                open_start,
-                open_end,
-            },
-        );
 
-        let alternation = |ends: Ends| -> Option<String> {
+        let alternation = |kind: Bounds| -> Option<String> {
             let cores: Vec<&str> = order
                 .iter()
                 .map(|&i| &phrases[i].1)
-                .filter(|p| ends_of(p) == ends)
+                .filter(|p| p.bounds == kind)
                 .map(|p| p.core.as_str())
                 .collect();
-            (!cores.is_empty()).then(|| cores.join("|"))
+            (!cores.is_empty()).then(|| format!("(?:{})", cores.join("|")))
         };
-        let mut groups = Vec::new();
-        let mut bounded_start = Vec::new();
-        let mut open_start = Vec::new();
-        for ends in kinds {
-            let Some(alternation) = alternation(ends) else {
+        let mut after_boundary = Vec::new();
+        let mut anywhere = Vec::new();
+        for kind in Bounds::KINDS {
+            let Some(alternation) = alternation(kind) else {
                 continue;
             };
-            let tail = if ends.open_end {
-                String::new()
+            let branch = if kind.end {
+                format!("{alternation}(?:{NOT_WORD_CLASS}|$)")
             } else {
-                format!("(?:{NOT_WORD_CLASS}|$)")
+                alternation
             };
-            let branch = format!("({alternation}){tail}");
-            groups.push(ends);
-            if ends.open_start {
-                open_start.push(branch);
+            if kind.start {
+                after_boundary.push(branch);
             } else {
-                bounded_start.push(branch);
+                anywhere.push(branch);
             }
         }
-        let mut branches = Vec::new();
-        if !bounded_start.is_empty() {
-            branches.push(format!(
-                "(?:^|{NOT_WORD_CLASS})(?:{})",
-                bounded_start.join("|")
-            ));
-        }
-        if !open_start.is_empty() {
-            branches.push(format!("(?:{})", open_start.join("|")));
+        if !after_boundary.is_empty() {
+            let branches = after_boundary.join("|");
+            anywhere.insert(0, format!("(?:^|{NOT_WORD_CLASS})(?:{branches})"));
         }
 
         let too_big = |_| LineError {
             line: *last_line,
             reason: "the list is too large to check quickly; remove some entries".to_owned(),
         };
-        let find = RegexBuilder::new(&format!("(?i){}", branches.join("|")))
+        let find = RegexBuilder::new(&format!("(?i){}", anywhere.join("|")))
             .size_limit(REGEX_SIZE_LIMIT)
             .dfa_size_limit(DFA_SIZE_LIMIT)
             .build()
@@ -585,16 +601,16 @@ impl PhraseSet {
         .dfa_size_limit(DFA_SIZE_LIMIT)
         .build()
         .map_err(too_big)?;
-        let order = order
-            .into_iter()
-            .map(|i| (ends_of(&phrases[i].1), i))
-            .collect();
         Ok(PhraseSet {
             compiled: Some(Compiled {
                 find,
-                groups,
                 which,
-                order,
+                bounds: order.iter().map(|&i| phrases[i].1.bounds).collect(),
+                open: order
+                    .iter()
+                    .map(|&i| (phrases[i].1.open_start, phrases[i].1.open_end))
+                    .collect(),
+                phrases: order,
             }),
             entries,
         })
@@ -607,52 +623,109 @@ impl PhraseSet {
 
     /// Every phrase in `text`, left to right, never overlapping.
     pub(crate) fn find_iter<'a>(&'a self, text: &'a str) -> impl Iterator<Item = PhraseMatch> + 'a {
-        let compiled = self.compiled.as_ref();
-        let mut locations = compiled.map(|c| c.find.capture_locations());
         let mut at = 0;
         std::iter::from_fn(move || {
-            let (compiled, locations) = (compiled?, locations.as_mut()?);
+            let compiled = self.compiled.as_ref()?;
             while at < text.len() {
-                compiled.find.captures_read_at(locations, text, at)?;
-                let (ends, core_start, core_end) = compiled
-                    .groups
-                    .iter()
-                    .enumerate()
-                    .find_map(|(g, ends)| locations.get(g + 1).map(|(s, e)| (*ends, s, e)))?;
-                // Resume at the core's end, not the match's: the character
-                // after a word is also the boundary before the next one.
-                at = core_end.max(core_start + 1);
+                let found = compiled.find.find_at(text, at)?;
+                let identified = compiled.identify(text, found.start(), found.end());
+                // Resume where the phrase ends, not where the match does: the
+                // character after a word is also the boundary before the next.
+                at = identified.map_or(found.end(), |(_, _, end)| end.max(found.start() + 1));
                 while !text.is_char_boundary(at) {
                     at += 1;
                 }
-                let core = &text[core_start..core_end];
-                let Some(index) = compiled
-                    .which
-                    .matches(core)
-                    .iter()
-                    .map(|pattern| compiled.order[pattern])
-                    .find(|(phrase_ends, _)| *phrase_ends == ends)
-                    .map(|(_, index)| index)
-                else {
-                    // Unreachable: `which` holds the same cores as `find`.
+                let Some((pattern, start, end)) = identified else {
+                    // Unreachable: `which` holds the very phrases `find` does.
                     continue;
                 };
-                let start = if ends.open_start {
-                    word_run_before(text, core_start)
+                let (open_start, open_end) = compiled.open[pattern];
+                let start = if open_start {
+                    word_run_before(text, start)
                 } else {
-                    core_start
+                    start
                 };
-                let end = if ends.open_end {
-                    word_run_after(text, core_end)
+                let end = if open_end {
+                    word_run_after(text, end)
                 } else {
-                    core_end
+                    end
                 };
                 at = at.max(end);
-                return Some(PhraseMatch { index, start, end });
+                return Some(PhraseMatch {
+                    index: compiled.phrases[pattern],
+                    start,
+                    end,
+                });
             }
             None
         })
     }
+}
+
+impl Compiled {
+    /// Names the phrase behind a match of `find` spanning `start..end`, and
+    /// where the phrase itself sits once the boundary characters the match
+    /// took in are left out: (pattern of `which`, start, end).
+    ///
+    /// A phrase that checks its start boundary begins with a letter or digit,
+    /// so a match of it begins either with the boundary character before it
+    /// or, at the very start of the text, with the phrase itself; likewise at
+    /// its end. That gives each kind of phrase one candidate span. Among the
+    /// phrases that match their kind's candidate exactly, the first in the
+    /// order `find` tries them is the one it found: any phrase tried earlier
+    /// that fits would have been taken instead.
+    fn identify(&self, text: &str, start: usize, end: usize) -> Option<(usize, usize, usize)> {
+        let first = text[start..end].chars().next()?;
+        let last = text[start..end].chars().next_back()?;
+        let after_boundary = if !is_word_char(first) {
+            Some(start + first.len_utf8())
+        } else if start == 0 {
+            Some(start)
+        } else {
+            None
+        };
+        let before_boundary = if !is_word_char(last) {
+            Some(end - last.len_utf8())
+        } else if end == text.len() {
+            Some(end)
+        } else {
+            None
+        };
+        let mut tried: Vec<((usize, usize), regex::SetMatches)> = Vec::with_capacity(4);
+        for kind in Bounds::KINDS {
+            let core_start = if kind.start {
+                after_boundary
+            } else {
+                Some(start)
+            };
+            let core_end = if kind.end { before_boundary } else { Some(end) };
+            let (Some(core_start), Some(core_end)) = (core_start, core_end) else {
+                continue;
+            };
+            if core_start >= core_end {
+                continue;
+            }
+            let span = (core_start, core_end);
+            let matches = match tried.iter().position(|(s, _)| *s == span) {
+                Some(i) => &tried[i].1,
+                None => {
+                    tried.push((span, self.which.matches(&text[core_start..core_end])));
+                    &tried[tried.len() - 1].1
+                }
+            };
+            if let Some(pattern) = matches.iter().find(|&p| self.bounds[p] == kind) {
+                return Some((pattern, core_start, core_end));
+            }
+        }
+        None
+    }
+}
+
+/// Whether `c` is part of a word: a letter, combining mark or digit.
+fn is_word_char(c: char) -> bool {
+    static WORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\A[\p{L}\p{M}\p{N}]\z").expect("a constant, valid regex"));
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && WORD.is_match(c.encode_utf8(&mut [0; 4])))
 }
 
 /// Where the run of word characters ending at `at` begins.
@@ -769,6 +842,33 @@ mod tests {
         // A wildcard stays inside the word; it never swallows punctuation.
         assert!(entries(&words, "megacasino, co-ster, buy, now").is_empty());
         assert_eq!(blocked(&words, "la casinoçà!")[0].1, "casinoçà");
+    }
+
+    #[test]
+    fn boundaries_are_checked_only_next_to_letters_and_digits() {
+        let words = blocking("$$$\n@everyone\nc++");
+        assert_eq!(
+            blocked(&words, "win$$$ now, hey@everyone, c++, abc++"),
+            vec![
+                ("$$$".to_owned(), "$$$"),
+                ("@everyone".to_owned(), "@everyone"),
+                ("c++".to_owned(), "c++"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_entry_named_is_the_one_that_matched() {
+        // "pill" and "*pill" share their letters; only one fits each place.
+        let words = blocking("pill\n*pill\npill*");
+        assert_eq!(
+            blocked(&words, "sleepingpill pill pills"),
+            vec![
+                ("*pill".to_owned(), "sleepingpill"),
+                ("pill".to_owned(), "pill"),
+                ("pill*".to_owned(), "pills"),
+            ]
+        );
     }
 
     #[test]

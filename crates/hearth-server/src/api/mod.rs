@@ -36,6 +36,7 @@ use crate::error::ServiceError;
         (name = "accounts", description = "Registering, signing in, your account"),
         (name = "forums", description = "Spaces, topics and posts"),
         (name = "moderation", description = "The queue, flags, actions on members, the audit log"),
+        (name = "privacy", description = "Your data: download it, delete your account"),
         (name = "admin", description = "For admins"),
         (name = "legal", description = "Privacy statement and terms"),
     )

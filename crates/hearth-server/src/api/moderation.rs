@@ -1,5 +1,5 @@
-//! Moderation over JSON: the queue, flags, actions on members, the audit
-//! log and the safety settings. The same services as the moderators' pages.
+//! Moderation and privacy over JSON: the queue, flags, actions on members,
+//! the audit log, data export and erasure. The same services as the moderators' pages.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -18,6 +18,7 @@ use crate::App;
 use crate::error::ServiceError;
 use crate::services::members::{self, ActOnMember};
 use crate::services::moderation::{self, Decision, Flag, FlagOutcome};
+use crate::services::privacy::{self, Posts};
 use crate::services::{accounts, audit};
 
 pub fn router() -> OpenApiRouter<App> {
@@ -31,6 +32,9 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(member_actions, act_on_member))
         .routes(routes!(lift_action))
         .routes(routes!(audit_log))
+        .routes(routes!(export_me))
+        .routes(routes!(delete_me))
+        .routes(routes!(erase_member))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -432,4 +436,85 @@ async fn audit_log(
             })
             .collect(),
     ))
+}
+
+/// Everything held about the caller, as a zip (a readable page and JSON).
+#[utoipa::path(get, path = "/api/me/export", tag = "privacy",
+    responses((status = 200, content_type = "application/zip", description = "hearth-data.json and hearth-data.html"),
+        (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn export_me(State(app): State<App>, actor: ApiActor) -> ApiResult<axum::response::Response> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let (name, bytes) = privacy::export(&app, &actor.actor).await?;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeleteMeIn {
+    pub password: String,
+    /// `keep` (shown under "Former member") or `delete`.
+    pub posts: String,
+}
+
+/// Delete the caller's account: personal data erased at once.
+#[utoipa::path(delete, path = "/api/me", tag = "privacy", request_body = DeleteMeIn,
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn delete_me(
+    State(app): State<App>,
+    actor: ApiActor,
+    ApiJson(input): ApiJson<DeleteMeIn>,
+) -> ApiResult<StatusCode> {
+    privacy::delete_account(
+        &app,
+        &actor.actor,
+        &input.password,
+        Posts::parse(&input.posts),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EraseIn {
+    /// `keep` or `delete`.
+    pub posts: String,
+    /// The request acted on (kept in the audit log).
+    pub reason: String,
+}
+
+/// Erase a member's personal data on their request (admins; audited).
+#[utoipa::path(post, path = "/api/members/{alias}/erase", tag = "privacy", params(("alias" = String, Path)), request_body = EraseIn,
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn erase_member(
+    State(app): State<App>,
+    actor: ApiActor,
+    Path(alias): Path<String>,
+    ApiJson(input): ApiJson<EraseIn>,
+) -> ApiResult<StatusCode> {
+    privacy::erase_by_admin(
+        &app,
+        &actor.actor,
+        &alias,
+        Posts::parse(&input.posts),
+        &input.reason,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -214,8 +214,17 @@ pub async fn sign_out(app: &App, session_token: &str) -> ServiceResult<()> {
 
 /// The account behind a session cookie, if the session is live.
 pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Option<Account>> {
-    let mut conn = app.store().read().await?;
-    Ok(accounts::by_session(&mut conn, session_token, app.now()).await?)
+    let now = app.now();
+    let account = accounts::by_session(&mut *app.store().read().await?, session_token, now).await?;
+    // Last seen, to the day: unused accounts are erased after a while.
+    if let Some(a) = &account
+        && a.last_seen_at.is_none_or(|seen| now - seen > DAY_MS)
+    {
+        let mut tx = app.store().write_private().await?;
+        accounts::touch(&mut tx, a.id, now).await?;
+        hearth_store::commit(tx).await?;
+    }
+    Ok(account)
 }
 
 /// The account behind a personal access token.

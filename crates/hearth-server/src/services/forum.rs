@@ -758,6 +758,21 @@ pub(super) async fn take_down(
     Ok(())
 }
 
+/// Deletes an opening post but keeps its topic, for the replies of others
+/// (when its author's account is erased).
+pub(super) async fn take_down_opening_only(
+    conn: &mut Conn,
+    ctx: &EditContext,
+    now: i64,
+) -> ServiceResult<()> {
+    let counted = !ctx.post.held && !ctx.topic.held && !ctx.topic.deleted;
+    if counted {
+        spaces::uncount(conn, ctx.space.id, 0, 1).await?;
+    }
+    posts::set_deleted(conn, ctx.post.id, None, Some(now)).await?;
+    Ok(())
+}
+
 /// A post with its topic and space, for a reviewer's decision on it.
 pub(super) async fn reviewable(
     conn: &mut Conn,

@@ -1,5 +1,6 @@
-//! Periodic clean-up: expired sessions and old throttle counters. Each node
-//! may run it; the deletes are idempotent.
+//! Periodic clean-up: expired sessions, old throttle counters, and the
+//! personal data of accounts unused too long. Each node may run it; the
+//! deletes are idempotent.
 
 use std::time::Duration;
 
@@ -32,6 +33,13 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),
+            }
+            match super::privacy::erase_unused(&app).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(accounts = n, "erased the personal data of unused accounts")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "erasing unused accounts failed; will retry"),
             }
         }
     })

@@ -10,6 +10,7 @@ pub mod legal;
 pub mod members;
 pub mod moderation;
 pub mod passwords;
+pub mod privacy;
 pub mod safety;
 pub mod setup;
 pub mod spaces;

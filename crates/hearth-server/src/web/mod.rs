@@ -14,6 +14,7 @@ pub mod kept;
 mod legal;
 mod moderation;
 mod page;
+mod privacy;
 pub mod session;
 mod setup;
 mod views;
@@ -41,6 +42,7 @@ pub fn router() -> Router<App> {
         .merge(admin::router())
         .merge(admin_safety::router())
         .merge(moderation::router())
+        .merge(privacy::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
 }
 

@@ -508,6 +508,7 @@ struct MemberPage {
     approved_posts: i64,
     actions: Vec<ActionView>,
     kinds: Vec<(&'static str, &'static str, &'static str)>,
+    erase_choices: Vec<(&'static str, &'static str, &'static str)>,
     form: ActForm,
     errors: Errors,
 }
@@ -551,6 +552,14 @@ async fn member_view(
         approved_posts: account.approved_posts,
         actions: actions.iter().map(|a| action_view(a, now)).collect(),
         kinds: kind_choices(),
+        erase_choices: vec![
+            (
+                "keep",
+                "Keep them, under “Former member”",
+                "Others can still read them.",
+            ),
+            ("delete", "Delete them", "Their text is removed too."),
+        ],
         form,
         errors,
     })

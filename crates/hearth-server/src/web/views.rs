@@ -41,6 +41,13 @@ impl Author {
         guest_name: Option<&str>,
     ) -> Self {
         match alias {
+            // An erased account has no profile to link to.
+            Some(alias) if alias.as_str() == hearth_store::personal_data::FORMER_MEMBER => Self {
+                name: alias.to_string(),
+                href: None,
+                badge: None,
+                alias: None,
+            },
             Some(alias) => Self {
                 name: alias.to_string(),
                 href: Some(format!("/u/{alias}")),

@@ -719,3 +719,217 @@ async fn posting_too_fast_is_refused_with_retry_after_and_the_text_kept() {
     assert!(r.body.contains("Quick post 2"), "the text comes back");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn members_download_everything_held_about_them() {
+    let t = spawn_app().await;
+    space_with(&t, "talk", "members_only", "post", "warn").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    rose.form(
+        "/s/talk/new",
+        &[
+            ("title", "Radiotherapy tips"),
+            ("body", "Moisturise twice a day."),
+        ],
+    )
+    .await;
+    let r = rose.get("/account/export").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/zip");
+    assert!(
+        r.headers
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("hearth-data-rose")
+    );
+    // Entries are stored uncompressed, so their text can be checked as is.
+    assert!(r.body.starts_with("PK"));
+    for needle in [
+        "hearth-data.json",
+        "hearth-data.html",
+        "rose@example.org",
+        "Moisturise twice a day.",
+    ] {
+        assert!(r.body.contains(needle), "{needle}");
+    }
+    assert_eq!(
+        t.browser().get("/account/export").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let api = Api::member(&t, "tom", Role::Member).await;
+    let (status, _, headers) = api.send(reqwest::Method::GET, "/api/me/export", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get("content-type").unwrap(), "application/zip");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_an_account_erases_personal_data_and_keeps_or_deletes_posts() {
+    let t = spawn_app().await;
+    space_with(&t, "talk", "public_read", "post", "warn").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let r = rose
+        .form(
+            "/s/talk/new",
+            &[("title", "Kept words"), ("body", "Rose's advice stays.")],
+        )
+        .await;
+    let kept_topic = id_from(&r.location);
+    let tom = t.signed_in("tom", Role::Member).await;
+    let r = tom
+        .form(
+            "/s/talk/new",
+            &[("title", "Tom's topic"), ("body", "Tom's question.")],
+        )
+        .await;
+    let toms_topic = id_from(&r.location);
+    rose.form(
+        &format!("/t/{toms_topic}/reply"),
+        &[("body", "A reply from Rose.")],
+    )
+    .await;
+    tom.form(
+        &format!("/t/{toms_topic}/reply"),
+        &[("body", "Tom answers.")],
+    )
+    .await;
+
+    // A wrong password or no choice deletes nothing.
+    let r = rose
+        .form(
+            "/account/delete",
+            &[("posts", "keep"), ("password", "wrong-password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = rose
+        .form("/account/delete", &[("password", "rose-password-1")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = rose
+        .form(
+            "/account/delete",
+            &[("posts", "keep"), ("password", "rose-password-1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Your account is deleted"));
+    let page = t.browser().get(&format!("/t/{kept_topic}")).await.body;
+    assert!(page.contains("Rose&#x27;s advice stays.") || page.contains("Rose's advice stays."));
+    assert!(page.contains("Former member"));
+    assert!(!page.contains(">rose<"));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM accounts WHERE alias_folded = 'rose'")
+            .await,
+        0
+    );
+    assert_eq!(
+        t.count(
+            "SELECT COUNT(*) FROM accounts WHERE erased_at IS NOT NULL AND length(email_sealed) = 0"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.erased_at IS NOT NULL")
+            .await,
+        0
+    );
+    let r = t
+        .browser()
+        .form(
+            "/login",
+            &[
+                ("email", "rose@example.org"),
+                ("password", "rose-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Tom deletes his posts: his words go; Rose's reply in his topic stays.
+    let api = Api::member(&t, "tom2", Role::Member).await;
+    let (status, _, _) = api
+        .send(
+            reqwest::Method::DELETE,
+            "/api/me",
+            Some(json!({"password": "tom2-password-1", "posts": "delete"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let r = tom
+        .form(
+            "/account/delete",
+            &[("posts", "delete"), ("password", "tom-password-1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = t.browser().get(&format!("/t/{toms_topic}")).await.body;
+    assert!(!page.contains("Tom's question.") && !page.contains("Tom&#x27;s question."));
+    assert!(!page.contains("Tom answers."));
+    assert!(page.contains("A reply from Rose."), "others' replies stay");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM posts WHERE body_md LIKE '%Tom%'")
+            .await,
+        0
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn admins_erase_on_request_and_unused_accounts_are_erased_by_the_job() {
+    let t = spawn_app().await;
+    t.account("rose", Role::Member).await;
+    t.account("old_timer", Role::Member).await;
+    let admin = Api::member(&t, "ada", Role::Admin).await;
+    let (status, problem) = admin
+        .post(
+            "/api/members/rose/erase",
+            json!({"posts": "keep", "reason": ""}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _) = admin
+        .post(
+            "/api/members/rose/erase",
+            json!({"posts": "keep", "reason": "Email of 3 March asking for erasure."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, log) = admin.get("/api/audit?action=member.erase").await;
+    assert_eq!(log[0]["reason"], "Email of 3 March asking for erasure.");
+    let member = Api::member(&t, "morgan", Role::Moderator).await;
+    let (status, _) = member
+        .post(
+            "/api/members/old_timer/erase",
+            json!({"posts": "keep", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Unused for longer than the configured period: erased by the job.
+    setting(&t, "safety.erase_unused_after_days", "30").await;
+    let mut tx = t.app().store().write().await.unwrap();
+    sqlx::query("UPDATE accounts SET last_seen_at = 1, created_at = 1 WHERE alias = 'old_timer'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    hearth_store::commit(tx).await.unwrap();
+    let erased = hearth_server::services::privacy::erase_unused(t.app())
+        .await
+        .unwrap();
+    assert_eq!(erased, 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM accounts WHERE alias_folded = 'old_timer'")
+            .await,
+        0
+    );
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM accounts WHERE erased_at IS NOT NULL")
+            .await,
+        2
+    );
+    t.stop().await;
+}
