@@ -232,3 +232,37 @@ async fn a_different_secret_key_is_refused_at_start() {
     );
     op.cleanup().await;
 }
+
+#[tokio::test]
+async fn guard_commands_explain_findings_and_verdicts_as_json() {
+    let op = Operator::new().await;
+    let (ok, out, err) = op.run(
+        &["guard", "check"],
+        Some("My name is Jane Smith, call me on 07700 900123. I take 20 mg twice a day."),
+    );
+    assert!(ok, "{err}");
+    let findings: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let kinds: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["full_name", "phone"], "{out}");
+    assert_eq!(findings[1]["text"], "07700 900123");
+
+    let (ok, out, err) = op.run(
+        &["guard", "spam"],
+        Some("Buy cheap viagra online without prescription!!! Best casino bonus, click https://bit.ly/cheap-pills now"),
+    );
+    assert!(ok, "{err}");
+    let verdict: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_ne!(verdict["action"], "allow", "{out}");
+    assert!(verdict["score"].as_f64().unwrap() > 0.8);
+    assert!(!verdict["reasons"].as_array().unwrap().is_empty());
+
+    let (ok, out, err) = op.run(&["admin", "spam-train"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("0 moderators' decisions"), "{out}");
+    assert!(out.contains("precision"), "{out}");
+}

@@ -933,3 +933,111 @@ async fn admins_erase_on_request_and_unused_accounts_are_erased_by_the_job() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_spam_filter_learns_from_moderators_rejections() {
+    let t = spawn_app().await;
+    space_with(&t, "careful", "public_read", "pre", "warn").await;
+    space_with(&t, "talk", "public_read", "post", "warn").await;
+    // Words the starter model has never seen: it cannot tell yet.
+    let spam = "Zorblax quartz plates and zorblax crystals, zorblax quartz.";
+    // Before: a new member's post like this goes out.
+    let first = t.signed_in_new("first", Role::Member).await;
+    let r = first
+        .form(
+            "/s/talk/new",
+            &[("title", "Zorblax quartz"), ("body", spam)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Moderators reject three such posts as spam.
+    let sam = t.signed_in("sam", Role::Moderator).await;
+    for who in ["second", "third", "fourth"] {
+        let b = t.signed_in(who, Role::Member).await;
+        // Not word for word the same: repeated text is a signal of its own.
+        let body = format!("{spam} Ask {who}.");
+        let r = b
+            .form(
+                "/s/careful/new",
+                &[("title", "Zorblax quartz"), ("body", &body)],
+            )
+            .await;
+        assert!(r.body.contains("waiting for a moderator"), "{}", r.body);
+        let post = t.count("SELECT MAX(id) FROM posts").await.to_string();
+        let r = sam
+            .form(
+                &format!("/mod/queue/{post}"),
+                &[("decision", "spam"), ("reason", "Advertising.")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    // After: the same kind of post from a new member waits, with the reason.
+    let fifth = t.signed_in_new("fifth", Role::Member).await;
+    let r = fifth
+        .form(
+            "/s/talk/new",
+            &[
+                ("title", "Zorblax plates"),
+                ("body", "Zorblax quartz plates, from the zorblax store"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("waiting for a moderator"), "{}", r.body);
+    assert!(sam.get("/mod/queue").await.body.contains("zorblax"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn topics_in_medical_spaces_carry_the_disclaimer() {
+    let t = spawn_app().await;
+    space_with(&t, "plain", "public_read", "post", "warn").await;
+    {
+        use hearth_server::services::{Actor, spaces};
+        let owner = hearth_server::services::accounts::by_alias(t.app(), "admin_plain")
+            .await
+            .unwrap();
+        let form = spaces::SpaceForm {
+            name: "Treatment".into(),
+            slug: "treatment".into(),
+            tier: "public_read".into(),
+            medical: true,
+            ..Default::default()
+        };
+        spaces::create(t.app(), &Actor::member(owner), &form)
+            .await
+            .unwrap();
+    }
+    let rose = t.signed_in("rose", Role::Member).await;
+    let medical = id_from(
+        &rose
+            .form(
+                "/s/treatment/new",
+                &[("title", "Dose"), ("body", "How do you take it?")],
+            )
+            .await
+            .location,
+    );
+    let plain = id_from(
+        &rose
+            .form("/s/plain/new", &[("title", "Hello"), ("body", "Hi all")])
+            .await
+            .location,
+    );
+    let guest = t.browser();
+    assert!(
+        guest
+            .get(&format!("/t/{medical}"))
+            .await
+            .body
+            .contains("They are not medical advice")
+    );
+    assert!(
+        !guest
+            .get(&format!("/t/{plain}"))
+            .await
+            .body
+            .contains("They are not medical advice")
+    );
+    t.stop().await;
+}
