@@ -1041,3 +1041,25 @@ async fn topics_in_medical_spaces_carry_the_disclaimer() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn when_the_rules_cannot_be_read_posts_wait_in_the_queue_rather_than_being_lost() {
+    let t = spawn_app().await;
+    space_with(&t, "talk", "public_read", "post", "warn").await;
+    // A damaged stored list (it was checked when saved; this is a broken database).
+    setting(&t, "safety.watched_words", "{not json").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let r = rose
+        .form(
+            "/s/talk/new",
+            &[("title", "Still safe"), ("body", "An ordinary post.")],
+        )
+        .await;
+    assert!(r.body.contains("waiting for a moderator"), "{}", r.body);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM queue_items WHERE held = 1")
+            .await,
+        1
+    );
+    t.stop().await;
+}
