@@ -61,7 +61,8 @@ impl CrisisPhrases {
         })
     }
 
-    /// The default list, compiled once per process.
+    /// The default list, compiled once per process; calling this again is
+    /// cheap, and every copy shares the compiled matcher.
     pub fn defaults() -> CrisisPhrases {
         static DEFAULTS: LazyLock<CrisisPhrases> = LazyLock::new(|| {
             // The list is part of the binary and a test compiles it.
@@ -121,6 +122,20 @@ mod tests {
     }
 
     #[test]
+    fn every_default_phrase_fires_on_its_own_words() {
+        let defaults = CrisisPhrases::defaults();
+        let phrases = DEFAULT_PHRASES
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'));
+        for phrase in phrases {
+            let text = format!("Today: {}.", phrase.replace('*', ""));
+            let hits = defaults.find(&text);
+            assert_eq!(hits.len(), 1, "{phrase:?} in {text:?} gave {hits:?}");
+        }
+    }
+
+    #[test]
     fn english_first_person_crisis_is_signposted() {
         assert_fires(&[
             "Honestly I want to die. Nothing helps anymore.",
@@ -148,7 +163,7 @@ mod tests {
             "Ich habe wieder Selbstmordgedanken.",
             "Ich denke oft an Suizid.",
             "Ich möchte nur noch sterben.",
-            "Ich habe Angst, dass ich mir etwas antue, ich könnte mir etwas antun.",
+            "Ich habe Angst, dass ich mir etwas antue.",
             "Meine Familie wäre ohne mich besser dran.",
             "Ich habe keinen Grund mehr zu leben.",
             "Ich kriege gerade keine Luft, ruft einen Notarzt!",
@@ -262,16 +277,16 @@ mod tests {
                 },
             ]
         );
-        assert!(
-            CrisisPhrases::compile("")
-                .expect("compiles")
-                .find(text_of_a_post())
-                .is_empty()
-        );
     }
 
-    fn text_of_a_post() -> &'static str {
-        "I want to die. Ich will nicht mehr leben. J'ai envie de mourir."
+    #[test]
+    fn an_empty_list_finds_nothing() {
+        let text = "I want to die. Ich will nicht mehr leben. J'ai envie de mourir.";
+        assert_eq!(found(text).len(), 3);
+        for list in ["", "\n\n", "# all switched off\n# suicid*"] {
+            let phrases = CrisisPhrases::compile(list).expect("compiles");
+            assert!(phrases.find(text).is_empty(), "{list:?}");
+        }
     }
 
     #[test]

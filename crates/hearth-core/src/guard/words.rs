@@ -4,12 +4,17 @@
 //!
 //! A list is what an admin typed into a textarea: one entry per line, blank
 //! lines and `#` comments ignored. Entries match whole words only, ignoring
-//! case in every script, so `Bank` never fires inside `Datenbank`. `*` stands
-//! for any run of letters or digits (`casino*`, `*pill*`); the words of a
-//! phrase may be separated by any whitespace; typographic apostrophes count as
-//! `'`; and `ß` and `ss` are the same letter, as German readers expect. A list
-//! that does not parse is refused with its line number and a reason a person
-//! can act on, so the caller can keep the old list in force.
+//! case in every script, so `Bank` never fires inside `Datenbank` (a word is a
+//! run of letters, combining marks and digits; the boundary is checked only
+//! next to a letter or digit, so `$$$` or `@everyone` match wherever they
+//! stand). `*` stands for any run of letters or digits (`casino*`, `*pill*`);
+//! the words of a phrase may be separated by any whitespace; typographic
+//! apostrophes count as `'`; and `ß` and `ss` are the same letter, as German
+//! readers expect. Accents are letters of their own (`cafe` is not `café`),
+//! and text is not Unicode-normalised: an `é` typed as `e` plus a combining
+//! accent does not match `é`. A list that does not parse is refused with its
+//! line number and a reason a person can act on, so the caller can keep the
+//! old list in force.
 //!
 //! Speed matters because this runs on every post: each list is compiled once
 //! into a single regex that finds every entry in one pass, plus a set that
@@ -18,7 +23,7 @@
 //! same list syntax.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::{Deserialize, Serialize};
@@ -27,10 +32,14 @@ use serde::{Deserialize, Serialize};
 /// paragraph, not a word to watch.
 pub const MAX_ENTRY_CHARS: usize = 100;
 
-/// The most entries one list may hold (the same limit Discourse uses). Together
-/// with [`MAX_ENTRY_CHARS`] and [`MAX_INNER_WILDCARDS`] it bounds how large a
-/// compiled list can grow, so every list that parses also compiles.
+/// The most entries one list may hold (the same limit Discourse uses).
 pub const MAX_ENTRIES: usize = 2000;
+
+/// The most characters one list's entries may add up to (ten per entry on
+/// average at the full count). With [`MAX_ENTRIES`] and [`MAX_INNER_WILDCARDS`]
+/// it bounds how large a compiled list grows, in memory (about 50 MB at worst)
+/// and in time, so every list that parses also compiles and stays fast.
+pub const MAX_LIST_CHARS: usize = 20_000;
 
 /// The most `*` one list may use inside entries (as in `c*sino` or
 /// `hang* myself`). Each costs the matcher a full table of the world's letters;
@@ -38,8 +47,9 @@ pub const MAX_ENTRIES: usize = 2000;
 /// costs nothing, so it is not counted.
 pub const MAX_INNER_WILDCARDS: usize = 100;
 
-/// Generous enough for the largest list the limits above allow.
-const REGEX_SIZE_LIMIT: usize = 256 << 20;
+/// The largest list the limits above allow compiles to under 10 MB; this
+/// leaves room for letters with wide case folding.
+const REGEX_SIZE_LIMIT: usize = 32 << 20;
 /// Room for the lazy DFA on large lists; without it the regex engine falls
 /// back to a matcher that is a hundred times slower.
 const DFA_SIZE_LIMIT: usize = 32 << 20;
@@ -141,7 +151,8 @@ pub struct WordListError {
     pub reason: String,
 }
 
-/// All four lists, compiled. The default matches nothing.
+/// All four lists, compiled. The default matches nothing. Clones are cheap
+/// and share the compiled matchers.
 #[derive(Debug, Clone, Default)]
 pub struct WatchedWords {
     block: PhraseSet,
@@ -278,7 +289,7 @@ fn check_replacement(replacement: &str) -> Result<(), String> {
             return Err("the replacement contains a line break; it must stay on one line".into());
         }
         if c.is_control() && c != '\t' {
-            return Err(invisible_character(c));
+            return Err(format!("the replacement {}", invisible_character(c)));
         }
     }
     Ok(())
@@ -333,6 +344,7 @@ pub(crate) fn compile_list<T>(
     let mut attached = Vec::new();
     let mut seen = HashSet::new();
     let mut inner_wildcards = 0;
+    let mut chars = 0;
     for (number, line) in entry_lines(list) {
         let (phrase, extra) = parse_line(number, line).map_err(|reason| LineError {
             line: number,
@@ -347,6 +359,16 @@ pub(crate) fn compile_list<T>(
                 reason: format!(
                     "the list is full: it may hold at most {MAX_ENTRIES} entries; \
                      a * wildcard can often stand for several"
+                ),
+            });
+        }
+        chars += phrase.entry.chars().count();
+        if chars > MAX_LIST_CHARS {
+            return Err(LineError {
+                line: number,
+                reason: format!(
+                    "the list is full: its entries may add up to at most \
+                     {MAX_LIST_CHARS} characters"
                 ),
             });
         }
@@ -500,11 +522,14 @@ impl Bounds {
 }
 
 /// A compiled list of phrases. The default (an empty list) matches nothing.
+///
+/// Cloning is cheap and shares the regexes: a cloned `Regex` would start with
+/// empty caches, and warming them up costs a hundred times a search.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PhraseSet {
-    compiled: Option<Compiled>,
+    compiled: Option<Arc<Compiled>>,
     /// The entries in the order they were given.
-    entries: Vec<String>,
+    entries: Arc<[String]>,
 }
 
 #[derive(Debug, Clone)]
@@ -536,7 +561,7 @@ pub(crate) struct PhraseMatch {
 
 impl PhraseSet {
     fn new(phrases: &[(usize, Phrase)]) -> Result<PhraseSet, LineError> {
-        let entries = phrases.iter().map(|(_, p)| p.entry.clone()).collect();
+        let entries: Arc<[String]> = phrases.iter().map(|(_, p)| p.entry.clone()).collect();
         let Some((last_line, _)) = phrases.last() else {
             return Ok(PhraseSet::default());
         };
@@ -602,7 +627,7 @@ impl PhraseSet {
         .build()
         .map_err(too_big)?;
         Ok(PhraseSet {
-            compiled: Some(Compiled {
+            compiled: Some(Arc::new(Compiled {
                 find,
                 which,
                 bounds: order.iter().map(|&i| phrases[i].1.bounds).collect(),
@@ -611,7 +636,7 @@ impl PhraseSet {
                     .map(|&i| (phrases[i].1.open_start, phrases[i].1.open_end))
                     .collect(),
                 phrases: order,
-            }),
+            })),
             entries,
         })
     }
@@ -925,6 +950,17 @@ mod tests {
     }
 
     #[test]
+    fn lists_typed_on_windows_read_the_same() {
+        let words = blocking("# comment\r\ncasino\r\n\r\nbuy now\r\n");
+        assert_eq!(entries(&words, "casino, buy now"), ["casino", "buy now"]);
+        let error = refusal(WordLists {
+            block: "ok\r\n*\r\n".to_owned(),
+            ..WordLists::default()
+        });
+        assert_eq!(error.line, 2);
+    }
+
+    #[test]
     fn repeated_entries_are_kept_once() {
         let words = blocking("casino\nCasino\ncasino");
         assert_eq!(entries(&words, "casino"), ["casino"]);
@@ -1069,7 +1105,10 @@ mod tests {
             replace: "a => b\u{1b}".to_owned(),
             ..WordLists::default()
         });
-        assert!(error.reason.contains("U+001B"), "{error}");
+        assert_eq!(
+            error.reason,
+            "the replacement contains an invisible control character (U+001B); retype the line"
+        );
     }
 
     #[test]
@@ -1113,7 +1152,18 @@ mod tests {
             ..WordLists::default()
         });
         assert_eq!(error.line, MAX_ENTRIES + 2);
-        assert!(error.reason.contains("at most 2000"), "{error}");
+        assert!(error.reason.contains("at most 2000 entries"), "{error}");
+
+        let long = format!("{}\n", "x".repeat(MAX_ENTRY_CHARS));
+        let long: String = (0..=MAX_LIST_CHARS / MAX_ENTRY_CHARS)
+            .map(|i| format!("{i:03}{}", &long[3..]))
+            .collect();
+        let error = refusal(WordLists {
+            block: long,
+            ..WordLists::default()
+        });
+        assert_eq!(error.line, MAX_LIST_CHARS / MAX_ENTRY_CHARS + 1);
+        assert!(error.reason.contains("20000 characters"), "{error}");
 
         let wild: String = (0..=MAX_INNER_WILDCARDS)
             .map(|i| format!("w*rd{i}\n"))
@@ -1132,8 +1182,8 @@ mod tests {
 
     #[test]
     fn the_largest_list_the_limits_allow_compiles_and_matches() {
-        // Distinct long entries in several scripts, and every inner wildcard
-        // a list may use.
+        // Long entries in several scripts using every inner wildcard allowed,
+        // then short ones up to the entry count: every limit at once.
         let letters: Vec<char> = "abcdefghijklmnopqrstuvwxyzäöüßéçαβγδжзий".chars().collect();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut letter = || {
@@ -1143,12 +1193,22 @@ mod tests {
             letters[(seed % letters.len() as u64) as usize]
         };
         let mut list = String::new();
+        let mut chars = 0;
         for i in 0..MAX_ENTRIES {
-            let mut entry: String = (0..MAX_ENTRY_CHARS).map(|_| letter()).collect();
+            let length = if i < MAX_INNER_WILDCARDS {
+                MAX_ENTRY_CHARS
+            } else {
+                (MAX_LIST_CHARS - chars) / (MAX_ENTRIES - i)
+            };
+            let mut entry: String = (0..length).map(|_| letter()).collect();
             if i < MAX_INNER_WILDCARDS {
-                let cut = entry.char_indices().nth(50).map_or(0, |(b, _)| b);
-                entry.replace_range(cut..entry.len(), "*end");
+                let middle = entry.char_indices().nth(length / 2).map_or(0, |(b, _)| b);
+                entry.replace_range(
+                    middle..middle + entry[middle..].chars().next().map_or(0, char::len_utf8),
+                    "*",
+                );
             }
+            chars += length;
             list.push_str(&entry);
             list.push('\n');
         }
