@@ -19,7 +19,9 @@ use crate::error::ServiceError;
 use crate::services::members::{self, ActOnMember};
 use crate::services::moderation::{self, Decision, Flag, FlagOutcome};
 use crate::services::privacy::{self, Posts};
+use crate::services::safety::{self, SettingsForm};
 use crate::services::{accounts, audit};
+use hearth_core::guard::words::WordLists;
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -35,6 +37,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(export_me))
         .routes(routes!(delete_me))
         .routes(routes!(erase_member))
+        .routes(routes!(get_safety, put_safety))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -516,5 +519,94 @@ async fn erase_member(
         &input.reason,
     )
     .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SafetySettingsIo {
+    /// Approved posts before a member's posts skip `new_members_pre`.
+    pub new_member_posts: i64,
+    /// Flags from different members that hide a post.
+    pub flags_to_hide: i64,
+    pub posts_per_minute: i64,
+    /// For new members and guests.
+    pub new_member_posts_per_minute: i64,
+    /// Erase accounts unused this long; 0: never.
+    pub erase_unused_after_days: i64,
+    /// Markdown shown to people whose post has crisis words.
+    pub helplines: String,
+    /// Markdown shown on topics in medical spaces.
+    pub disclaimer: String,
+    /// One phrase a line; `*` for the rest of a word; `#` notes.
+    pub crisis_phrases: String,
+    /// One entry a line each; `replace` lines are `word => replacement`.
+    pub watched_words: WordListsIo,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct WordListsIo {
+    pub block: String,
+    pub require_approval: String,
+    pub flag: String,
+    pub replace: String,
+}
+
+/// The safety settings (admins).
+#[utoipa::path(get, path = "/api/admin/safety", tag = "admin",
+    responses((status = 200, body = SafetySettingsIo), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn get_safety(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<SafetySettingsIo>> {
+    if !actor.actor.viewer().administers() {
+        return Err(
+            ServiceError::Forbidden("Only admins can read the safety settings.".into()).into(),
+        );
+    }
+    let r = safety::rules(&app).await?;
+    Ok(Json(SafetySettingsIo {
+        new_member_posts: r.limits.new_member_posts,
+        flags_to_hide: r.limits.flags_to_hide,
+        posts_per_minute: r.limits.posts_per_minute,
+        new_member_posts_per_minute: r.limits.new_member_posts_per_minute,
+        erase_unused_after_days: r.limits.erase_unused_after_days,
+        helplines: r.helplines_md.clone(),
+        disclaimer: r.disclaimer_md.clone(),
+        crisis_phrases: r.crisis_text.clone(),
+        watched_words: WordListsIo {
+            block: r.word_lists.block.clone(),
+            require_approval: r.word_lists.require_approval.clone(),
+            flag: r.word_lists.flag.clone(),
+            replace: r.word_lists.replace.clone(),
+        },
+    }))
+}
+
+/// Replace the safety settings (admins). A list that does not parse is
+/// refused with its line; the settings in force stay as they were.
+#[utoipa::path(put, path = "/api/admin/safety", tag = "admin", request_body = SafetySettingsIo,
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn put_safety(
+    State(app): State<App>,
+    actor: ApiActor,
+    ApiJson(input): ApiJson<SafetySettingsIo>,
+) -> ApiResult<StatusCode> {
+    let form = SettingsForm {
+        new_member_posts: input.new_member_posts.to_string(),
+        flags_to_hide: input.flags_to_hide.to_string(),
+        posts_per_minute: input.posts_per_minute.to_string(),
+        new_member_posts_per_minute: input.new_member_posts_per_minute.to_string(),
+        erase_unused_after_days: input.erase_unused_after_days.to_string(),
+        helplines: input.helplines,
+        disclaimer: input.disclaimer,
+        crisis_phrases: input.crisis_phrases,
+        words: WordLists {
+            block: input.watched_words.block,
+            require_approval: input.watched_words.require_approval,
+            flag: input.watched_words.flag,
+            replace: input.watched_words.replace,
+        },
+    };
+    safety::save_settings(&app, &actor.actor, &form).await?;
     Ok(StatusCode::NO_CONTENT)
 }

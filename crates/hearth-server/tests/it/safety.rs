@@ -1063,3 +1063,139 @@ async fn when_the_rules_cannot_be_read_posts_wait_in_the_queue_rather_than_being
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_queue_flags_and_settings_work_through_the_json_api() {
+    let t = spawn_app().await;
+    space_with(&t, "careful", "members_only", "pre", "warn").await;
+    space_with(&t, "talk", "members_only", "post", "warn").await;
+    let rose = Api::member(&t, "rose", Role::Member).await;
+    let mut held = Vec::new();
+    for title in ["One", "Two", "Three"] {
+        let (status, posted) = rose
+            .post(
+                "/api/spaces/careful/topics",
+                json!({"title": format!("Held {title}"), "body": "Waiting."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(posted["held"], true);
+        held.push(posted["post_id"].as_i64().unwrap());
+    }
+    assert_eq!(
+        rose.get("/api/moderation/queue").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let nurse = Api::member(&t, "nurse", Role::Staff).await;
+    let (status, queue) = nurse.get("/api/moderation/queue").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(queue.as_array().unwrap().len(), 3);
+    assert_eq!(queue[0]["reasons"][0], "pre_moderated");
+    let (status, problem) = nurse
+        .post(
+            &format!("/api/moderation/queue/{}", held[0]),
+            json!({"decision": "maybe"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _) = nurse
+        .post(
+            &format!("/api/moderation/queue/{}", held[0]),
+            json!({"decision": "approve", "body": "Waiting, edited."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = nurse
+        .post(
+            "/api/moderation/queue",
+            json!({"posts": [held[1], held[2]], "decision": "reject_spam", "reason": "Ads."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        nurse
+            .get("/api/moderation/queue")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let (_, post) = rose.get(&format!("/api/posts/{}", held[0])).await;
+    assert_eq!(post["body_markdown"], "Waiting, edited.");
+
+    // Flags through the API.
+    let (_, posted) = rose
+        .post(
+            "/api/spaces/talk/topics",
+            json!({"title": "Open", "body": "Flag me."}),
+        )
+        .await;
+    let post = posted["post_id"].as_i64().unwrap();
+    let tom = Api::member(&t, "tom", Role::Member).await;
+    let (status, flagged) = tom
+        .post(
+            &format!("/api/posts/{post}/flags"),
+            json!({"reason": "off_topic"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(flagged["hidden"], false);
+    let (status, _) = tom
+        .post(
+            &format!("/api/posts/{post}/flags"),
+            json!({"reason": "off_topic"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "one flag per member"
+    );
+    let (_, list) = nurse.get("/api/moderation/flags").await;
+    assert_eq!(list[0]["flags"][0]["reason"], "off_topic");
+    let (status, _) = nurse
+        .post(
+            &format!("/api/moderation/flags/{post}"),
+            json!({"outcome": "keep"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, notes) = tom.get("/api/notifications").await;
+    assert_eq!(notes[0]["kind"], "flag_outcome");
+
+    // Settings: a bad list is refused with its line; a good one applies.
+    let admin = Api::member(&t, "ada", Role::Admin).await;
+    let (status, mut settings) = admin.get("/api/admin/safety").await;
+    assert_eq!(status, StatusCode::OK);
+    // (The test harness lifts the post limits beyond what admins may set.)
+    settings["posts_per_minute"] = json!(100);
+    settings["new_member_posts_per_minute"] = json!(100);
+    settings["watched_words"]["block"] = json!("fine\n*");
+    let (status, _, _) = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/admin/safety",
+            Some(settings.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    settings["watched_words"]["block"] = json!("forbidden*");
+    let (status, problem, _) = admin
+        .send(reqwest::Method::PUT, "/api/admin/safety", Some(settings))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{problem}");
+    let (status, problem) = rose
+        .post(
+            "/api/spaces/talk/topics",
+            json!({"title": "Try", "body": "Forbiddenness"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        nurse.get("/api/admin/safety").await.0,
+        StatusCode::FORBIDDEN
+    );
+    t.stop().await;
+}
