@@ -63,18 +63,19 @@ fn link_mentions(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 32);
     let mut last = 0;
     for (at, name) in mention_spans(text) {
-        out.push_str(&escape(&text[last..at]));
+        out.push_str(&escape_html(&text[last..at]));
         out.push_str(&format!(
             "<a class=\"mention\" href=\"/u/{name}\">@{name}</a>",
-            name = escape(name)
+            name = escape_html(name)
         ));
         last = at + 1 + name.len();
     }
-    out.push_str(&escape(&text[last..]));
+    out.push_str(&escape_html(&text[last..]));
     out
 }
 
-fn escape(text: &str) -> String {
+/// Text made safe to place in HTML (content or a quoted attribute).
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -82,6 +83,7 @@ fn escape(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
             _ => out.push(c),
         }
     }

@@ -6,6 +6,6 @@ mod mentions;
 mod quote;
 
 pub use clean::clean_text;
-pub use markdown::{render_markdown, to_plain_excerpt};
+pub use markdown::{escape_html, render_markdown, to_plain_excerpt};
 pub use mentions::mentioned_aliases;
 pub use quote::quote_for_reply;

@@ -9,15 +9,7 @@ use hearth_store::topics::Topic;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub(super) fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+pub(super) use crate::services::rfc3339;
 
 /// Who wrote something: a member by alias, or a guest by the name they gave.
 #[derive(Serialize, ToSchema)]

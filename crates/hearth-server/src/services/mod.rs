@@ -71,3 +71,11 @@ pub fn human_time(ms: i64) -> String {
         ))
         .unwrap_or_default()
 }
+
+/// A moment as RFC 3339 (UTC), for data exports and the API.
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -7,6 +7,7 @@
 use std::io::Write;
 
 use hearth_core::model::AccountId;
+use hearth_core::text::escape_html;
 use hearth_store::accounts::{self, Account};
 use hearth_store::personal_data::{self, Records};
 use hearth_store::{Conn, posts};
@@ -38,16 +39,6 @@ struct Export {
     records: Records,
 }
 
-fn iso(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// Everything held about the signed-in member: a zip with `hearth-data.json`
 /// and a readable `hearth-data.html`. Returns (file name, bytes).
 pub async fn export(app: &App, actor: &Actor) -> ServiceResult<(String, Vec<u8>)> {
@@ -59,15 +50,15 @@ pub async fn export(app: &App, actor: &Actor) -> ServiceResult<(String, Vec<u8>)
     let now = app.now();
     let data = Export {
         about: "Everything this community holds about you. Times are UTC (RFC 3339) or Unix milliseconds.",
-        exported_at: iso(now),
+        exported_at: super::rfc3339(now),
         community: app.site_name(),
         account: AccountRecord {
             alias: me.alias.to_string(),
             email: email.as_str().to_owned(),
             role: me.role.as_str(),
             email_verified: me.email_verified,
-            created_at: iso(me.created_at),
-            last_seen_at: me.last_seen_at.map(iso),
+            created_at: super::rfc3339(me.created_at),
+            last_seen_at: me.last_seen_at.map(super::rfc3339),
             approved_posts: me.approved_posts,
         },
         records,
@@ -80,7 +71,7 @@ pub async fn export(app: &App, actor: &Actor) -> ServiceResult<(String, Vec<u8>)
         ("hearth-data.html", html.as_bytes()),
     ])
     .map_err(|e| ServiceError::Internal(format!("export zip: {e}")))?;
-    let day = iso(now).get(..10).unwrap_or("today").to_owned();
+    let day = super::rfc3339(now).get(..10).unwrap_or("today").to_owned();
     Ok((format!("hearth-data-{}-{day}.zip", me.alias), zip))
 }
 
@@ -93,13 +84,6 @@ fn zip_of(files: &[(&str, &[u8])]) -> zip::result::ZipResult<Vec<u8>> {
     Ok(out.finish()?.into_inner())
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The same data as a page a person can read offline.
 fn readable(d: &Export) -> String {
     let mut h = String::new();
@@ -109,10 +93,10 @@ fn readable(d: &Export) -> String {
          <h1>Your data from {0}</h1><p>Exported {1}.</p>\
          <h2>Your account</h2><dl><dt>Alias</dt><dd>{2}</dd><dt>Email</dt><dd>{3}</dd><dt>Role</dt><dd>{4}</dd>\
          <dt>Joined</dt><dd>{5}</dd><dt>Posts approved</dt><dd>{6}</dd></dl>",
-        escape(&d.community),
+        escape_html(&d.community),
         d.exported_at,
-        escape(&a.alias),
-        escape(&a.email),
+        escape_html(&a.alias),
+        escape_html(&a.email),
         a.role,
         a.created_at,
         a.approved_posts
@@ -126,10 +110,10 @@ fn readable(d: &Export) -> String {
         };
         h.push_str(&format!(
             "<article><h3>{} — {}{state}</h3><p>{}</p><pre>{}</pre></article>",
-            escape(&p.topic_title),
-            iso(p.created_at),
-            escape(&p.space),
-            escape(&p.body_markdown)
+            escape_html(&p.topic_title),
+            super::rfc3339(p.created_at),
+            escape_html(&p.space),
+            escape_html(&p.body_markdown)
         ));
     }
     h.push_str(&format!(
@@ -141,7 +125,7 @@ fn readable(d: &Export) -> String {
             "<p>Post {}, version {}:</p><pre>{}</pre>",
             r.post_id,
             r.revision,
-            escape(&r.body_markdown)
+            escape_html(&r.body_markdown)
         ));
     }
     h.push_str(&format!(
@@ -152,26 +136,26 @@ fn readable(d: &Export) -> String {
         h.push_str(&format!(
             "<li>Post {}: {} {}</li>",
             f.post_id,
-            escape(&f.reason),
-            escape(&f.note)
+            escape_html(&f.reason),
+            escape_html(&f.note)
         ));
     }
     h.push_str("</ul><h2>Terms and privacy statements you accepted</h2><ul>");
     for x in &d.records.accepted {
         h.push_str(&format!(
             "<li>{} version {}, {}</li>",
-            escape(&x.document),
+            escape_html(&x.document),
             x.version,
-            iso(x.accepted_at)
+            super::rfc3339(x.accepted_at)
         ));
     }
     h.push_str("</ul><h2>Moderators' actions on your account</h2><ul>");
     for m in &d.records.moderators_actions {
         h.push_str(&format!(
             "<li>{}: {} ({})</li>",
-            escape(&m.kind),
-            escape(&m.reason),
-            iso(m.created_at)
+            escape_html(&m.kind),
+            escape_html(&m.reason),
+            super::rfc3339(m.created_at)
         ));
     }
     h.push_str(&format!(

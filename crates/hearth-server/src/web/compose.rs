@@ -4,7 +4,7 @@
 
 use hearth_core::guard::personal::{DetailKind, Finding};
 use hearth_core::model::DetailPolicy;
-use hearth_core::text::render_markdown;
+use hearth_core::text::{escape_html, render_markdown};
 use serde::Deserialize;
 
 use super::WebError;
@@ -86,21 +86,6 @@ impl ReviewView {
     }
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn mark(text: &str, findings: &[Finding]) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut at = 0;
@@ -112,15 +97,15 @@ fn mark(text: &str, findings: &[Finding]) -> String {
         {
             continue;
         }
-        out.push_str(&escape(&text[at..f.start]));
+        out.push_str(&escape_html(&text[at..f.start]));
         out.push_str(&format!(
             "<mark title=\"{}\">{}</mark>",
             f.kind.label(),
-            escape(&text[f.start..f.end])
+            escape_html(&text[f.start..f.end])
         ));
         at = f.end;
     }
-    out.push_str(&escape(&text[at..]));
+    out.push_str(&escape_html(&text[at..]));
     out
 }
 

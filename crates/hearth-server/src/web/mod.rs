@@ -14,7 +14,7 @@ pub mod kept;
 mod legal;
 mod moderation;
 mod page;
-mod privacy;
+pub mod privacy;
 pub mod session;
 mod setup;
 mod views;

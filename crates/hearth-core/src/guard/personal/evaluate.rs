@@ -10,41 +10,7 @@ use super::{DetailKind, find};
 /// Counts per sentence and kind: a kind labelled and found is a true
 /// positive, found but not labelled a false positive, labelled but not found
 /// a false negative; a `none` sentence with no findings is a true negative.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Evaluation {
-    pub true_positives: usize,
-    pub false_positives: usize,
-    pub false_negatives: usize,
-    pub true_negatives: usize,
-}
-
-impl Evaluation {
-    /// Of the kinds reported, the share that were right (1.0 when nothing
-    /// was reported).
-    pub fn precision(&self) -> f64 {
-        ratio(
-            self.true_positives,
-            self.true_positives + self.false_positives,
-        )
-    }
-
-    /// Of the kinds present, the share that were reported (1.0 when nothing
-    /// was present).
-    pub fn recall(&self) -> f64 {
-        ratio(
-            self.true_positives,
-            self.true_positives + self.false_negatives,
-        )
-    }
-}
-
-fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        1.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
+pub use crate::guard::Evaluation;
 
 /// Runs [`find`] on every labelled sentence and counts the outcome. A kind
 /// name that is not a [`DetailKind`] counts as labelled and never found, so

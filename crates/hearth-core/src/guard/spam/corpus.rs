@@ -53,43 +53,7 @@ pub fn split(labelled: &str) -> (String, String) {
 /// filter would not let the post straight through: [`judge`] with default
 /// [`Signals`] (the text alone, links included, no behaviour known) says hold
 /// or reject. That is what a moderator experiences, so it is what we measure.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Evaluation {
-    /// Spam held or rejected.
-    pub true_positives: usize,
-    /// Ordinary posts held or rejected: the cost paid by real members.
-    pub false_positives: usize,
-    /// Spam let through.
-    pub false_negatives: usize,
-    /// Ordinary posts let through.
-    pub true_negatives: usize,
-}
-
-impl Evaluation {
-    /// Of the posts stopped, the share that was spam (1 when none was stopped).
-    pub fn precision(&self) -> f64 {
-        ratio(
-            self.true_positives,
-            self.true_positives + self.false_positives,
-        )
-    }
-
-    /// Of the spam, the share that was stopped (1 when there was none).
-    pub fn recall(&self) -> f64 {
-        ratio(
-            self.true_positives,
-            self.true_positives + self.false_negatives,
-        )
-    }
-}
-
-fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        1.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
+pub use crate::guard::Evaluation;
 
 /// Judges every document of a corpus with `model` and counts the outcomes.
 pub fn evaluate(model: &SpamModel, labelled: &str) -> Evaluation {
