@@ -326,13 +326,22 @@ impl Screened {
         }
         let mut reasons = self.hold.clone();
         reasons.extend(self.attention.iter().copied());
+        // An edit of a post still waiting adds to why it waits.
+        let earlier = hearth_store::queue::open_item(conn, post).await?;
+        if let Some(item) = &earlier {
+            for r in &item.reasons {
+                if !reasons.contains(r) {
+                    reasons.push(*r);
+                }
+            }
+        }
         let detail = self.detail.to_string();
         hearth_store::queue::add(
             conn,
             hearth_store::queue::NewItem {
                 post,
-                held: self.held(),
-                urgent: self.urgent,
+                held: self.held() || earlier.as_ref().is_some_and(|i| i.held),
+                urgent: self.urgent || earlier.as_ref().is_some_and(|i| i.urgent),
                 reasons: &reasons,
                 detail: &detail,
             },

@@ -1199,3 +1199,31 @@ async fn the_queue_flags_and_settings_work_through_the_json_api() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn editing_a_waiting_post_adds_to_why_it_waits() {
+    let t = spawn_app().await;
+    space_with(&t, "careful", "public_read", "pre", "hold").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    rose.form(
+        "/s/careful/new",
+        &[("title", "Waiting"), ("body", "First words.")],
+    )
+    .await;
+    let r = rose
+        .form(
+            "/p/1/edit",
+            &[
+                ("title", "Waiting"),
+                ("body", "Ring me on 07700 900123."),
+                ("acknowledge", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let nurse = t.signed_in("nurse", Role::Staff).await;
+    let queue = nurse.get("/mod/queue").await.body;
+    assert!(queue.contains("Space checks every post"), "{queue}");
+    assert!(queue.contains("Personal details"));
+    t.stop().await;
+}
