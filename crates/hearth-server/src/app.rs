@@ -46,7 +46,7 @@ impl App {
         store.migrate().await?;
         check_key(&store).await?;
         let name = settings::get(&mut *store.read().await?, settings::ORGANIZATION_NAME).await?;
-        Ok(Self {
+        let app = Self {
             inner: Arc::new(Inner {
                 store,
                 config,
@@ -54,7 +54,11 @@ impl App {
                 pages: Default::default(),
                 safety: Default::default(),
             }),
-        })
+        };
+        crate::services::search::ensure_index(&app)
+            .await
+            .map_err(|e| format!("building the search index: {e}"))?;
+        Ok(app)
     }
 
     pub fn store(&self) -> &Store {

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use hearth_core::text::search::Language;
 use hearth_store::SecretKey;
 use serde::Deserialize;
 
@@ -17,6 +18,8 @@ pub struct Config {
     pub database_url: String,
     /// The address people use to reach the site, for links (`HEARTH_BASE_URL`).
     pub base_url: String,
+    /// The language whose word endings search folds (`HEARTH_SEARCH_LANGUAGE`).
+    pub search_language: Language,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +36,8 @@ pub enum ConfigError {
     },
     #[error("HEARTH_BIND must be an address and port like 127.0.0.1:8080, not {0:?}")]
     Bind(String),
+    #[error("HEARTH_SEARCH_LANGUAGE must be english, german or french, not {0:?}")]
+    SearchLanguage(String),
     #[error("HEARTH_BASE_URL must start with http:// or https://, not {0:?}")]
     BaseUrl(String),
     #[error("HEARTH_SECRET_KEY must be 32 bytes written as base64 or 64 hex digits")]
@@ -57,6 +62,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     base_url: Option<String>,
+    search_language: Option<String>,
 }
 
 impl Config {
@@ -98,11 +104,17 @@ impl Config {
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
             return Err(ConfigError::BaseUrl(base_url));
         }
+        let language_text = env("HEARTH_SEARCH_LANGUAGE")
+            .or(from_file.search_language)
+            .unwrap_or_else(|| "english".into());
+        let search_language =
+            Language::parse(&language_text).ok_or(ConfigError::SearchLanguage(language_text))?;
         Ok(Self {
             bind,
             data_dir,
             database_url,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            search_language,
         })
     }
 

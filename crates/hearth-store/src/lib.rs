@@ -17,6 +17,7 @@ pub mod personal_data;
 pub mod posts;
 pub mod queue;
 pub mod seal;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod spaces;

@@ -4,6 +4,7 @@ mod clean;
 mod markdown;
 mod mentions;
 mod quote;
+pub mod search;
 
 pub use clean::clean_text;
 pub use markdown::{escape_html, render_markdown, to_plain_excerpt};

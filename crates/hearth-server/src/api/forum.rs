@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(reply))
         .routes(routes!(watch, unwatch))
         .routes(routes!(get_post, edit_post, delete_post))
+        .routes(routes!(search))
         .routes(routes!(revisions))
         .routes(routes!(like, unlike))
         .routes(routes!(approve))
@@ -359,4 +360,87 @@ async fn approve(
     let approve = moderation::Decision::Approve { edited: None };
     moderation::decide_one(&app, &actor.actor, post_id(&id)?, &approve).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, IntoParams)]
+struct SearchParams {
+    /// The words to find (anything may be typed; symbols are ignored).
+    #[serde(default)]
+    q: String,
+    /// A space's slug.
+    #[serde(default)]
+    space: String,
+    /// An author's alias.
+    #[serde(default)]
+    author: String,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    from: String,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    until: String,
+    /// 1-based; 20 results a page.
+    page: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SearchHitOut {
+    pub post_id: i64,
+    pub topic_id: i64,
+    pub topic_title: String,
+    pub space: String,
+    pub author: AuthorOut,
+    /// Escaped HTML with the matched words in `<mark>`.
+    pub snippet_html: String,
+    pub created_at: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SearchOut {
+    /// Matches the caller may read, in all.
+    pub total: i64,
+    pub page: i64,
+    pub hits: Vec<SearchHitOut>,
+}
+
+/// Full-text search over what the caller may read, best matches first.
+#[utoipa::path(get, path = "/api/search", tag = "forums", params(SearchParams),
+    responses((status = 200, body = SearchOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn search(
+    State(app): State<App>,
+    actor: ApiActor,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<Json<SearchOut>> {
+    let input = crate::services::search::SearchInput {
+        q: p.q,
+        space: p.space,
+        author: p.author,
+        from: p.from,
+        until: p.until,
+        page: p.page.unwrap_or(1),
+    };
+    let results = crate::services::search::search(&app, &actor.actor, &input).await?;
+    Ok(Json(SearchOut {
+        total: results.total,
+        page: results.page,
+        hits: results
+            .hits
+            .into_iter()
+            .map(|h| SearchHitOut {
+                post_id: h.post_id.0,
+                topic_id: h.topic_id.0,
+                topic_title: h.topic_title,
+                space: h.space_slug,
+                author: AuthorOut::new(
+                    h.author
+                        .map(hearth_core::model::Alias::from_trusted)
+                        .as_ref(),
+                    None,
+                    h.guest_name.as_deref(),
+                ),
+                snippet_html: h.snippet_html,
+                created_at: rfc3339(h.created_at),
+            })
+            .collect(),
+    }))
 }

@@ -24,7 +24,7 @@ pub struct AuthorOut {
 }
 
 impl AuthorOut {
-    fn new(alias: Option<&Alias>, role: Option<Role>, guest: Option<&str>) -> Self {
+    pub(super) fn new(alias: Option<&Alias>, role: Option<Role>, guest: Option<&str>) -> Self {
         match alias {
             Some(a) => Self {
                 name: a.to_string(),

@@ -351,6 +351,7 @@ pub async fn start_topic(
     )
     .await?;
     screened.queue(&mut tx, post, now).await?;
+    super::search::index_post(app, &mut tx, post, Some(title), body).await?;
     if let Some(me) = author {
         topics::watch(&mut tx, me, topic).await?;
         topics::mark_read(&mut tx, me, topic, post.0).await?;
@@ -435,6 +436,7 @@ pub async fn reply(
     )
     .await?;
     screened.queue(&mut tx, post, now).await?;
+    super::search::index_post(app, &mut tx, post, None, body).await?;
     if let Some(me) = author {
         topics::watch(&mut tx, me, topic.id).await?;
         topics::mark_read(&mut tx, me, topic.id, post.0).await?;
@@ -690,6 +692,12 @@ pub async fn edit(
     if title.is_some() {
         topics::set_title(&mut tx, ctx.topic.id, screened.title.trim()).await?;
     }
+    let indexed_title = match (ctx.is_opening, title.is_some()) {
+        (false, _) => None,
+        (true, true) => Some(screened.title.trim()),
+        (true, false) => Some(ctx.topic.title.as_str()),
+    };
+    super::search::index_post(app, &mut tx, ctx.post.id, indexed_title, body).await?;
     if screened.held() && !ctx.post.held {
         // A published post whose new text must be checked is hidden meanwhile.
         posts::set_hidden(&mut tx, ctx.post.id, Some(now)).await?;

@@ -12,6 +12,7 @@ pub mod moderation;
 pub mod passwords;
 pub mod privacy;
 pub mod safety;
+pub mod search;
 pub mod setup;
 pub mod spaces;
 

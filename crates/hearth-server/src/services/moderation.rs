@@ -164,6 +164,8 @@ async fn decide_in(
         Decision::Approve { edited } => {
             if let Some(text) = edited.as_deref().filter(|t| *t != ctx.post.body_md) {
                 posts::edit(conn, &ctx.post, me, text, &render_markdown(text), now).await?;
+                let title = ctx.is_opening.then_some(ctx.topic.title.as_str());
+                super::search::index_post(app, conn, ctx.post.id, title, text).await?;
             }
             queue::decide(conn, post_id, me, "approved", "", now).await?;
             publish(conn, &ctx, now).await?;

@@ -217,7 +217,7 @@ pub async fn delete_account(
     }
     let now = app.now();
     let mut tx = app.store().write().await?;
-    erase(&mut tx, me, posts, now).await?;
+    erase(&mut tx, app.store().backend(), me, posts, now).await?;
     hearth_store::commit(tx).await?;
     Ok(())
 }
@@ -258,7 +258,7 @@ pub async fn erase_by_admin(
             "Make this admin a member first.".into(),
         ));
     }
-    erase(&mut tx, &target, posts, now).await?;
+    erase(&mut tx, app.store().backend(), &target, posts, now).await?;
     let detail = match posts {
         Posts::Delete => "posts deleted",
         Posts::Keep => "posts kept as former member",
@@ -277,9 +277,16 @@ pub async fn erase_by_admin(
     Ok(())
 }
 
-async fn erase(conn: &mut Conn, account: &Account, posts: Posts, now: i64) -> ServiceResult<()> {
+async fn erase(
+    conn: &mut Conn,
+    backend: hearth_store::Backend,
+    account: &Account,
+    posts: Posts,
+    now: i64,
+) -> ServiceResult<()> {
     if posts == Posts::Delete {
         take_down_all(conn, account.id, now).await?;
+        hearth_store::search::forget_deleted_of(conn, backend, account.id).await?;
     }
     personal_data::erase(conn, account.id, posts == Posts::Delete, now).await?;
     Ok(())

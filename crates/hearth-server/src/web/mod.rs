@@ -15,6 +15,7 @@ mod legal;
 mod moderation;
 mod page;
 pub mod privacy;
+mod search;
 pub mod session;
 mod setup;
 mod views;
@@ -43,6 +44,7 @@ pub fn router() -> Router<App> {
         .merge(admin_safety::router())
         .merge(moderation::router())
         .merge(privacy::router())
+        .merge(search::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
 }
 

@@ -92,6 +92,7 @@ pub async fn spawn_app_with_default_limits() -> TestApp {
         data_dir: dir.0.clone(),
         database_url,
         base_url: format!("http://{addr}"),
+        search_language: hearth_core::text::search::Language::English,
     };
     let app = App::open(config).await.expect("open app");
     let server = Server::start(app, listener).unwrap();

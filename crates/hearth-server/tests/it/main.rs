@@ -12,3 +12,4 @@ mod permissions;
 mod review_fixes;
 mod robustness;
 mod safety;
+mod search;
