@@ -202,4 +202,17 @@ describe('community: register, post, reply, read as guest', { timeout: 300_000 }
     );
     await inspect(page, '05-alice-home');
   });
+
+  test('6. a guest finds the topic with search, the words highlighted', async (t) => {
+    if (!topicPath) return t.skip('needs the topic from step 2');
+    const page = await actor();
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Search', exact: true }).click();
+    await page.getByRole('searchbox', { name: /^Search for/ }).fill(`waking ${run}`);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expectVisible(page, page.getByRole('heading', { name: '1 result', exact: true }), 'one result');
+    await expectVisible(page, page.getByRole('link', { name: topic.title, exact: true }), 'the topic as the result');
+    assert.ok((await page.locator('.snippet mark').count()) >= 1, 'the matched words are highlighted');
+    await inspect(page, '06-guest-search');
+  });
 });
