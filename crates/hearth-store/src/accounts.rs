@@ -125,7 +125,9 @@ pub async fn by_email(conn: &mut Conn, sealer: &Sealer, email: &Email) -> Result
 }
 
 pub async fn by_alias(conn: &mut Conn, alias: &str) -> Result<Option<Account>> {
-    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE alias_folded = $1");
+    // An erased account is no one's: it cannot be looked up by any name.
+    let sql =
+        format!("SELECT {COLUMNS} FROM accounts WHERE alias_folded = $1 AND erased_at IS NULL");
     let row = sqlx::query(&sql)
         .bind(alias.trim().to_lowercase())
         .fetch_optional(&mut *conn)

@@ -259,6 +259,7 @@ pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Res
         "DELETE FROM flags WHERE account_id = $1",
         "DELETE FROM spam_examples WHERE author_id = $1",
         "DELETE FROM post_revisions WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)",
+        "UPDATE queue_items SET detail = '{}' WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)",
     ] {
         sqlx::query(sql).bind(id.0).execute(&mut *conn).await?;
     }
@@ -273,11 +274,13 @@ pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Res
     Ok(())
 }
 
-/// Accounts not used since `before` (never erased, not admins), oldest first.
+/// Members' and volunteers' accounts not used since `before` (staff,
+/// moderators and admins are never erased by the clock), oldest first.
 pub async fn unused_since(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<AccountId>> {
     sqlx::query(
         "SELECT id FROM accounts
-         WHERE erased_at IS NULL AND role <> 'admin' AND COALESCE(last_seen_at, created_at) < $1
+         WHERE erased_at IS NULL AND role IN ('member', 'volunteer')
+           AND COALESCE(last_seen_at, created_at) < $1
          ORDER BY id LIMIT $2",
     )
     .bind(before)

@@ -105,7 +105,7 @@ fn from_row(row: &AnyRow) -> Result<Item> {
 /// Open items, urgent first, then oldest first (keyset on the item order).
 pub async fn open(conn: &mut Conn, limit: i64) -> Result<Vec<Item>> {
     let sql = format!(
-        "{SELECT} WHERE q.decided_at IS NULL AND p.deleted_at IS NULL
+        "{SELECT} WHERE q.decided_at IS NULL AND p.deleted_at IS NULL AND t.deleted_at IS NULL
          ORDER BY q.urgent DESC, q.id LIMIT $1"
     );
     let rows = sqlx::query(&sql).bind(limit).fetch_all(&mut *conn).await?;
@@ -125,14 +125,16 @@ pub async fn open_item(conn: &mut Conn, post: PostId) -> Result<Option<Item>> {
 pub async fn open_count(conn: &mut Conn) -> Result<i64> {
     Ok(sqlx::query(
         "SELECT COUNT(*) FROM queue_items q JOIN posts p ON p.id = q.post_id
-         WHERE q.decided_at IS NULL AND p.deleted_at IS NULL",
+         JOIN topics t ON t.id = p.topic_id
+         WHERE q.decided_at IS NULL AND p.deleted_at IS NULL AND t.deleted_at IS NULL",
     )
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?)
 }
 
-/// Records the decision; false when someone decided first.
+/// Records the decision; false when someone decided first. What the checks
+/// found (personal details among it) is not kept past the decision.
 pub async fn decide(
     conn: &mut Conn,
     post: PostId,
@@ -142,7 +144,7 @@ pub async fn decide(
     now: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE queue_items SET decided_at = $1, decided_by = $2, decision = $3, note = $4
+        "UPDATE queue_items SET decided_at = $1, decided_by = $2, decision = $3, note = $4, detail = '{}'
          WHERE post_id = $5 AND decided_at IS NULL",
     )
     .bind(now)

@@ -125,7 +125,7 @@ pub async fn search(
         Backend::Sqlite => (
             "post_terms JOIN posts p ON p.id = post_terms.rowid",
             "post_terms MATCH $1",
-            format!("bm25(post_terms) / (1.0 + ($6 - p.created_at) / {YEAR_MS})"),
+            format!("bm25(post_terms) / (1.0 + ($6 - p.created_at) / {YEAR_MS:.1})"),
             f.stems
                 .iter()
                 .map(|s| format!("\"{s}\""))
@@ -136,7 +136,7 @@ pub async fn search(
             "post_terms f JOIN posts p ON p.id = f.post_id",
             "f.terms @@ plainto_tsquery('simple', $1)",
             format!(
-                "-ts_rank(f.terms, plainto_tsquery('simple', $1)) / (1.0 + ($6 - p.created_at) / {YEAR_MS})"
+                "-ts_rank(f.terms, plainto_tsquery('simple', $1)) / (1.0 + ($6 - p.created_at) / {YEAR_MS:.1})"
             ),
             f.stems.join(" "),
         ),

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use hearth_core::access::{Sight, sight};
 use hearth_core::model::PostId;
 use hearth_store::audit::Filter;
 use serde::{Deserialize, Serialize};
@@ -233,7 +234,11 @@ async fn flagged(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<Vec<
             .map(|f| FlaggedPostOut {
                 post_id: f.post.id.0,
                 topic_title: f.topic_title,
-                body_markdown: f.post.body_md,
+                body_markdown: if sight(actor.actor.viewer(), f.post.state()) == Sight::Text {
+                    f.post.body_md
+                } else {
+                    String::new()
+                },
                 hidden: f.post.hidden,
                 flags: f
                     .flags

@@ -237,6 +237,11 @@ pub async fn from_api_token(app: &App, secret: &str) -> ServiceResult<Option<Acc
             .filter(|a| !a.suspended(now)),
         None => None,
     };
+    if let Some(a) = &account
+        && a.last_seen_at.is_none_or(|seen| now - seen > DAY_MS)
+    {
+        accounts::touch(&mut tx, a.id, now).await?;
+    }
     hearth_store::commit(tx).await?;
     Ok(account)
 }

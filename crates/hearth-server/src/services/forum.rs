@@ -1,7 +1,7 @@
 //! Topics and replies: reading, writing, editing, deleting, liking, watching,
 //! moderating, and the notifications that follow a new post.
 
-use hearth_core::access::{Action, Decision, Viewer, decide};
+use hearth_core::access::{Action, Decision, Sight, Viewer, decide};
 use hearth_core::model::{AccountId, Alias, PostId, TopicId};
 use hearth_core::text::{clean_text, mentioned_aliases, quote_for_reply, render_markdown};
 use hearth_store::notifications::{self, Kind, NewNotification, Notification};
@@ -564,10 +564,13 @@ pub async fn reply_form(
                 .map(|a| a.as_str().to_owned())
                 .or_else(|| post.guest_name.clone())
                 .unwrap_or_default();
-            let quote = if post.deleted_at.is_some() {
-                String::new()
-            } else {
+            // Only text this person may see is quoted (not hidden or deleted text).
+            let quote = if hearth_core::access::sight(viewer, post.state()) == Sight::Text
+                && post.deleted_at.is_none()
+            {
                 quote_for_reply(&author, &post.body_md)
+            } else {
+                String::new()
             };
             (Some(post), quote)
         }

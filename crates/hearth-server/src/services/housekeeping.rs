@@ -24,6 +24,8 @@ pub async fn sweep(app: &App) -> ServiceResult<u64> {
 pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
+        // The first tick is at once: let the server settle for an hour first.
+        every.tick().await;
         loop {
             every.tick().await;
             match sweep(&app).await {

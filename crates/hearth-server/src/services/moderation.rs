@@ -167,7 +167,7 @@ async fn decide_in(
                 let title = ctx.is_opening.then_some(ctx.topic.title.as_str());
                 super::search::index_post(app, conn, ctx.post.id, title, text).await?;
             }
-            queue::decide(conn, post_id, me, "approved", "", now).await?;
+            record_decision(conn, item.is_some(), post_id, me, "approved", "", now).await?;
             publish(conn, &ctx, now).await?;
             if item.as_ref().is_some_and(|i| i.held) {
                 learn(app, conn, &ctx, false, now).await?;
@@ -201,8 +201,14 @@ async fn decide_in(
         }
         Decision::Reject { reason, spam } => {
             let outcome = if *spam { "rejected_spam" } else { "rejected" };
-            queue::decide(conn, post_id, me, outcome, reason, now).await?;
-            forum::take_down(conn, &ctx, Some(me), now).await?;
+            record_decision(conn, item.is_some(), post_id, me, outcome, reason, now).await?;
+            let edit_under_review = !ctx.post.held && item.as_ref().is_some_and(|i| i.held);
+            if edit_under_review && !*spam {
+                // The post was fine before this edit: the edit goes, the post stays.
+                restore_before_edit(app, conn, &ctx, me, now).await?;
+            } else {
+                forum::take_down(conn, &ctx, Some(me), now).await?;
+            }
             if *spam {
                 learn(app, conn, &ctx, true, now).await?;
             }
@@ -232,15 +238,58 @@ async fn decide_in(
     Ok(ctx.topic.id)
 }
 
+/// Marks the queue item decided; someone else deciding first is an error
+/// (so that counters and notifications move once).
+async fn record_decision(
+    conn: &mut Conn,
+    queued: bool,
+    post: PostId,
+    me: hearth_core::model::AccountId,
+    outcome: &str,
+    note: &str,
+    now: i64,
+) -> ServiceResult<()> {
+    if queued && !queue::decide(conn, post, me, outcome, note, now).await? {
+        return Err(ServiceError::Forbidden(format!(
+            "Post {post} was decided by someone else a moment ago."
+        )));
+    }
+    Ok(())
+}
+
+/// Puts back the text a published post had before the edit now rejected
+/// (the rejected text stays in its history, for the author and moderators).
+async fn restore_before_edit(
+    app: &App,
+    conn: &mut Conn,
+    ctx: &EditContext,
+    me: hearth_core::model::AccountId,
+    now: i64,
+) -> ServiceResult<()> {
+    if let Some(before) = posts::revisions(conn, ctx.post.id).await?.pop() {
+        let html = render_markdown(&before.body_md);
+        posts::edit(conn, &ctx.post, me, &before.body_md, &html, now).await?;
+        let title = ctx.is_opening.then_some(ctx.topic.title.as_str());
+        super::search::index_post(app, conn, ctx.post.id, title, &before.body_md).await?;
+    }
+    if flags::open_on_post(conn, ctx.post.id).await? == 0 {
+        posts::set_hidden(conn, ctx.post.id, None).await?;
+    }
+    Ok(())
+}
+
 /// Makes a held or hidden post visible to its readers.
 async fn publish(conn: &mut Conn, ctx: &EditContext, now: i64) -> ServiceResult<()> {
-    if ctx.post.hidden {
+    // Members' open flags keep a post hidden until they are resolved.
+    if ctx.post.hidden && flags::open_on_post(conn, ctx.post.id).await? == 0 {
         posts::set_hidden(conn, ctx.post.id, None).await?;
     }
     if !ctx.post.held || !posts::release(conn, ctx.post.id).await? {
         return Ok(());
     }
-    if ctx.topic.held {
+    // Only approving the opening post publishes a held topic; an approved
+    // reply in it waits for its topic.
+    if ctx.topic.held && ctx.is_opening {
         // Approving a topic publishes it with every visible post in it.
         topics::set_held(conn, ctx.topic.id, false).await?;
         for id in posts::visible_ids(conn, ctx.topic.id).await? {
@@ -393,6 +442,13 @@ pub async fn resolve_flags(
     problems.into_result()?;
     let mut tx = app.store().write().await?;
     let ctx = forum::reviewable(&mut tx, viewer, post_id).await?;
+    // Staff may remove members' posts; a moderator's or admin's post only a moderator.
+    let author_moderates = ctx.post.author_role.is_some_and(|r| r.moderates());
+    if outcome == FlagOutcome::Remove && author_moderates && !viewer.moderates() {
+        return Err(ServiceError::Forbidden(
+            "Only a moderator can remove a moderator's post.".into(),
+        ));
+    }
     let now = app.now();
     let (word, action) = match outcome {
         FlagOutcome::Keep => ("kept", "flags.keep"),
@@ -405,7 +461,15 @@ pub async fn resolve_flags(
         ));
     }
     match outcome {
-        FlagOutcome::Keep if ctx.post.hidden => posts::set_hidden(&mut tx, post_id, None).await?,
+        // Shown again, unless an edit of it still waits in the queue.
+        FlagOutcome::Keep if ctx.post.hidden => {
+            let edit_waits = queue::open_item(&mut tx, post_id)
+                .await?
+                .is_some_and(|i| i.held);
+            if !edit_waits {
+                posts::set_hidden(&mut tx, post_id, None).await?;
+            }
+        }
         FlagOutcome::Keep => {}
         FlagOutcome::Remove if ctx.post.deleted_at.is_none() => {
             forum::take_down(&mut tx, &ctx, Some(me), now).await?

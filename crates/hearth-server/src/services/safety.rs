@@ -359,7 +359,7 @@ pub struct Draft<'a> {
     pub body: &'a str,
     /// The access decision already said the post waits (a guest in an open space).
     pub held_by_access: bool,
-    /// An edit of an existing post: no rate limit, no spam check.
+    /// An edit of an existing post: no rate limit.
     pub edit: bool,
     pub submission: &'a Submission,
 }
@@ -394,8 +394,10 @@ pub async fn screen(
     }
     let (rules, spam_model) = app.safety().current(conn).await?;
     let new_member = account.is_none_or(|a| a.approved_posts < rules.limits.new_member_posts);
-    let automatic = draft.edit || reviewer || draft.submission.imported;
-    if !automatic {
+    // Staff and operators' imports are not checked for spam; edits are, so
+    // that spam cannot be edited into a post once it is approved.
+    let automatic = reviewer || draft.submission.imported;
+    if !automatic && !draft.edit {
         check_rate(
             app,
             conn,
@@ -503,11 +505,18 @@ pub async fn screen(
         })));
     }
     if has_details {
-        detail.insert(
-            "personal_details".into(),
+        let mut found =
             serde_json::to_value(findings.iter().chain(&title_findings).collect::<Vec<_>>())
-                .unwrap_or_default(),
-        );
+                .unwrap_or_default();
+        if draft.space.detail_policy == DetailPolicy::Redact {
+            // Removed from the post, the details are not kept for the queue either.
+            for f in found.as_array_mut().into_iter().flatten() {
+                if let Some(f) = f.as_object_mut() {
+                    f.remove("text");
+                }
+            }
+        }
+        detail.insert("personal_details".into(), found);
         match draft.space.detail_policy {
             DetailPolicy::Warn => {}
             DetailPolicy::Hold if reviewer => {}
@@ -557,10 +566,10 @@ pub async fn screen(
     }
     if !reviewer {
         match draft.space.moderation {
-            Moderation::Pre if !draft.edit => hold(&mut out, HoldReason::PreModerated),
-            Moderation::NewMembersPre if !draft.edit && new_member => {
-                hold(&mut out, HoldReason::NewMember)
-            }
+            // An edit is checked like a new post: a published one is hidden
+            // until then.
+            Moderation::Pre => hold(&mut out, HoldReason::PreModerated),
+            Moderation::NewMembersPre if new_member => hold(&mut out, HoldReason::NewMember),
             _ => {}
         }
     }

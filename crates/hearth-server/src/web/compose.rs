@@ -50,7 +50,8 @@ impl SafetyFields {
             .started
             .parse::<i64>()
             .ok()
-            .and_then(|started| u64::try_from(app.now() - started).ok())
+            .and_then(|started| app.now().checked_sub(started))
+            .and_then(|ms| u64::try_from(ms).ok())
             .map(std::time::Duration::from_millis);
         Submission {
             typing_time,

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use hearth_core::access::{Sight, sight};
 use hearth_core::model::{FlagReason, HoldReason, MemberActionKind, PostId};
 use hearth_store::member_actions::MemberAction;
 use serde::Deserialize;
@@ -320,7 +321,11 @@ async fn flags_page(State(app): State<App>, visitor: Visitor) -> Result<Response
                     f.post.author_role,
                     f.post.guest_name.as_deref(),
                 ),
-                body_html: f.post.body_html,
+                body_html: if sight(visitor.actor.viewer(), f.post.state()) == Sight::Text {
+                    f.post.body_html
+                } else {
+                    String::new()
+                },
                 hidden: f.post.hidden,
                 deleted: f.post.deleted_at.is_some(),
                 flags: f

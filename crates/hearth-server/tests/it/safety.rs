@@ -1227,3 +1227,161 @@ async fn editing_a_waiting_post_adds_to_why_it_waits() {
     assert!(queue.contains("Personal details"));
     t.stop().await;
 }
+
+// ---- found in review
+
+#[tokio::test]
+async fn a_hidden_posts_text_cannot_be_quoted_into_a_reply() {
+    let t = spawn_app().await;
+    space_with(&t, "talk", "public_read", "post", "warn").await;
+    setting(&t, "safety.flags_to_hide", "1").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let r = rose
+        .form("/s/talk/new", &[("title", "Hello"), ("body", "Hello all.")])
+        .await;
+    let topic = id_from(&r.location);
+    let tom = t.signed_in("tom", Role::Member).await;
+    tom.form(
+        &format!("/t/{topic}/reply"),
+        &[("body", "Secret flagged words.")],
+    )
+    .await;
+    let reply = t.count("SELECT MAX(id) FROM posts").await;
+    rose.form(&format!("/p/{reply}/flag"), &[("reason", "abusive")])
+        .await;
+    let ann = t.signed_in("ann", Role::Member).await;
+    let form = ann.get(&format!("/t/{topic}/reply?to={reply}")).await.body;
+    assert!(!form.contains("Secret flagged words"), "{form}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn approving_a_reply_in_a_held_topic_does_not_publish_the_topic() {
+    let t = spawn_app().await;
+    space_with(&t, "welcome", "public_read", "new_members_pre", "warn").await;
+    let newbie = t.signed_in_new("newbie", Role::Member).await;
+    newbie
+        .form(
+            "/s/welcome/new",
+            &[("title", "Held title"), ("body", "First.")],
+        )
+        .await;
+    let topic = t.count("SELECT MAX(id) FROM topics").await;
+    newbie
+        .form(&format!("/t/{topic}/reply"), &[("body", "Second.")])
+        .await;
+    let reply = t.count("SELECT MAX(id) FROM posts").await;
+    let sam = t.signed_in("sam", Role::Moderator).await;
+    let r = sam
+        .form(&format!("/mod/queue/{reply}"), &[("decision", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        !t.browser()
+            .get("/s/welcome")
+            .await
+            .body
+            .contains("Held title")
+    );
+    assert_eq!(
+        t.count("SELECT post_count FROM spaces WHERE slug = 'welcome'")
+            .await,
+        0
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn edits_in_a_checked_space_wait_and_a_rejected_edit_restores_the_post() {
+    let t = spawn_app().await;
+    space_with(&t, "careful", "public_read", "pre", "warn").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    rose.form(
+        "/s/careful/new",
+        &[("title", "Kind words"), ("body", "Thank you nurses.")],
+    )
+    .await;
+    let sam = t.signed_in("sam", Role::Moderator).await;
+    sam.form("/mod/queue/1", &[("decision", "approve")]).await;
+    let topic = t.count("SELECT MIN(id) FROM topics").await;
+    let guest = t.browser();
+    assert!(
+        guest
+            .get(&format!("/t/{topic}"))
+            .await
+            .body
+            .contains("Thank you nurses.")
+    );
+    // The edit waits; meanwhile the post is hidden, not gone.
+    let r = rose
+        .form(
+            "/p/1/edit",
+            &[
+                ("title", "Kind words"),
+                ("body", "Buy my herbal cure instead."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = guest.get(&format!("/t/{topic}")).await.body;
+    assert!(!page.contains("herbal cure") && page.contains("hidden while the moderators"));
+    // Deciding twice: the second reviewer is told someone was quicker.
+    let r = sam
+        .form(
+            "/mod/queue/1",
+            &[("decision", "reject"), ("reason", "Advertising.")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let again = sam
+        .form(
+            "/mod/queue/1",
+            &[("decision", "reject"), ("reason", "Advertising.")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    let page = guest.get(&format!("/t/{topic}")).await.body;
+    assert!(
+        page.contains("Thank you nurses."),
+        "the post before the edit is back"
+    );
+    assert!(!page.contains("herbal cure"));
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM topics WHERE deleted_at IS NULL")
+            .await,
+        1
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn staff_are_never_erased_by_the_clock_and_erased_accounts_cannot_be_looked_up() {
+    let t = spawn_app().await;
+    t.account("nurse", Role::Staff).await;
+    t.account("rose", Role::Member).await;
+    setting(&t, "safety.erase_unused_after_days", "30").await;
+    let mut tx = t.app().store().write().await.unwrap();
+    sqlx::query("UPDATE accounts SET last_seen_at = 1, created_at = 1")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    hearth_store::commit(tx).await.unwrap();
+    let erased = hearth_server::services::privacy::erase_unused(t.app())
+        .await
+        .unwrap();
+    assert_eq!(erased, 1);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM accounts WHERE alias_folded = 'nurse'")
+            .await,
+        1
+    );
+    let id = t
+        .count("SELECT id FROM accounts WHERE erased_at IS NOT NULL")
+        .await;
+    let r = t
+        .browser()
+        .get(&format!("/search?q=anything&author=erased:{id}"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    t.stop().await;
+}

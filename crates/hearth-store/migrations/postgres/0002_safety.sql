@@ -11,6 +11,8 @@ ALTER TABLE spaces ADD COLUMN medical BIGINT NOT NULL DEFAULT 0;
 
 ALTER TABLE accounts ADD COLUMN approved_posts BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN last_seen_at BIGINT;
+-- Unknown until now: counted from the upgrade, so no one is erased for it.
+UPDATE accounts SET last_seen_at = CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT);
 -- Kept in step with member_actions, so that every request checks one row.
 ALTER TABLE accounts ADD COLUMN silenced_until BIGINT;
 ALTER TABLE accounts ADD COLUMN suspended_until BIGINT;
