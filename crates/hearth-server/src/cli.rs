@@ -36,8 +36,16 @@ enum Command {
     /// Account administration from the command line.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Load an example cancer-information community, to see Hearth at work.
-    Demo,
+    /// Load an example cancer-information community, to see Hearth at work;
+    /// with --scale, generate a community of that many posts (for benchmarks).
+    Demo {
+        /// Generate this many posts into an empty database instead.
+        #[arg(long)]
+        scale: Option<i64>,
+        /// Seed of the generator (the same seed gives the same community).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Run the safety checks on text from standard input; prints JSON.
     #[command(subcommand)]
     Guard(GuardCommand),
@@ -113,10 +121,24 @@ async fn execute(cli: Cli) -> Result<(), BoxError> {
             println!("The database is up to date.");
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { scale: None, .. } => {
             let app = App::open(config).await?;
             crate::demo::load(&app).await.map_err(explain)?;
             Ok(())
+        }
+        Command::Demo {
+            scale: Some(posts),
+            seed,
+        } => {
+            if !(1..=crate::generator::MAX_POSTS).contains(&posts) {
+                return Err(format!(
+                    "--scale takes a number of posts from 1 to {}",
+                    crate::generator::MAX_POSTS
+                )
+                .into());
+            }
+            let app = App::open(config).await?;
+            crate::generator::generate(&app, posts, seed).await
         }
         Command::Admin(command) => admin(App::open(config).await?, command).await,
         Command::Guard(GuardCommand::Check) => {

@@ -266,3 +266,17 @@ async fn guard_commands_explain_findings_and_verdicts_as_json() {
     assert!(out.contains("0 moderators' decisions"), "{out}");
     assert!(out.contains("precision"), "{out}");
 }
+
+#[tokio::test]
+async fn demo_scale_generates_a_community_once_and_checks_its_arguments() {
+    let op = Operator::new().await;
+    let (ok, _, err) = op.run(&["demo", "--scale", "0"], None);
+    assert!(!ok);
+    assert!(err.contains("from 1 to"), "{err}");
+    let (ok, out, err) = op.run(&["demo", "--scale", "1200", "--seed", "7"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("Generated 1200 posts"), "{out}");
+    let (ok, _, err) = op.run(&["demo", "--scale", "10"], None);
+    assert!(!ok);
+    assert!(err.contains("already has posts"), "{err}");
+}
