@@ -122,6 +122,8 @@ pub struct PostView {
     pub can_like: bool,
     pub can_reply: bool,
     pub can_approve: bool,
+    /// Hidden while staff decide: a link to where they do.
+    pub can_review: bool,
     pub can_flag: bool,
 }
 
@@ -186,7 +188,9 @@ impl PostView {
                 .allowed(),
             can_like: live && !mine && decide(viewer, tier, Action::Like).allowed(),
             can_reply: live && reply.allowed(),
-            can_approve: (p.held || p.hidden) && viewer.reviews(),
+            // A hidden post is decided on the queue or flags page, where its reasons are.
+            can_approve: p.held && viewer.reviews(),
+            can_review: p.hidden && !p.held && viewer.reviews(),
             can_flag: live && !mine && viewer.account().is_some(),
         }
     }
