@@ -46,6 +46,15 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Copy a SQLite site (database and key file) into DIR, while it serves.
+    Backup { dir: PathBuf },
+    /// Put a backup made with `hearth backup` in place (stop the server first).
+    Restore {
+        dir: PathBuf,
+        /// Replace the database the data directory already has.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the safety checks on text from standard input; prints JSON.
     #[command(subcommand)]
     Guard(GuardCommand),
@@ -141,6 +150,16 @@ async fn execute(cli: Cli) -> Result<(), BoxError> {
             crate::generator::generate(&app, posts, seed).await
         }
         Command::Admin(command) => admin(App::open(config).await?, command).await,
+        Command::Backup { dir } => {
+            let file = crate::backup::backup(config, &dir).await?;
+            println!("Backed up to {}.", file.display());
+            Ok(())
+        }
+        Command::Restore { dir, force } => {
+            crate::backup::restore(config, &dir, force).await?;
+            println!("Restored from {}.", dir.display());
+            Ok(())
+        }
         Command::Guard(GuardCommand::Check) => {
             let findings = hearth_core::guard::personal::find(&read_stdin()?);
             println!("{}", serde_json::to_string_pretty(&findings)?);

@@ -124,6 +124,17 @@ impl Store {
     }
 
     /// A connection for reads (each statement sees committed data).
+    /// Writes a consistent copy of a SQLite database to `path` while it
+    /// serves (`VACUUM INTO` reads one snapshot). PostgreSQL has its own tools.
+    pub async fn snapshot_sqlite(&self, path: &std::path::Path) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
     pub async fn read(&self) -> Result<PoolConnection<Any>> {
         Ok(self.pool.acquire().await?)
     }
