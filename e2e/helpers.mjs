@@ -326,3 +326,43 @@ export async function expectVisible(page, locator, what) {
 export function posted(page, text) {
   return page.getByText(text).and(page.locator(':not(textarea)'));
 }
+
+// ---- page steps shared by the scenarios
+
+/** The h1 of the page. */
+export function h1(page, name) {
+  return page.getByRole('heading', { level: 1, name, exact: typeof name === 'string' });
+}
+
+/** Clicks a submit button and resolves to the response of the page it leads to (after redirects). */
+export async function submit(page, button) {
+  const [response] = await Promise.all([page.waitForNavigation(), button.click()]);
+  await page.waitForLoadState('load');
+  return response;
+}
+
+/** Path of the current page. */
+export function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+/** One post on a topic page, found by its text. */
+export function article(page, text) {
+  return page.getByRole('article').filter({ hasText: text });
+}
+
+/** Registers on /register (checked in community.test.mjs) and waits until signed in. */
+export async function register(page, person) {
+  await page.goto('/register');
+  await page.getByLabel(/^Alias/).fill(person.alias);
+  await page.getByLabel(/^Email/).fill(person.email);
+  await page.getByLabel(/^Password/).fill(person.password);
+  await page.getByRole('checkbox', { name: /terms/i }).check();
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  await expectVisible(
+    page,
+    page.getByRole('banner').getByText(person.alias),
+    `the alias "${person.alias}" in the page header (signed in after registering)`,
+  );
+  await page.waitForLoadState('load');
+}

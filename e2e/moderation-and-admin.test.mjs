@@ -14,7 +14,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { inspect, launchBrowser, newActor, startServer, uniqueSuffix, whereAmI, expectVisible, posted } from './helpers.mjs';
+import {
+  article,
+  expectVisible,
+  h1,
+  inspect,
+  launchBrowser,
+  newActor,
+  pathOf,
+  posted,
+  register,
+  startServer,
+  submit,
+  uniqueSuffix,
+  whereAmI,
+} from './helpers.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const ADMIN_ALIAS = 'coordinator';
@@ -50,43 +64,10 @@ const guestTopic = {
 
 
 
-/** The h1 of the page. */
-function h1(page, name) {
-  return page.getByRole('heading', { level: 1, name, exact: typeof name === 'string' });
-}
 
-/** Clicks a submit button and resolves to the response of the page it leads to (after redirects). */
-async function submit(page, button) {
-  const [response] = await Promise.all([page.waitForNavigation(), button.click()]);
-  await page.waitForLoadState('load');
-  return response;
-}
 
-/** Path of the current page. */
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
 
-/** One post on a topic page, found by its text. */
-function article(page, text) {
-  return page.getByRole('article').filter({ hasText: text });
-}
 
-/** Registers on /register (checked in community.test.mjs) and waits until signed in. */
-async function register(page, person) {
-  await page.goto('/register');
-  await page.getByLabel(/^Alias/).fill(person.alias);
-  await page.getByLabel(/^Email/).fill(person.email);
-  await page.getByLabel(/^Password/).fill(person.password);
-  await page.getByRole('checkbox', { name: /terms/i }).check();
-  await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await expectVisible(
-    page,
-    page.getByRole('banner').getByText(person.alias),
-    `the alias "${person.alias}" in the page header (signed in after registering)`,
-  );
-  await page.waitForLoadState('load');
-}
 
 /** Signs in on /login; resolves to the response of the page it leads to. */
 async function signIn(page, email, password) {

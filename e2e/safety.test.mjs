@@ -23,14 +23,19 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  article,
   expectVisible,
+  h1,
   hearthBin,
   inspect,
   launchBrowser,
   newActor,
+  pathOf,
   posted,
+  register,
   shoot,
   startServer,
+  submit,
   uniqueSuffix,
   whereAmI,
 } from './helpers.mjs';
@@ -84,45 +89,12 @@ const heldTopic = {
 const flagNote = `It does not answer the question (${run})`;
 const warning = `Please keep phone numbers out of public posts (${run})`;
 
-// ---- small helpers (as in moderation-and-admin.test.mjs)
+// ---- small helpers
 
-/** The h1 of the page. */
-function h1(page, name) {
-  return page.getByRole('heading', { level: 1, name, exact: typeof name === 'string' });
-}
 
-/** Clicks a submit button and resolves to the response of the page it leads to (after redirects). */
-async function submit(page, button) {
-  const [response] = await Promise.all([page.waitForNavigation(), button.click()]);
-  await page.waitForLoadState('load');
-  return response;
-}
 
-/** Path of the current page. */
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
 
-/** One post on a topic page, found by its text. */
-function article(page, text) {
-  return page.getByRole('article').filter({ hasText: text });
-}
 
-/** Registers on /register (checked in community.test.mjs) and waits until signed in. */
-async function register(page, who) {
-  await page.goto('/register');
-  await page.getByLabel(/^Alias/).fill(who.alias);
-  await page.getByLabel(/^Email/).fill(who.email);
-  await page.getByLabel(/^Password/).fill(who.password);
-  await page.getByRole('checkbox', { name: /terms/i }).check();
-  await page.getByRole('button', { name: 'Create account', exact: true }).click();
-  await expectVisible(
-    page,
-    page.getByRole('banner').getByText(who.alias),
-    `the alias "${who.alias}" in the page header (signed in after registering)`,
-  );
-  await page.waitForLoadState('load');
-}
 
 /** Sets a demo account's password: `hearth admin reset-password --alias … --password-stdin`. */
 async function setPassword(server, alias, password) {

@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use hearth_core::access::{Sight, sight};
 use hearth_core::model::PostId;
-use hearth_store::audit::Filter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -17,11 +16,11 @@ use super::schema::rfc3339;
 use super::{ApiActor, ApiError, ApiJson};
 use crate::App;
 use crate::error::ServiceError;
+use crate::services::audit;
 use crate::services::members::{self, ActOnMember};
 use crate::services::moderation::{self, Decision, Flag, FlagOutcome};
 use crate::services::privacy::{self, Posts};
 use crate::services::safety::{self, SettingsForm};
-use crate::services::{accounts, audit};
 use hearth_core::guard::words::WordLists;
 
 pub fn router() -> OpenApiRouter<App> {
@@ -411,23 +410,13 @@ async fn audit_log(
     actor: ApiActor,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditRecordOut>>> {
-    let by_alias = async |alias: &str| -> Result<Option<hearth_core::model::AccountId>, ApiError> {
-        if alias.trim().is_empty() {
-            return Ok(None);
-        }
-        match accounts::by_alias(&app, alias).await {
-            Ok(a) => Ok(Some(a.id)),
-            Err(ServiceError::NotFound) => Ok(Some(hearth_core::model::AccountId(-1))),
-            Err(e) => Err(e.into()),
-        }
-    };
-    let filter = Filter {
-        action: q.action.trim().to_owned(),
-        actor: by_alias(&q.actor).await?,
-        account: by_alias(&q.member).await?,
+    let search = audit::Search {
+        action: q.action,
+        actor: q.actor,
+        member: q.member,
         before: q.before,
     };
-    let records = audit::list(&app, &actor.actor, &filter).await?;
+    let records = audit::list(&app, &actor.actor, &search).await?.records;
     Ok(Json(
         records
             .into_iter()
@@ -561,12 +550,7 @@ pub struct WordListsIo {
     responses((status = 200, body = SafetySettingsIo), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("token" = []), ("session" = [])))]
 async fn get_safety(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<SafetySettingsIo>> {
-    if !actor.actor.viewer().administers() {
-        return Err(
-            ServiceError::Forbidden("Only admins can read the safety settings.".into()).into(),
-        );
-    }
-    let r = safety::rules(&app).await?;
+    let r = safety::settings(&app, &actor.actor).await?;
     Ok(Json(SafetySettingsIo {
         new_member_posts: r.limits.new_member_posts,
         flags_to_hide: r.limits.flags_to_hide,

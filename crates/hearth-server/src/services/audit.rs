@@ -2,8 +2,8 @@
 //! transaction as the action itself, so neither exists without the other.
 
 use hearth_core::model::{AccountId, PostId, SpaceId, TopicId};
-use hearth_store::Conn;
 use hearth_store::audit::{self, Entry, Filter, Record};
+use hearth_store::{Conn, accounts};
 
 use super::Actor;
 use crate::App;
@@ -60,8 +60,30 @@ pub async fn record(
 
 pub const PAGE: i64 = 100;
 
+/// What an admin filters the log by; empty fields match all.
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    /// Actions starting with this (`member.` matches every action on members).
+    pub action: String,
+    /// Done by this alias.
+    pub actor: String,
+    /// Done to this member's account (alias).
+    pub member: String,
+    /// Records older than this id.
+    pub before: Option<i64>,
+}
+
+pub struct Found {
+    pub records: Vec<Record>,
+    /// An alias in the filter names no one (so nothing matched).
+    pub unknown_alias: bool,
+}
+
+/// Matches no account: an alias that does not exist filters out everything.
+const NO_ONE: AccountId = AccountId(-1);
+
 /// Admins read the log, newest first, filtered.
-pub async fn list(app: &App, actor: &Actor, filter: &Filter) -> ServiceResult<Vec<Record>> {
+pub async fn list(app: &App, actor: &Actor, search: &Search) -> ServiceResult<Found> {
     if !actor.viewer().administers() {
         return Err(if actor.signed_in().is_none() {
             ServiceError::SignInRequired
@@ -69,5 +91,23 @@ pub async fn list(app: &App, actor: &Actor, filter: &Filter) -> ServiceResult<Ve
             ServiceError::Forbidden("Only admins can read the audit log.".into())
         });
     }
-    Ok(audit::list(&mut *app.store().read().await?, filter, PAGE).await?)
+    let mut conn = app.store().read().await?;
+    let mut by_alias = async |alias: &str| -> ServiceResult<Option<AccountId>> {
+        if alias.trim().is_empty() {
+            return Ok(None);
+        }
+        let found = accounts::by_alias(&mut conn, alias).await?;
+        Ok(Some(found.map(|a| a.id).unwrap_or(NO_ONE)))
+    };
+    let filter = Filter {
+        action: search.action.trim().to_owned(),
+        actor: by_alias(&search.actor).await?,
+        account: by_alias(&search.member).await?,
+        before: search.before,
+    };
+    let unknown_alias = filter.actor == Some(NO_ONE) || filter.account == Some(NO_ONE);
+    Ok(Found {
+        records: audit::list(&mut conn, &filter, PAGE).await?,
+        unknown_alias,
+    })
 }

@@ -37,6 +37,14 @@ pub async fn queue(app: &App, actor: &Actor) -> ServiceResult<Vec<Item>> {
     Ok(queue::open(&mut *app.store().read().await?, QUEUE_PAGE).await?)
 }
 
+/// One open queue item, for editing before approval.
+pub async fn queued(app: &App, actor: &Actor, post: PostId) -> ServiceResult<Item> {
+    require_reviewer(actor)?;
+    queue::open_item(&mut *app.store().read().await?, post)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
 /// What waits for staff: queue items plus flagged posts (0 for everyone else).
 pub async fn waiting(app: &App, actor: &Actor) -> ServiceResult<i64> {
     if !actor.viewer().reviews() {

@@ -662,6 +662,24 @@ async fn silenced_error(
     )))
 }
 
+fn require_admin(actor: &Actor) -> ServiceResult<()> {
+    if actor.viewer().administers() {
+        Ok(())
+    } else if actor.signed_in().is_none() {
+        Err(ServiceError::SignInRequired)
+    } else {
+        Err(ServiceError::Forbidden(
+            "Only admins can see and change the safety settings.".into(),
+        ))
+    }
+}
+
+/// The settings in force, for an admin to see and change.
+pub async fn settings(app: &App, actor: &Actor) -> ServiceResult<Arc<Rules>> {
+    require_admin(actor)?;
+    rules(app).await
+}
+
 /// What an admin typed on the safety settings page.
 #[derive(Clone, Debug, Default)]
 pub struct SettingsForm {
@@ -697,13 +715,7 @@ const TEXT_MAX_CHARS: usize = 20_000;
 /// Saves the safety settings. A list that does not compile is refused with
 /// its line and reason, and the lists in force stay as they were.
 pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> ServiceResult<()> {
-    if !actor.viewer().administers() {
-        return Err(if actor.signed_in().is_none() {
-            ServiceError::SignInRequired
-        } else {
-            ServiceError::Forbidden("Only admins can change the safety settings.".into())
-        });
-    }
+    require_admin(actor)?;
     let mut problems = crate::error::Problems::default();
     let mut number =
         |field: &'static str, text: &str, range: std::ops::RangeInclusive<i64>| match text

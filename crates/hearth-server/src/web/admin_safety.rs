@@ -8,8 +8,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use hearth_core::guard::words::WordLists;
-use hearth_core::model::AccountId;
-use hearth_store::audit::Filter;
 use serde::Deserialize;
 
 use super::csrf::CsrfForm;
@@ -17,8 +15,8 @@ use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::views::Moment;
 use super::{Visitor, WebError};
 use crate::App;
+use crate::services::audit;
 use crate::services::safety::{self, SettingsForm};
-use crate::services::{accounts, audit};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -96,10 +94,11 @@ async fn settings_view(
     form: Option<SettingsInput>,
     errors: Errors,
 ) -> Result<SettingsPage, WebError> {
-    super::admin::require_admin(visitor)?;
     let form = match form {
         Some(f) => f,
-        None => SettingsInput::from_form(SettingsForm::from_rules(&*safety::rules(app).await?)),
+        None => SettingsInput::from_form(SettingsForm::from_rules(
+            &*safety::settings(app, &visitor.actor).await?,
+        )),
     };
     Ok(SettingsPage {
         chrome: Chrome::new(app, visitor, "Safety settings").await?,
@@ -169,36 +168,22 @@ struct AuditPage {
     unknown_alias: bool,
 }
 
-/// Matches no account: an alias that does not exist filters out everything.
-const NO_ONE: AccountId = AccountId(-1);
-
-async fn alias_filter(app: &App, alias: &str) -> Result<Option<AccountId>, WebError> {
-    if alias.trim().is_empty() {
-        return Ok(None);
-    }
-    match accounts::by_alias(app, alias).await {
-        Ok(account) => Ok(Some(account.id)),
-        Err(crate::error::ServiceError::NotFound) => Ok(Some(NO_ONE)),
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn audit_page(
     State(app): State<App>,
     visitor: Visitor,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, WebError> {
     super::admin::require_admin(&visitor)?;
-    let actor = alias_filter(&app, &q.actor).await?;
-    let member = alias_filter(&app, &q.member).await?;
-    let unknown_alias = actor == Some(NO_ONE) || member == Some(NO_ONE);
-    let filter = Filter {
-        action: q.action.trim().to_owned(),
-        actor,
-        account: member,
+    let search = audit::Search {
+        action: q.action.clone(),
+        actor: q.actor.clone(),
+        member: q.member.clone(),
         before: q.before.parse().ok(),
     };
-    let records = audit::list(&app, &visitor.actor, &filter).await?;
+    let audit::Found {
+        records,
+        unknown_alias,
+    } = audit::list(&app, &visitor.actor, &search).await?;
     let older = (records.len() as i64 >= audit::PAGE)
         .then(|| records.last().map(|r| r.id.to_string()))
         .flatten();

@@ -59,7 +59,7 @@ struct ItemView {
 }
 
 /// The checks' findings (stored as JSON) in words.
-fn findings(detail: &str, body: &str) -> Vec<String> {
+fn findings(detail: &str) -> Vec<String> {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(detail) else {
         return Vec::new();
     };
@@ -104,7 +104,6 @@ fn findings(detail: &str, body: &str) -> Vec<String> {
             reasons.join("; ")
         ));
     }
-    let _ = body;
     out
 }
 
@@ -116,39 +115,41 @@ struct QueuePage {
     errors: Errors,
 }
 
+fn item_view(i: hearth_store::queue::Item) -> ItemView {
+    ItemView {
+        post_id: i.post_id.0,
+        topic_title: i.topic_title,
+        space_name: i.space_name,
+        opening: i.opening,
+        author: Author::new(
+            i.author_alias
+                .map(hearth_core::model::Alias::from_trusted)
+                .as_ref(),
+            None,
+            i.guest_name.as_deref(),
+        ),
+        author_approved_posts: i.author_approved_posts,
+        findings: findings(&i.detail),
+        body_html: i.body_html,
+        held: i.held,
+        urgent: i.urgent,
+        // An urgent item says so with its badge.
+        reasons: i
+            .reasons
+            .iter()
+            .filter(|r| **r != HoldReason::Crisis || !i.urgent)
+            .map(|r| r.label())
+            .collect(),
+        queued: Moment::from_ms(i.queued_at),
+    }
+}
+
 async fn queue_view(app: &App, visitor: &Visitor, errors: Errors) -> Result<QueuePage, WebError> {
     let items = moderation::queue(app, &visitor.actor).await?;
     let chrome = Chrome::new(app, visitor, "Moderation queue").await?;
     Ok(QueuePage {
         chrome,
-        items: items
-            .into_iter()
-            .map(|i| ItemView {
-                post_id: i.post_id.0,
-                topic_title: i.topic_title,
-                space_name: i.space_name,
-                opening: i.opening,
-                author: Author::new(
-                    i.author_alias
-                        .map(hearth_core::model::Alias::from_trusted)
-                        .as_ref(),
-                    None,
-                    i.guest_name.as_deref(),
-                ),
-                author_approved_posts: i.author_approved_posts,
-                findings: findings(&i.detail, &i.body_md),
-                body_html: i.body_html,
-                held: i.held,
-                urgent: i.urgent,
-                reasons: i
-                    .reasons
-                    .iter()
-                    .filter(|r| **r != HoldReason::Crisis || !i.urgent)
-                    .map(|r| r.label())
-                    .collect(),
-                queued: Moment::from_ms(i.queued_at),
-            })
-            .collect(),
+        items: items.into_iter().map(item_view).collect(),
         errors,
     })
 }
@@ -255,17 +256,11 @@ async fn edit_view(
     body: Option<String>,
     errors: Errors,
 ) -> Result<EditPage, WebError> {
-    let page = queue_view(app, visitor, Errors::default()).await?;
-    let item = page
-        .items
-        .into_iter()
-        .find(|i| i.post_id == id.0)
-        .ok_or(ServiceError::NotFound)?;
-    let (_, post) = crate::services::forum::post(app, &visitor.actor, id).await?;
+    let item = moderation::queued(app, &visitor.actor, id).await?;
     Ok(EditPage {
-        chrome: page.chrome,
-        body: body.unwrap_or(post.body_md),
-        item,
+        chrome: Chrome::new(app, visitor, "Edit, then approve").await?,
+        body: body.unwrap_or_else(|| item.body_md.clone()),
+        item: item_view(item),
         errors,
     })
 }
@@ -425,10 +420,10 @@ async fn flag_view(
             post.guest_name.as_deref(),
         )
         .name,
-        body_html: if post.deleted_at.is_some() || post.hidden {
-            String::new()
-        } else {
+        body_html: if sight(visitor.actor.viewer(), post.state()) == Sight::Text {
             post.body_html
+        } else {
+            String::new()
         },
         reasons: flag_reasons(),
         form,
