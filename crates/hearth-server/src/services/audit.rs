@@ -1,13 +1,14 @@
 //! The audit log: every moderator and admin action is recorded in the same
 //! transaction as the action itself, so neither exists without the other.
 
+use hearth_core::access::Viewer;
 use hearth_core::model::{AccountId, PostId, SpaceId, TopicId};
 use hearth_store::audit::{self, Entry, Filter, Record};
 use hearth_store::{Conn, accounts};
 
 use super::Actor;
 use crate::App;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 
 /// What an action was done to.
 #[derive(Clone, Copy, Debug)]
@@ -84,13 +85,7 @@ const NO_ONE: AccountId = AccountId(-1);
 
 /// Admins read the log, newest first, filtered.
 pub async fn list(app: &App, actor: &Actor, search: &Search) -> ServiceResult<Found> {
-    if !actor.viewer().administers() {
-        return Err(if actor.signed_in().is_none() {
-            ServiceError::SignInRequired
-        } else {
-            ServiceError::Forbidden("Only admins can read the audit log.".into())
-        });
-    }
+    actor.require(Viewer::administers, "Only admins can read the audit log.")?;
     let mut conn = app.store().read().await?;
     let mut by_alias = async |alias: &str| -> ServiceResult<Option<AccountId>> {
         if alias.trim().is_empty() {

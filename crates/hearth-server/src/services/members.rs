@@ -2,6 +2,7 @@
 //! A period ends by itself (the account row holds its end, which every check
 //! compares with the clock); each action is audited and shown to the member.
 
+use hearth_core::access::Viewer;
 use hearth_core::model::{MemberActionKind, Role};
 use hearth_core::text::clean_text;
 use hearth_store::accounts::{self, Account, FOR_GOOD};
@@ -17,15 +18,7 @@ const REASON_MAX_CHARS: usize = 2000;
 const MAX_DAYS: i64 = 3650;
 
 fn require_moderator(actor: &Actor) -> ServiceResult<()> {
-    if actor.viewer().moderates() {
-        Ok(())
-    } else if actor.signed_in().is_none() {
-        Err(ServiceError::SignInRequired)
-    } else {
-        Err(ServiceError::Forbidden(
-            "Only moderators can act on members.".into(),
-        ))
-    }
+    actor.require(Viewer::moderates, "Only moderators can act on members.")
 }
 
 /// A member's account and every action taken on them, for moderators.

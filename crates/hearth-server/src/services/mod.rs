@@ -49,6 +49,23 @@ impl Actor {
     pub fn signed_in(&self) -> Option<&Account> {
         self.account.as_ref()
     }
+
+    /// Goes on for people whose role `allowed` accepts; a guest is asked to
+    /// sign in, anyone else is told `refusal`.
+    pub fn require(
+        &self,
+        allowed: fn(Viewer) -> bool,
+        refusal: &str,
+    ) -> crate::error::ServiceResult<()> {
+        use crate::error::ServiceError;
+        if allowed(self.viewer()) {
+            Ok(())
+        } else if self.account.is_none() {
+            Err(ServiceError::SignInRequired)
+        } else {
+            Err(ServiceError::Forbidden(refusal.into()))
+        }
+    }
 }
 
 /// The tiers whose spaces this person may read (the access decision, as a list).

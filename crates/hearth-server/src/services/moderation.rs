@@ -1,7 +1,7 @@
 //! The moderators' work: the queue (approve, edit then approve, reject),
 //! members' flags, and what the spam filter learns from those decisions.
 
-use hearth_core::access::{Action, decide};
+use hearth_core::access::{Action, Viewer, decide};
 use hearth_core::guard::spam;
 use hearth_core::model::{FlagReason, HoldReason, PostId, TopicId};
 use hearth_core::text::{clean_text, render_markdown};
@@ -20,15 +20,10 @@ pub const QUEUE_PAGE: i64 = 50;
 const NOTE_MAX_CHARS: usize = 1000;
 
 fn require_reviewer(actor: &Actor) -> ServiceResult<()> {
-    if actor.viewer().reviews() {
-        Ok(())
-    } else if actor.signed_in().is_none() {
-        Err(ServiceError::SignInRequired)
-    } else {
-        Err(ServiceError::Forbidden(
-            "Only staff and moderators can see the moderation queue.".into(),
-        ))
-    }
+    actor.require(
+        Viewer::reviews,
+        "Only staff and moderators can see the moderation queue.",
+    )
 }
 
 /// Open queue items, urgent first.

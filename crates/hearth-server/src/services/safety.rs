@@ -3,6 +3,7 @@
 //! spam filter and crisis phrases. `screen` turns their findings into one
 //! outcome: refuse, ask the author first, hold for a moderator, or publish.
 
+use hearth_core::access::Viewer;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -663,15 +664,10 @@ async fn silenced_error(
 }
 
 fn require_admin(actor: &Actor) -> ServiceResult<()> {
-    if actor.viewer().administers() {
-        Ok(())
-    } else if actor.signed_in().is_none() {
-        Err(ServiceError::SignInRequired)
-    } else {
-        Err(ServiceError::Forbidden(
-            "Only admins can see and change the safety settings.".into(),
-        ))
-    }
+    actor.require(
+        Viewer::administers,
+        "Only admins can see and change the safety settings.",
+    )
 }
 
 /// The settings in force, for an admin to see and change.

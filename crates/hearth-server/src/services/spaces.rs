@@ -1,6 +1,6 @@
 //! Spaces: who sees which, and their administration.
 
-use hearth_core::access::{Action, decide};
+use hearth_core::access::{Action, Viewer, decide};
 use hearth_core::model::{DetailPolicy, Moderation, Slug, Tier};
 use hearth_store::spaces::{self, Space, SpaceFields};
 
@@ -131,15 +131,7 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
 }
 
 fn require_admin(actor: &Actor) -> ServiceResult<()> {
-    if actor.viewer().administers() {
-        Ok(())
-    } else if actor.signed_in().is_none() {
-        Err(ServiceError::SignInRequired)
-    } else {
-        Err(ServiceError::Forbidden(
-            "Only admins can manage spaces.".into(),
-        ))
-    }
+    actor.require(Viewer::administers, "Only admins can manage spaces.")
 }
 
 /// A space's settings in one line, for the audit log.
