@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod generator;
 pub mod services;
+pub mod storage;
 pub mod web;
 
 pub use app::{App, Server};

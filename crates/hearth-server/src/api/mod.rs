@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod blogs;
 mod forum;
 mod moderation;
 mod problem;
@@ -35,6 +36,7 @@ use crate::error::ServiceError;
     tags(
         (name = "accounts", description = "Registering, signing in, your account"),
         (name = "forums", description = "Spaces, topics and posts"),
+        (name = "blogs", description = "Blogs, their entries and threaded comments, tags, image uploads"),
         (name = "moderation", description = "The queue, flags, actions on members, the audit log"),
         (name = "privacy", description = "Your data: download it, delete your account"),
         (name = "admin", description = "For admins"),
@@ -63,6 +65,7 @@ pub fn router() -> Router<App> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
         .merge(forum::router())
+        .merge(blogs::router())
         .merge(admin::router())
         .merge(moderation::router())
         .split_for_parts();

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blogs;
 pub mod forum;
 pub mod housekeeping;
 pub mod legal;
@@ -15,6 +16,7 @@ pub mod safety;
 pub mod search;
 pub mod setup;
 pub mod spaces;
+pub mod uploads;
 
 use hearth_core::access::Viewer;
 use hearth_store::accounts::Account;

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use hearth_core::text::render_markdown;
 use serde::Deserialize;
 
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, Empty};
 use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::session::{ClientAddr, SESSION_COOKIE, safe_next, set_cookie};
 use super::views::Moment;
@@ -235,9 +235,6 @@ fn urlencode(s: &str) -> String {
         .map(|e| e[1..].to_owned())
         .unwrap_or_default()
 }
-
-#[derive(Deserialize, Default)]
-struct Empty {}
 
 async fn logout(
     State(app): State<App>,
