@@ -36,9 +36,7 @@ pub fn router() -> Router<App> {
         .route("/b/{blog}", get(blog_page))
         .route(
             "/b/{blog}/new",
-            get(new_entry_page)
-                .post(new_entry)
-                .layer(with_image.clone()),
+            get(new_entry_page).post(new_entry).layer(with_image),
         )
         .route("/b/{blog}/{entry}", get(entry_page))
         .route(
@@ -530,16 +528,28 @@ struct EntryFormPage {
     new: bool,
 }
 
+/// What the entry form shows besides the fields.
+#[derive(Default)]
+struct Feedback {
+    errors: Errors,
+    review: Option<ReviewView>,
+    /// Show the text as it will look.
+    preview: bool,
+}
+
 async fn form_page(
     app: &App,
     visitor: &Visitor,
     blog: Space,
     action: String,
     form: EntryForm,
-    errors: Errors,
-    review: Option<ReviewView>,
-    preview: bool,
+    feedback: Feedback,
 ) -> Result<EntryFormPage, WebError> {
+    let Feedback {
+        errors,
+        review,
+        preview,
+    } = feedback;
     let cover = match form.cover_id.parse::<i64>() {
         Ok(id) => uploads::record(app, id).await?,
         Err(_) => None,
@@ -581,17 +591,7 @@ async fn new_entry_page(
     };
     let action = format!("/b/{slug}/new");
     Ok(render(
-        &form_page(
-            &app,
-            &visitor,
-            blog,
-            action,
-            form,
-            Errors::default(),
-            None,
-            false,
-        )
-        .await?,
+        &form_page(&app, &visitor, blog, action, form, Feedback::default()).await?,
     ))
 }
 
@@ -605,17 +605,7 @@ async fn edit_entry_page(
     form.safety = SafetyFields::fresh(&app);
     let action = format!("/b/{blog}/{entry}/edit");
     Ok(render(
-        &form_page(
-            &app,
-            &visitor,
-            e.blog,
-            action,
-            form,
-            Errors::default(),
-            None,
-            false,
-        )
-        .await?,
+        &form_page(&app, &visitor, e.blog, action, form, Feedback::default()).await?,
     ))
 }
 
@@ -687,9 +677,11 @@ async fn save_entry(
                 blog,
                 action,
                 form,
-                Errors(problems),
-                None,
-                preview,
+                Feedback {
+                    errors: Errors(problems),
+                    review: None,
+                    preview,
+                },
             )
             .await?,
         ));
@@ -716,7 +708,19 @@ async fn save_entry(
     };
     Ok(render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &form_page(&app, &visitor, blog, action, form, errors, review, false).await?,
+        &form_page(
+            &app,
+            &visitor,
+            blog,
+            action,
+            form,
+            Feedback {
+                errors,
+                review,
+                preview: false,
+            },
+        )
+        .await?,
     ))
 }
 
