@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod feeds;
 pub mod forum;
 pub mod housekeeping;
 pub mod legal;
