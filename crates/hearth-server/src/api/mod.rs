@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod feeds;
 mod forum;
 mod moderation;
 mod problem;
@@ -62,6 +63,7 @@ impl utoipa::Modify for Security {
 pub fn router() -> Router<App> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
+        .merge(feeds::router())
         .merge(forum::router())
         .merge(admin::router())
         .merge(moderation::router())

@@ -6,6 +6,7 @@ mod accounts;
 mod api;
 mod cli;
 mod common;
+mod feeds;
 mod forum;
 mod legal;
 mod permissions;
