@@ -36,6 +36,7 @@ struct Inner {
     config: Config,
     site_name: RwLock<String>,
     pages: crate::web::cache::PageCache,
+    feeds: crate::web::cache::Kept<Arc<crate::feeds::Rendered>>,
     safety: crate::services::safety::Safety,
     storage: crate::storage::Storage,
 }
@@ -62,6 +63,7 @@ impl App {
                 config,
                 site_name: RwLock::new(name.unwrap_or_else(|| "Hearth".into())),
                 pages: Default::default(),
+                feeds: Default::default(),
                 safety: Default::default(),
                 storage,
             }),
@@ -98,6 +100,11 @@ impl App {
         &self.inner.pages
     }
 
+    /// Public feeds, kept like guests' pages.
+    pub fn feed_cache(&self) -> &crate::web::cache::Kept<Arc<crate::feeds::Rendered>> {
+        &self.inner.feeds
+    }
+
     pub fn site_name(&self) -> String {
         self.inner
             .site_name
@@ -111,6 +118,7 @@ impl App {
             *n = name.to_owned();
         }
         self.inner.pages.clear();
+        self.inner.feeds.clear();
     }
 
     /// An absolute link for messages and logs.
@@ -121,6 +129,7 @@ impl App {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(crate::web::router())
+            .merge(crate::feeds::router())
             .merge(crate::api::router())
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod feeds;
 pub mod generator;
 pub mod services;
 pub mod storage;

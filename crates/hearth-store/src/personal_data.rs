@@ -250,6 +250,7 @@ pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Res
     for sql in [
         "DELETE FROM sessions WHERE account_id = $1",
         "DELETE FROM api_tokens WHERE account_id = $1",
+        "DELETE FROM feed_tokens WHERE account_id = $1",
         "DELETE FROM one_time_tokens WHERE account_id = $1",
         "DELETE FROM likes WHERE account_id = $1",
         "DELETE FROM watches WHERE account_id = $1",

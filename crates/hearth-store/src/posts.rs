@@ -102,6 +102,40 @@ pub async fn opening(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The opening posts of these topics, whatever their state, in no order.
+pub async fn openings(
+    conn: &mut Conn,
+    topics: &[TopicId],
+    viewer: Option<AccountId>,
+) -> Result<Vec<Post>> {
+    if topics.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = (0..topics.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "{SELECT} WHERE p.id IN (SELECT MIN(id) FROM posts WHERE topic_id IN ({ids}) GROUP BY topic_id)"
+    );
+    let mut query = sqlx::query(&sql).bind(viewer.map(|v| v.0).unwrap_or(0));
+    for topic in topics {
+        query = query.bind(topic.0);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Which held posts a reader of a topic sees: moderators all of them,
+/// others only their own.
+fn held_filter(moderator: bool) -> &'static str {
+    if moderator {
+        ""
+    } else {
+        " AND (p.held = 0 OR p.author_id = $1)"
+    }
+}
+
 /// One page of a topic's posts in order, after post `after` (keyset).
 /// Held posts are included only for moderators and for their own author.
 pub async fn in_topic(
@@ -112,17 +146,32 @@ pub async fn in_topic(
     after: Option<PostId>,
     limit: i64,
 ) -> Result<Vec<Post>> {
-    let filter = if moderator {
-        ""
-    } else {
-        " AND (p.held = 0 OR p.author_id = $1)"
-    };
+    let filter = held_filter(moderator);
     let sql =
         format!("{SELECT} WHERE p.topic_id = $2 AND p.id > $3{filter} ORDER BY p.id LIMIT $4");
     let rows = sqlx::query(&sql)
         .bind(viewer.map(|v| v.0).unwrap_or(0))
         .bind(topic.0)
         .bind(after.map(|p| p.0).unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A topic's newest posts, newest first (for its feed); held posts as in `in_topic`.
+pub async fn newest_in_topic(
+    conn: &mut Conn,
+    topic: TopicId,
+    viewer: Option<AccountId>,
+    moderator: bool,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    let filter = held_filter(moderator);
+    let sql = format!("{SELECT} WHERE p.topic_id = $2{filter} ORDER BY p.id DESC LIMIT $3");
+    let rows = sqlx::query(&sql)
+        .bind(viewer.map(|v| v.0).unwrap_or(0))
+        .bind(topic.0)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;

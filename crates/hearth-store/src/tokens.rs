@@ -1,5 +1,5 @@
-//! One-time link tokens (setup, email verification, password reset) and
-//! personal access tokens for the JSON API.
+//! One-time link tokens (setup, email verification, password reset),
+//! personal access tokens for the JSON API, and private feed tokens.
 
 use hearth_core::model::{AccountId, Alias};
 use sqlx::Row;
@@ -243,4 +243,53 @@ pub async fn revoke_all_api_tokens(conn: &mut Conn, account: AccountId, now: i64
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Gives the account a new private feed token, replacing any earlier one
+/// (whose links stop working); the secret is returned once, never stored.
+pub async fn replace_feed_token(conn: &mut Conn, account: AccountId, now: i64) -> Result<String> {
+    let secret = random_token();
+    sqlx::query(
+        "INSERT INTO feed_tokens (account_id, token_hash, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+    )
+    .bind(account.0)
+    .bind(token_hash(&secret))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(secret)
+}
+
+/// When the account's feed token was made, if it has one.
+pub async fn feed_token_created(conn: &mut Conn, account: AccountId) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT created_at FROM feed_tokens WHERE account_id = $1")
+        .bind(account.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
+    })
+}
+
+/// The account a feed token belongs to, if it is live.
+pub async fn account_for_feed_token(conn: &mut Conn, secret: &str) -> Result<Option<AccountId>> {
+    let row = sqlx::query("SELECT account_id FROM feed_tokens WHERE token_hash = $1")
+        .bind(token_hash(secret))
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => Some(AccountId(row.try_get(0)?)),
+        None => None,
+    })
+}
+
+/// Returns whether the account had a feed token.
+pub async fn revoke_feed_token(conn: &mut Conn, account: AccountId) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM feed_tokens WHERE account_id = $1")
+        .bind(account.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod blogs;
+mod feeds;
 mod forum;
 mod moderation;
 mod problem;
@@ -64,6 +65,7 @@ impl utoipa::Modify for Security {
 pub fn router() -> Router<App> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
+        .merge(feeds::router())
         .merge(forum::router())
         .merge(blogs::router())
         .merge(admin::router())

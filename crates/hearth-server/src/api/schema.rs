@@ -368,6 +368,21 @@ pub struct ApiTokenOut {
     pub token: Option<String>,
 }
 
+/// A private feed token.
+#[derive(Serialize, ToSchema)]
+pub struct FeedTokenOut {
+    pub created_at: String,
+    /// Only when made: the token, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Only when made: the site's RSS feed read with the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rss: Option<String>,
+    /// Only when made: the site's Atom feed read with the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub atom: Option<String>,
+}
+
 impl From<&hearth_store::tokens::ApiToken> for ApiTokenOut {
     fn from(t: &hearth_store::tokens::ApiToken) -> Self {
         Self {

@@ -310,7 +310,9 @@ pub async fn reset_link_is_live(app: &App, token: &str) -> ServiceResult<bool> {
     )
 }
 
-/// Sets a new password from a reset link and signs the person out everywhere.
+/// Sets a new password from a reset link and signs the person out everywhere
+/// (sessions, access tokens and private feed links: whoever knew the old
+/// password may have made them).
 pub async fn reset_password(app: &App, token: &str, new_password: &str) -> ServiceResult<()> {
     let password = Password::parse(new_password)
         .map_err(|e| ServiceError::field("password", e.to_string()))?;
@@ -326,6 +328,7 @@ pub async fn reset_password(app: &App, token: &str, new_password: &str) -> Servi
     accounts::set_password_hash(&mut tx, account, &hash).await?;
     sessions::delete_others(&mut tx, account, None).await?;
     tokens::revoke_all_api_tokens(&mut tx, account, now).await?;
+    tokens::revoke_feed_token(&mut tx, account).await?;
     // Following the link proves the address too.
     accounts::mark_email_verified(&mut tx, account, now).await?;
     hearth_store::commit(tx).await?;

@@ -22,7 +22,7 @@ pub const NOTIFICATIONS_PER_PAGE: i64 = 50;
 const TITLE_CHARS: std::ops::RangeInclusive<usize> = 3..=150;
 const BODY_MAX_CHARS: usize = 50_000;
 
-fn list_for(actor: &Actor) -> ListFor {
+pub(super) fn list_for(actor: &Actor) -> ListFor {
     ListFor {
         viewer: actor.viewer().account(),
         moderator: actor.viewer().moderates(),

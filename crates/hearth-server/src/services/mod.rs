@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod blogs;
+pub mod feeds;
 pub mod forum;
 pub mod housekeeping;
 pub mod legal;

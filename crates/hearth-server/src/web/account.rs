@@ -14,8 +14,9 @@ use super::views::Moment;
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::ServiceError;
+use crate::feeds::{FeedOf, Format};
 use crate::services::accounts::{self, ClientKey, Register, SESSION_DAYS, SignedIn};
-use crate::services::{forum, legal};
+use crate::services::{feeds, forum, legal, spaces};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -33,6 +34,8 @@ pub fn router() -> Router<App> {
         .route("/account/verify-email", post(resend_verification))
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/account/feed-token", post(create_feed_token))
+        .route("/account/feed-token/revoke", post(revoke_feed_token))
         .route("/accept", get(accept_page).post(accept))
         .route("/u/{alias}", get(profile))
         .route("/notifications", get(notifications_page))
@@ -432,6 +435,18 @@ struct AccountPage {
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
     token_name: String,
+    /// When the private feed token was made, if there is one.
+    feed_token_since: Option<Moment>,
+    /// Right after a feed token was made: it and the private feeds, shown once.
+    new_feed_token: Option<String>,
+    private_feeds: Vec<PrivateFeed>,
+}
+
+/// A feed with the member's token in it.
+struct PrivateFeed {
+    name: String,
+    rss: String,
+    atom: String,
 }
 
 async fn account_view(
@@ -459,6 +474,9 @@ async fn account_view(
                 .unwrap_or_else(|| "Never".into()),
         })
         .collect();
+    let feed_token_since = feeds::token_created(app, &visitor.actor)
+        .await?
+        .map(Moment::from_ms);
     Ok(AccountPage {
         chrome: Chrome::new(app, visitor, "Your account").await?,
         alias: account.alias.to_string(),
@@ -469,6 +487,9 @@ async fn account_view(
         tokens,
         new_token,
         token_name,
+        feed_token_since,
+        new_feed_token: None,
+        private_feeds: Vec::new(),
     })
 }
 
@@ -561,6 +582,60 @@ async fn revoke_token(
             &visitor,
             Errors::default(),
             Some("The token is revoked.".into()),
+            None,
+            String::new(),
+        )
+        .await?,
+    ))
+}
+
+async fn create_feed_token(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let actor = &visitor.actor;
+    let token = feeds::create_token(&app, actor).await?;
+    let private = |of: FeedOf| {
+        let [rss, atom] = [Format::Rss, Format::Atom].map(|f| of.private_url(&app, f, &token));
+        (rss, atom)
+    };
+    let (rss, atom) = private(FeedOf::Site);
+    let mut private_feeds = vec![PrivateFeed {
+        name: "Latest topics in every space you can read".into(),
+        rss,
+        atom,
+    }];
+    for space in spaces::readable(&app, actor, hearth_core::model::SpaceKind::Forum).await? {
+        let (rss, atom) = private(FeedOf::Space(space.slug.to_string()));
+        private_feeds.push(PrivateFeed {
+            name: space.name,
+            rss,
+            atom,
+        });
+    }
+    let mut page =
+        account_view(&app, &visitor, Errors::default(), None, None, String::new()).await?;
+    page.private_feeds = private_feeds;
+    page.new_feed_token = Some(token);
+    Ok(render(&page))
+}
+
+async fn revoke_feed_token(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    feeds::revoke_token(&app, &visitor.actor).await?;
+    Ok(render(
+        &account_view(
+            &app,
+            &visitor,
+            Errors::default(),
+            Some(
+                "Your private feed links are revoked: feed readers using them get nothing more."
+                    .into(),
+            ),
             None,
             String::new(),
         )

@@ -41,64 +41,90 @@ const MAX_CACHED_PAGE_BYTES: usize = 2 * 1024 * 1024;
 const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
 const MAX_AGE: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
-pub struct PageCache {
-    pages: RwLock<Pages>,
+/// Things made for guests (pages here, public feeds in `feeds`), each valid
+/// while no shared write has been committed since it was made and for at
+/// most `MAX_AGE`. `V` is cheap to clone (a `String` page, an `Arc`).
+pub struct Kept<V> {
+    entries: RwLock<Entries<V>>,
 }
 
-#[derive(Default)]
-struct Pages {
-    by_uri: HashMap<String, Page>,
+pub type PageCache = Kept<String>;
+
+struct Entries<V> {
+    by_key: HashMap<String, Entry<V>>,
     bytes: usize,
 }
 
-struct Page {
+struct Entry<V> {
     changes: u64,
     made: Instant,
-    html: String,
+    bytes: usize,
+    value: V,
 }
 
-impl PageCache {
-    fn get(&self, uri: &str, changes: u64) -> Option<String> {
-        let pages = self.pages.read().ok()?;
-        pages
-            .by_uri
-            .get(uri)
-            .filter(|p| p.changes == changes && p.made.elapsed() < MAX_AGE)
-            .map(|p| p.html.clone())
+impl<V> Default for Kept<V> {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::new(Entries {
+                by_key: HashMap::new(),
+                bytes: 0,
+            }),
+        }
+    }
+}
+
+impl<V: Clone> Kept<V> {
+    pub fn get(&self, key: &str, changes: u64) -> Option<V> {
+        let entries = self.entries.read().ok()?;
+        entries
+            .by_key
+            .get(key)
+            .filter(|e| e.changes == changes && e.made.elapsed() < MAX_AGE)
+            .map(|e| e.value.clone())
     }
 
-    /// Forgets every page (after a change not made through a transaction).
+    /// Forgets everything (after a change not made through a transaction).
     pub fn clear(&self) {
-        if let Ok(mut pages) = self.pages.write() {
-            *pages = Pages::default();
+        if let Ok(mut entries) = self.entries.write() {
+            entries.by_key.clear();
+            entries.bytes = 0;
         }
     }
 
-    fn put(&self, uri: String, changes: u64, html: String) {
-        let Ok(mut pages) = self.pages.write() else {
+    /// Keeps `value` (of about `bytes` bytes) made when the store had seen `changes` writes.
+    pub fn put(&self, key: String, changes: u64, value: V, bytes: usize) {
+        if bytes > MAX_CACHED_PAGE_BYTES {
+            return;
+        }
+        let Ok(mut entries) = self.entries.write() else {
             return;
         };
-        if pages.bytes + html.len() > MAX_BYTES {
-            pages.by_uri.clear();
-            pages.bytes = 0;
+        if entries.bytes + bytes > MAX_BYTES {
+            entries.by_key.clear();
+            entries.bytes = 0;
         }
-        pages.bytes += html.len();
-        if let Some(old) = pages.by_uri.insert(
-            uri,
-            Page {
+        entries.bytes += bytes;
+        if let Some(old) = entries.by_key.insert(
+            key,
+            Entry {
                 changes,
                 made: Instant::now(),
-                html,
+                bytes,
+                value,
             },
         ) {
-            pages.bytes -= old.html.len();
+            entries.bytes -= old.bytes;
         }
     }
+}
+
+/// Whether what guests see may be kept in memory: on one node only (see above).
+pub fn enabled(app: &App) -> bool {
+    app.store().backend() == Backend::Sqlite
 }
 
 fn cacheable(app: &App, request: &Request) -> bool {
-    app.store().backend() == Backend::Sqlite
+    enabled(app)
         && request.method() == Method::GET
         && cookie(request.headers(), SESSION_COOKIE).is_none()
         && !request.headers().contains_key(header::AUTHORIZATION)
@@ -148,9 +174,8 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
     match String::from_utf8(bytes.to_vec()) {
         Ok(html) => {
             let response = html_response(html.clone(), &token);
-            if html.len() <= MAX_CACHED_PAGE_BYTES {
-                app.page_cache().put(uri, changes, html);
-            }
+            let bytes = html.len();
+            app.page_cache().put(uri, changes, html, bytes);
             response
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),

@@ -28,7 +28,14 @@ pub async fn ensure_cookie(State(app): State<App>, mut request: Request, next: N
         .unwrap_or_else(hearth_store::seal::random_token);
     request.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(request).await;
-    if existing.is_none() {
+    // What shared caches may keep (feeds, the stylesheet) must not hand one
+    // visitor's token to the next.
+    let shared = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    if existing.is_none() && !shared {
         set_cookie(
             response.headers_mut(),
             COOKIE,

@@ -23,8 +23,9 @@ use super::views::{Author, Moment, PostView, TopicItem};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::ServiceError;
+use crate::feeds::FeedOf;
 use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
-use crate::services::{moderation, safety};
+use crate::services::{feeds, moderation, safety};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -92,7 +93,12 @@ async fn space_page(
     )
     .await?;
     let signed_in = visitor.actor.signed_in().is_some();
-    let chrome = Chrome::new(&app, &visitor, page.space.name.clone()).await?;
+    let chrome = Chrome::new(&app, &visitor, page.space.name.clone())
+        .await?
+        .with_feed(
+            feeds::public(page.space.tier).then(|| FeedOf::Space(page.space.slug.to_string())),
+            &page.space.name,
+        );
     Ok(render(&SpacePage {
         chrome,
         topics: page
@@ -289,7 +295,13 @@ async fn topic_view(
             page.space.tier == hearth_core::model::Tier::MembersOnly,
         ),
         disclaimer_html,
-        chrome: Chrome::new(app, visitor, page.topic.title.clone()).await?,
+        chrome: Chrome::new(app, visitor, page.topic.title.clone())
+            .await?
+            .with_feed(
+                (feeds::public(page.space.tier) && !page.topic.held && !page.topic.deleted)
+                    .then_some(FeedOf::Topic(page.topic.id)),
+                &page.topic.title,
+            ),
         topic_path,
         posts,
         next: page.next.map(|p| p.0),

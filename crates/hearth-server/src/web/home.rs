@@ -11,6 +11,7 @@ use super::page::{Chrome, render};
 use super::views::TopicItem;
 use super::{Visitor, WebError};
 use crate::App;
+use crate::feeds::FeedOf;
 use crate::services::{forum, spaces};
 
 pub fn router() -> Router<App> {
@@ -54,7 +55,9 @@ async fn home(
     let spaces = spaces::readable(&app, actor, hearth_core::model::SpaceKind::Forum).await?;
     let (topics, next) = forum::latest(&app, actor, parse_cursor(q.after.as_deref())).await?;
     let signed_in = actor.signed_in().is_some();
-    let chrome = Chrome::new(&app, &visitor, "Home").await?;
+    let chrome = Chrome::new(&app, &visitor, "Home")
+        .await?
+        .with_feed(Some(FeedOf::Site), "Latest topics");
     Ok(render(&HomePage {
         chrome,
         spaces,

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::{FieldError, ServiceError};
+use crate::feeds::{FeedLink, FeedOf};
 use crate::services::{forum, members, moderation};
 use hearth_core::model::MemberActionKind;
 
@@ -22,6 +23,8 @@ pub struct Chrome {
     pub notices: Vec<Notice>,
     pub csrf: String,
     pub title: String,
+    /// Public feeds of what the page shows: linked in its head and at its foot.
+    pub feeds: Vec<FeedLink>,
 }
 
 /// A moderator's message to the member, shown on every page until read.
@@ -70,7 +73,14 @@ impl Chrome {
             notices,
             csrf: visitor.csrf.clone(),
             title: title.into(),
+            feeds: Vec::new(),
         })
+    }
+
+    /// Links the page to the public feeds of `of`, when there is one.
+    pub fn with_feed(mut self, of: Option<FeedOf>, title: &str) -> Self {
+        self.feeds = of.map(|of| of.links(title)).unwrap_or_default();
+        self
     }
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod blogs;
 mod cli;
 mod common;
+mod feeds;
 mod forum;
 mod legal;
 mod permissions;
