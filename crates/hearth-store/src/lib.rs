@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bulk;
 mod db;
 pub mod flags;
+pub mod jobs;
 pub mod legal;
 pub mod member_actions;
 pub mod notifications;
