@@ -29,6 +29,8 @@ struct Inner {
     site_name: RwLock<String>,
     pages: crate::web::cache::PageCache,
     safety: crate::services::safety::Safety,
+    /// None until a mail server is configured (mail jobs wait meanwhile).
+    mailer: Option<crate::mail::Mailer>,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -46,6 +48,10 @@ impl App {
         store.migrate().await?;
         check_key(&store).await?;
         let name = settings::get(&mut *store.read().await?, settings::ORGANIZATION_NAME).await?;
+        let mailer = match &config.smtp {
+            Some(smtp) => Some(crate::mail::Mailer::new(smtp, &config.base_url)?),
+            None => None,
+        };
         let app = Self {
             inner: Arc::new(Inner {
                 store,
@@ -53,6 +59,7 @@ impl App {
                 site_name: RwLock::new(name.unwrap_or_else(|| "Hearth".into())),
                 pages: Default::default(),
                 safety: Default::default(),
+                mailer,
             }),
         };
         crate::services::search::ensure_index(&app)
@@ -75,6 +82,11 @@ impl App {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0)
+    }
+
+    /// The mail server, if one is configured.
+    pub fn mailer(&self) -> Option<&crate::mail::Mailer> {
+        self.inner.mailer.as_ref()
     }
 
     pub fn safety(&self) -> &crate::services::safety::Safety {
@@ -149,16 +161,17 @@ async fn check_key(store: &Store) -> Result<(), BoxError> {
     }
 }
 
-/// A server running in the background on its own port.
+/// A server running in the background on its own port, with its job workers.
 pub struct Server {
     pub addr: SocketAddr,
     pub app: App,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    jobs: crate::jobs::Runner,
 }
 
 impl Server {
-    /// Serves `app` on `listener` until `stop` is called.
+    /// Serves `app` on `listener`, and runs its jobs, until `stop` is called.
     pub fn start(app: App, listener: TcpListener) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -176,19 +189,24 @@ impl Server {
                 tracing::error!(error = %e, "server stopped");
             }
         });
+        let jobs = crate::jobs::Runner::start(app.clone(), crate::jobs::handlers(&app));
         Ok(Self {
             addr,
             app,
             stop: Some(stop),
             task,
+            jobs,
         })
     }
 
+    /// Stops taking requests, lets the workers finish the jobs in hand,
+    /// then closes the database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.jobs.stop().await;
         self.app.store().close().await;
     }
 }

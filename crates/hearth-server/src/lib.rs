@@ -9,6 +9,8 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod generator;
+pub mod jobs;
+pub mod mail;
 pub mod services;
 pub mod web;
 

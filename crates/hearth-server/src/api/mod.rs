@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod forum;
+mod jobs;
 mod moderation;
 mod problem;
 mod schema;
@@ -64,6 +65,7 @@ pub fn router() -> Router<App> {
         .merge(accounts::router())
         .merge(forum::router())
         .merge(admin::router())
+        .merge(jobs::router())
         .merge(moderation::router())
         .split_for_parts();
     let document = serde_json::to_value(&openapi).unwrap_or_default();

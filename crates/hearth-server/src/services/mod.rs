@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod forum;
 pub mod housekeeping;
+pub mod jobs;
 pub mod legal;
 pub mod members;
 pub mod moderation;
