@@ -251,6 +251,16 @@ describe('moderation and administration: member tools, admin pages, terms, guest
     await page.waitForLoadState('load');
     await inspect(page, 'm3-admin');
 
+    // Background jobs: with no mail server, the verification mail of the member who
+    // registered in step 1 waits there.
+    await page.getByRole('link', { name: 'Background jobs', exact: true }).click();
+    await expectVisible(page, h1(page, 'Background jobs'), 'the page "Background jobs"');
+    await expectVisible(page, page.getByText('No mail server is set up'), 'the notice that mail waits');
+    await expectVisible(page, page.getByRole('rowheader', { name: 'mail', exact: true }), 'the waiting mail');
+    await page.waitForLoadState('load');
+    await inspect(page, 'm3-admin-jobs');
+    await page.goto('/admin');
+
     // Spaces: the list, a new space, and the form's error state.
     await page.getByRole('link', { name: 'Spaces', exact: true }).click();
     await expectVisible(page, h1(page, 'Spaces'), 'the page "Spaces"');

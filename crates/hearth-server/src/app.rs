@@ -39,6 +39,8 @@ struct Inner {
     feeds: crate::web::cache::Kept<Arc<crate::feeds::Rendered>>,
     safety: crate::services::safety::Safety,
     storage: crate::storage::Storage,
+    /// None until a mail server is configured (mail jobs wait meanwhile).
+    mailer: Option<crate::mail::Mailer>,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -57,6 +59,10 @@ impl App {
         check_key(&store).await?;
         let name = settings::get(&mut *store.read().await?, settings::ORGANIZATION_NAME).await?;
         let storage = crate::storage::Storage::in_folder(config.data_dir.join("uploads"));
+        let mailer = match &config.smtp {
+            Some(smtp) => Some(crate::mail::Mailer::new(smtp, &config.base_url)?),
+            None => None,
+        };
         let app = Self {
             inner: Arc::new(Inner {
                 store,
@@ -66,6 +72,7 @@ impl App {
                 feeds: Default::default(),
                 safety: Default::default(),
                 storage,
+                mailer,
             }),
         };
         crate::services::search::ensure_index(&app)
@@ -90,6 +97,11 @@ impl App {
     /// Where uploaded files are kept.
     pub fn storage(&self) -> &crate::storage::Storage {
         &self.inner.storage
+    }
+
+    /// The mail server, if one is configured.
+    pub fn mailer(&self) -> Option<&crate::mail::Mailer> {
+        self.inner.mailer.as_ref()
     }
 
     pub fn safety(&self) -> &crate::services::safety::Safety {
@@ -171,16 +183,17 @@ async fn check_key(store: &Store) -> Result<(), BoxError> {
     }
 }
 
-/// A server running in the background on its own port.
+/// A server running in the background on its own port, with its job workers.
 pub struct Server {
     pub addr: SocketAddr,
     pub app: App,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    jobs: crate::jobs::Runner,
 }
 
 impl Server {
-    /// Serves `app` on `listener` until `stop` is called.
+    /// Serves `app` on `listener`, and runs its jobs, until `stop` is called.
     pub fn start(app: App, listener: TcpListener) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -198,19 +211,24 @@ impl Server {
                 tracing::error!(error = %e, "server stopped");
             }
         });
+        let jobs = crate::jobs::Runner::start(app.clone(), crate::jobs::handlers(&app));
         Ok(Self {
             addr,
             app,
             stop: Some(stop),
             task,
+            jobs,
         })
     }
 
+    /// Stops taking requests, lets the workers finish the jobs in hand,
+    /// then closes the database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.jobs.stop().await;
         self.app.store().close().await;
     }
 }

@@ -8,6 +8,9 @@ use hearth_core::text::search::Language;
 use hearth_store::SecretKey;
 use serde::Deserialize;
 
+use crate::jobs::Tuning;
+use crate::mail::SmtpConfig;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Where the server listens (`HEARTH_BIND`).
@@ -20,6 +23,11 @@ pub struct Config {
     pub base_url: String,
     /// The language whose word endings search folds (`HEARTH_SEARCH_LANGUAGE`).
     pub search_language: Language,
+    /// The mail server and sender (`HEARTH_SMTP_URL`, `HEARTH_MAIL_FROM`);
+    /// without one, mail jobs wait in the queue.
+    pub smtp: Option<SmtpConfig>,
+    /// The job runner's timings (not read from the environment).
+    pub jobs: Tuning,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +48,12 @@ pub enum ConfigError {
     SearchLanguage(String),
     #[error("HEARTH_BASE_URL must start with http:// or https://, not {0:?}")]
     BaseUrl(String),
+    #[error("{0}")]
+    Mail(String),
+    #[error(
+        "HEARTH_MAIL_FROM is needed with HEARTH_SMTP_URL: the address mail comes from, like \"Our community <community@example.org>\""
+    )]
+    MailFromMissing,
     #[error("HEARTH_SECRET_KEY must be 32 bytes written as base64 or 64 hex digits")]
     SecretKey,
     #[error("cannot create the data directory {path}: {source}")]
@@ -63,6 +77,8 @@ struct FileConfig {
     database_url: Option<String>,
     base_url: Option<String>,
     search_language: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 impl Config {
@@ -109,12 +125,23 @@ impl Config {
             .unwrap_or_else(|| "english".into());
         let search_language =
             Language::parse(&language_text).ok_or(ConfigError::SearchLanguage(language_text))?;
+        let smtp = match env("HEARTH_SMTP_URL").or(from_file.smtp_url) {
+            Some(url) => {
+                let from = env("HEARTH_MAIL_FROM")
+                    .or(from_file.mail_from)
+                    .ok_or(ConfigError::MailFromMissing)?;
+                Some(SmtpConfig::parse(&url, &from).map_err(ConfigError::Mail)?)
+            }
+            None => None,
+        };
         Ok(Self {
             bind,
             data_dir,
             database_url,
             base_url: base_url.trim_end_matches('/').to_owned(),
             search_language,
+            smtp,
+            jobs: Tuning::default(),
         })
     }
 

@@ -10,6 +10,8 @@ pub mod demo;
 pub mod error;
 pub mod feeds;
 pub mod generator;
+pub mod jobs;
+pub mod mail;
 pub mod services;
 pub mod storage;
 pub mod web;

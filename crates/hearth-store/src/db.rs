@@ -6,6 +6,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::Notify;
 
 use crate::{Result, Sealer};
 
@@ -38,6 +39,9 @@ pub struct Store {
     sealer: Sealer,
     /// Counts committed writes that others can see; caches compare it.
     changes: Arc<AtomicU64>,
+    /// Told when a transaction that queued a job commits, so that this
+    /// process's workers start at once instead of at their next poll.
+    jobs_queued: Arc<Notify>,
 }
 
 /// A write transaction. Committing it (with `commit`) counts a change,
@@ -45,6 +49,9 @@ pub struct Store {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     changes: Option<Arc<AtomicU64>>,
+    jobs_queued: Arc<Notify>,
+    /// Whether this transaction queued a job (see `jobs::enqueue`).
+    pub(crate) queued_job: bool,
 }
 
 impl std::ops::Deref for WriteTx {
@@ -104,6 +111,7 @@ impl Store {
             backend,
             sealer,
             changes: Arc::new(AtomicU64::new(0)),
+            jobs_queued: Arc::new(Notify::new()),
         })
     }
 
@@ -146,6 +154,8 @@ impl Store {
         Ok(WriteTx {
             tx: self.begin().await?,
             changes: Some(self.changes.clone()),
+            jobs_queued: self.jobs_queued.clone(),
+            queued_job: false,
         })
     }
 
@@ -155,6 +165,8 @@ impl Store {
         Ok(WriteTx {
             tx: self.begin().await?,
             changes: None,
+            jobs_queued: self.jobs_queued.clone(),
+            queued_job: false,
         })
     }
 
@@ -172,6 +184,12 @@ impl Store {
         self.changes.load(Ordering::Acquire)
     }
 
+    /// Wakes when a job queued in this process has been committed (other
+    /// nodes' jobs are found by polling).
+    pub fn jobs_queued(&self) -> Arc<Notify> {
+        self.jobs_queued.clone()
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -183,6 +201,9 @@ pub async fn commit(tx: WriteTx) -> Result<()> {
     tx.tx.commit().await?;
     if let Some(changes) = tx.changes {
         changes.fetch_add(1, Ordering::AcqRel);
+    }
+    if tx.queued_job {
+        tx.jobs_queued.notify_one();
     }
     Ok(())
 }

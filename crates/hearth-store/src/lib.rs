@@ -12,6 +12,7 @@ pub mod blogs;
 pub mod bulk;
 mod db;
 pub mod flags;
+pub mod jobs;
 pub mod legal;
 pub mod member_actions;
 pub mod notifications;

@@ -111,7 +111,36 @@ pub async fn redeem(
     })
 }
 
-/// A link that has not been used yet, shown to admins until mail is sent.
+/// The newest live token of `purpose` for an account and when it expires,
+/// read when its mail is sent (the link asked for last is the one that works).
+pub async fn newest_live(
+    conn: &mut Conn,
+    sealer: &Sealer,
+    purpose: Purpose,
+    account: AccountId,
+    now: i64,
+) -> Result<Option<(String, i64)>> {
+    let row = sqlx::query(
+        "SELECT token_sealed, expires_at FROM one_time_tokens
+         WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(account.0)
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Some((
+            sealer.open(row.try_get("token_sealed")?)?,
+            row.try_get("expires_at")?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// A link that has not been used yet, listed for admins (in case a mail
+/// does not arrive).
 #[derive(Clone, Debug)]
 pub struct PendingLink {
     pub purpose: Purpose,

@@ -11,6 +11,7 @@ mod auth;
 mod blogs;
 mod feeds;
 mod forum;
+mod jobs;
 mod moderation;
 mod problem;
 mod schema;
@@ -69,6 +70,7 @@ pub fn router() -> Router<App> {
         .merge(forum::router())
         .merge(blogs::router())
         .merge(admin::router())
+        .merge(jobs::router())
         .merge(moderation::router())
         .split_for_parts();
     let document = serde_json::to_value(&openapi).unwrap_or_default();

@@ -9,6 +9,7 @@ use hearth_store::{legal, seal, sessions, throttle};
 use super::{Actor, DAY_MS, passwords};
 use crate::App;
 use crate::error::{Problems, ServiceError, ServiceResult};
+use crate::mail::Mail;
 
 /// How long a sign-in lasts.
 pub const SESSION_DAYS: i64 = 30;
@@ -94,15 +95,80 @@ pub async fn register(app: &App, cmd: Register, client: &ClientKey) -> ServiceRe
         now + 7 * DAY_MS,
     )
     .await?;
+    mail_link(app, &mut tx, Purpose::VerifyEmail, id, &alias, &token).await?;
     let session_token = start_session(&mut tx, id, now).await?;
     hearth_store::commit(tx).await?;
-    // Mail delivery arrives with the email issue; until then the link is
-    // logged and listed for admins on /admin/links.
-    tracing::info!(link = %app.link(&format!("/verify-email?token={token}")), alias = %alias, "email verification link");
     Ok(SignedIn {
         account: id,
         session_token,
     })
+}
+
+/// Queues the mail that carries an account's link, in the caller's
+/// transaction. The mail is rendered when it goes out, with the newest live
+/// link. Without a mail server the link is also logged; either way admins
+/// find it on /admin/links.
+async fn mail_link(
+    app: &App,
+    tx: &mut hearth_store::WriteTx,
+    purpose: Purpose,
+    account: AccountId,
+    alias: &Alias,
+    token: &str,
+) -> ServiceResult<()> {
+    let mail = match purpose {
+        Purpose::VerifyEmail => Mail::VerifyEmail { account },
+        Purpose::ResetPassword => Mail::ResetPassword { account },
+        // Setup links are printed by `hearth serve`: there is no one to mail yet.
+        Purpose::Setup => return Ok(()),
+    };
+    super::jobs::enqueue(app, tx, &mail).await?;
+    if app.mailer().is_none() {
+        tracing::info!(link = %app.link(&link_path(purpose, token)), alias = %alias, "no mail server is configured: the link waits on /admin/links");
+    }
+    Ok(())
+}
+
+/// Where a one-time link leads.
+pub fn link_path(purpose: Purpose, token: &str) -> String {
+    match purpose {
+        Purpose::VerifyEmail => format!("/verify-email?token={token}"),
+        Purpose::ResetPassword => format!("/password-reset/{token}"),
+        Purpose::Setup => format!("/setup?token={token}"),
+    }
+}
+
+/// What a mail carrying a link needs, read when it is sent.
+pub struct LinkMail {
+    pub alias: Alias,
+    pub email: Email,
+    pub url: String,
+    pub expires_at: i64,
+}
+
+/// The account's newest live link of `purpose`, with its address: `None`
+/// when there is nothing to send any more (the link was used or expired,
+/// or the account was erased, which deletes its links).
+pub async fn link_to_mail(
+    app: &App,
+    account: AccountId,
+    purpose: Purpose,
+) -> ServiceResult<Option<LinkMail>> {
+    let store = app.store();
+    let mut conn = store.read().await?;
+    let Some(found) = accounts::by_id(&mut conn, account).await? else {
+        return Ok(None);
+    };
+    let live = tokens::newest_live(&mut conn, store.sealer(), purpose, account, app.now()).await?;
+    let Some((token, expires_at)) = live else {
+        return Ok(None);
+    };
+    Ok(Some(LinkMail {
+        alias: found.alias,
+        email: accounts::email_of(&mut conn, store.sealer(), account).await?,
+        url: app.link(&link_path(purpose, &token)),
+        expires_at,
+    }))
 }
 
 /// A key for the client (derived from its address), for throttling only.
@@ -274,8 +340,16 @@ pub async fn resend_verification(app: &App, actor: &Actor) -> ServiceResult<()> 
         now + 7 * DAY_MS,
     )
     .await?;
+    mail_link(
+        app,
+        &mut tx,
+        Purpose::VerifyEmail,
+        account.id,
+        &account.alias,
+        &token,
+    )
+    .await?;
     hearth_store::commit(tx).await?;
-    tracing::info!(link = %app.link(&format!("/verify-email?token={token}")), alias = %account.alias, "email verification link");
     Ok(())
 }
 
@@ -295,7 +369,15 @@ pub async fn request_password_reset(app: &App, email: &str) -> ServiceResult<()>
             now + DAY_MS / 24,
         )
         .await?;
-        tracing::info!(link = %app.link(&format!("/password-reset/{token}")), alias = %account.alias, "password reset link");
+        mail_link(
+            app,
+            &mut tx,
+            Purpose::ResetPassword,
+            account.id,
+            &account.alias,
+            &token,
+        )
+        .await?;
     }
     hearth_store::commit(tx).await?;
     Ok(())
@@ -460,7 +542,7 @@ pub async fn list(app: &App, actor: &Actor, after: Option<&str>) -> ServiceResul
     Ok(accounts::list(&mut *app.store().read().await?, after, 100).await?)
 }
 
-/// Admin: verification and reset links not yet used (until mail is sent).
+/// Admin: verification and reset links not yet used (for when a mail does not arrive).
 pub async fn pending_links(app: &App, actor: &Actor) -> ServiceResult<Vec<tokens::PendingLink>> {
     if !actor.viewer().administers() {
         return Err(ServiceError::Forbidden(

@@ -1,10 +1,10 @@
-//! Periodic clean-up: expired sessions, old throttle counters, and the
-//! personal data of accounts unused too long. Each node may run it; the
+//! Periodic clean-up: expired sessions, old throttle counters, jobs done a
+//! week ago, and the personal data of accounts unused too long. Each node may run it; the
 //! deletes are idempotent.
 
 use std::time::Duration;
 
-use hearth_store::{sessions, throttle};
+use hearth_store::{jobs, sessions, throttle};
 
 use super::DAY_MS;
 use crate::App;
@@ -15,7 +15,8 @@ pub async fn sweep(app: &App) -> ServiceResult<u64> {
     let now = app.now();
     let mut tx = app.store().write_private().await?;
     let gone = sessions::delete_expired(&mut tx, now).await?
-        + throttle::delete_stale(&mut tx, now - DAY_MS).await?;
+        + throttle::delete_stale(&mut tx, now - DAY_MS).await?
+        + jobs::delete_done(&mut tx, now - 7 * DAY_MS).await?;
     hearth_store::commit(tx).await?;
     Ok(gone)
 }
@@ -31,7 +32,7 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
             match sweep(&app).await {
                 Ok(n) if n > 0 => tracing::info!(
                     rows = n,
-                    "housekeeping removed expired sessions and counters"
+                    "housekeeping removed expired sessions, counters and finished jobs"
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; will retry"),

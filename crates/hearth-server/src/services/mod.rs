@@ -8,6 +8,7 @@ pub mod blogs;
 pub mod feeds;
 pub mod forum;
 pub mod housekeeping;
+pub mod jobs;
 pub mod legal;
 pub mod members;
 pub mod moderation;

@@ -518,22 +518,15 @@ async fn links_page(State(app): State<App>, visitor: Visitor) -> Result<Response
     let links = accounts::pending_links(&app, &visitor.actor)
         .await?
         .into_iter()
-        .map(|l| {
-            let (purpose, path) = match l.purpose {
-                Purpose::VerifyEmail => {
-                    ("Confirm email", format!("/verify-email?token={}", l.token))
-                }
-                Purpose::ResetPassword => {
-                    ("Reset password", format!("/password-reset/{}", l.token))
-                }
-                Purpose::Setup => ("Setup", format!("/setup?token={}", l.token)),
-            };
-            LinkRow {
-                alias: l.alias.map(|a| a.to_string()).unwrap_or_default(),
-                purpose,
-                url: app.link(&path),
-                expires: Moment::from_ms(l.expires_at).text,
-            }
+        .map(|l| LinkRow {
+            alias: l.alias.map(|a| a.to_string()).unwrap_or_default(),
+            purpose: match l.purpose {
+                Purpose::VerifyEmail => "Confirm email",
+                Purpose::ResetPassword => "Reset password",
+                Purpose::Setup => "Setup",
+            },
+            url: app.link(&accounts::link_path(l.purpose, &l.token)),
+            expires: Moment::from_ms(l.expires_at).text,
         })
         .collect();
     Ok(render(&LinksPage {

@@ -3,6 +3,7 @@
 
 pub mod account;
 mod admin;
+mod admin_jobs;
 mod admin_safety;
 mod blogs;
 pub mod cache;
@@ -43,6 +44,7 @@ pub fn router() -> Router<App> {
         .merge(legal::router())
         .merge(forum::router())
         .merge(admin::router())
+        .merge(admin_jobs::router())
         .merge(admin_safety::router())
         .merge(moderation::router())
         .merge(privacy::router())

@@ -269,7 +269,7 @@ async fn password_reset_link_sets_a_new_password_once() {
         r.body
             .replace("forgetful@example.org", "nobody@example.org")
     );
-    // Until mail is delivered, admins see the pending link.
+    // Without a mail server, admins see the pending link.
     let admin = t.signed_in("boss", Role::Admin).await;
     let links = admin.get("/admin/links").await.body;
     let start = links

@@ -1,8 +1,11 @@
 use std::sync::Arc;
 
 use hearth_core::model::Role;
+use hearth_server::jobs::Tuning;
+use hearth_server::mail::SmtpConfig;
 use hearth_server::services::accounts;
 use hearth_server::{App, Config, Server};
+use hearth_store::jobs::Backoff;
 use reqwest::StatusCode;
 use reqwest::cookie::{CookieStore, Jar};
 use sqlx::Connection;
@@ -60,6 +63,46 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with_default_limits() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+/// What a test app is started with, beyond a fresh database.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// The mail server; without one, mail jobs wait in the queue.
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Options {
+    /// Mail goes to this test SMTP server.
+    pub fn mail(sink: &SmtpSink) -> Self {
+        Self {
+            smtp: Some(sink.config()),
+        }
+    }
+
+    /// Mail goes to loopback port `port`, where nothing may be listening yet.
+    pub fn mail_to_port(port: u16) -> Self {
+        Self {
+            smtp: Some(smtp_config(port)),
+        }
+    }
+}
+
+/// Job timings short enough for tests: retries come back within a second.
+pub fn test_tuning() -> Tuning {
+    Tuning {
+        poll: std::time::Duration::from_millis(100),
+        retry: Backoff {
+            base_ms: 200,
+            cap_ms: 1000,
+        },
+        ..Tuning::default()
+    }
+}
+
+/// A server with its own fresh database (with the shipped rate limits).
+pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = TempDir(std::env::temp_dir().join(format!("hearth-test-{}", unique())));
     std::fs::create_dir_all(&dir.0).unwrap();
     let (database_url, pg) = match std::env::var("HEARTH_TEST_DATABASE_URL")
@@ -85,6 +128,16 @@ pub async fn spawn_app_with_default_limits() -> TestApp {
             None,
         ),
     };
+    start(dir, database_url, pg, options).await
+}
+
+/// Opens the app on `database_url` and serves it on a fresh port.
+async fn start(
+    dir: TempDir,
+    database_url: String,
+    pg: Option<(String, String)>,
+    options: Options,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Config {
@@ -93,6 +146,8 @@ pub async fn spawn_app_with_default_limits() -> TestApp {
         database_url,
         base_url: format!("http://{addr}"),
         search_language: hearth_core::text::search::Language::English,
+        smtp: options.smtp,
+        jobs: test_tuning(),
     };
     let app = App::open(config).await.expect("open app");
     let server = Server::start(app, listener).unwrap();
@@ -203,6 +258,14 @@ impl TestApp {
             let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
             sqlx::query(sql).execute(&mut c).await.unwrap();
         }
+    }
+
+    /// Stops this server and starts a new one on the same database (and
+    /// data directory), as after a restart or on another node.
+    pub async fn restart(self, options: Options) -> TestApp {
+        let database_url = self.app().config().database_url.clone();
+        self.server.stop().await;
+        start(self._dir, database_url, self.pg, options).await
     }
 
     pub async fn stop(self) {
@@ -417,4 +480,150 @@ pub fn post_ids(html: &str) -> Vec<String> {
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_owned)
         .collect()
+}
+
+/// A real SMTP server on loopback (`smtp_sink.py`, with Python's aiosmtpd)
+/// that keeps each message it receives, parsed, for the test to read.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: TempDir,
+    child: std::process::Child,
+}
+
+/// A message the test SMTP server received.
+#[derive(Debug, serde::Deserialize)]
+pub struct Sent {
+    pub mail_from: String,
+    pub rcpt_tos: Vec<String>,
+    pub subject: String,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+}
+
+impl Sent {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn smtp_config(port: u16) -> SmtpConfig {
+    SmtpConfig::parse(
+        &format!("smtp://127.0.0.1:{port}?tls=none"),
+        "Hearth test <community@hearth.test>",
+    )
+    .unwrap()
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts the server on `port`. Fails (never skips) when Python or
+    /// aiosmtpd is missing: `pip install -r .ci/requirements.txt`.
+    pub async fn start_on(port: u16) -> Self {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let dir = TempDir(std::env::temp_dir().join(format!("hearth-smtp-{}", unique())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(&dir.0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 starts (the tests need Python with aiosmtpd)");
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            line
+        })
+        .await
+        .unwrap();
+        if line.trim() != "ready" {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "the test SMTP server did not start (pip install -r .ci/requirements.txt): {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Self { port, dir, child }
+    }
+
+    pub fn config(&self) -> SmtpConfig {
+        smtp_config(self.port)
+    }
+
+    /// The messages received so far, in order.
+    pub fn messages(&self) -> Vec<Sent> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.dir.0)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Waits (up to 20 s) until `n` messages have arrived, and returns them.
+    pub async fn wait_for(&self, n: usize) -> Vec<Sent> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n {
+                return messages;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "expected {n} messages, the SMTP server has {}",
+                messages.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits (up to 20 s) until `check` holds.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
