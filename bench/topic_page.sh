@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark: Hearth serving a busy topic page versus nginx serving the very same
-# bytes as a static file. Run by hand from anywhere: bash bench/topic_page.sh
+# bytes as a static file, and the topic's 50-item feed against the page. Run by hand from anywhere: bash bench/topic_page.sh
 # See bench/README.md for what it measures and the targets.
 #
 # Settings (environment):
@@ -28,6 +28,8 @@ LOAD_CPU=1
 TARGET_RATIO=0.25
 TARGET_P99_MS=20
 TARGET_IDLE_RSS_MIB=50
+# The topic's feed (50 items) is served at least as fast as its page.
+TARGET_FEED_RATIO=1.0
 
 log() { printf '== %s\n' "$*" >&2; }
 die() {
@@ -178,6 +180,13 @@ chmod 755 "$WORK/www"
 PAGE_BYTES=$(wc -c <"$WORK/www/topic.html")
 log "topic page $TOPIC_PATH: $PAGE_BYTES bytes"
 
+# The topic's own RSS feed: its newest 50 posts.
+FEED_PATH="/feeds/t/${TOPIC_PATH##*/}/rss"
+curl -fsS "$HEARTH_URL$FEED_PATH" -o "$WORK/feed.xml" || die "GET $FEED_PATH failed"
+FEED_ITEMS=$(grep -o '<item>' "$WORK/feed.xml" | wc -l)
+FEED_BYTES=$(wc -c <"$WORK/feed.xml")
+log "feed $FEED_PATH: $FEED_ITEMS items, $FEED_BYTES bytes"
+
 # --- nginx serving the same bytes ---------------------------------------------------------
 NGINX_PORT=$(free_port)
 NGINX_URL="http://127.0.0.1:$NGINX_PORT/topic"
@@ -286,6 +295,8 @@ read -r NGINX_RPS NGINX_P99 NGINX_ERR < <(load "$NGINX_URL" nginx)
 # the request past the guest page cache, as for a signed-in member.
 read -r RENDER_RPS RENDER_P99 RENDER_ERR < <(load "$HEARTH_URL$TOPIC_PATH" hearth-rendered "Cookie: hearth_session=bench-no-such-session")
 
+read -r FEED_RPS FEED_P99 FEED_ERR < <(load "$HEARTH_URL$FEED_PATH" hearth-feed)
+
 # --- report -------------------------------------------------------------------------------
 verdict() { # "ok" when the awk condition on $1 holds
   if awk -v v="$1" "BEGIN { exit !($2) }"; then echo ok; else echo MISS; fi
@@ -299,6 +310,8 @@ V_RATIO=$(verdict "$RATIO" "v >= $TARGET_RATIO")
 V_P99=$(verdict "$HEARTH_P99" "v < $TARGET_P99_MS")
 V_RSS=$(verdict "$IDLE_MIB" "v < $TARGET_IDLE_RSS_MIB")
 V_ERR=$(verdict "$HEARTH_ERR" "v == 0")
+FEED_RATIO=$(awk -v a="$FEED_RPS" -v b="$HEARTH_RPS" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
+V_FEED=$(verdict "$FEED_RATIO" "v >= $TARGET_FEED_RATIO")
 
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then COMMIT="$COMMIT+dirty"; fi
@@ -325,6 +338,9 @@ DB_KIND=SQLite
   echo "| rendered on every request (cache bypassed): throughput (req/s) | $RENDER_RPS | | | |"
   echo "| rendered: ratio hearth / nginx | $RENDER_RATIO | | (no target yet) | |"
   echo "| rendered: p99 latency (ms), errors | $RENDER_P99, $RENDER_ERR | | | |"
+  echo "| topic feed \`$FEED_PATH\` ($FEED_ITEMS items, $FEED_BYTES bytes): throughput (req/s) | $FEED_RPS | | | |"
+  echo "| feed / topic page throughput | $FEED_RATIO | | ≥ $TARGET_FEED_RATIO | $V_FEED |"
+  echo "| feed: p99 latency (ms), errors | $FEED_P99, $FEED_ERR | | | |"
 } >"$OUT_MD"
 
 echo
@@ -333,7 +349,7 @@ echo
 echo "(written to ${OUT_MD#"$ROOT"/})"
 
 if [ "${BENCH_STRICT:-0}" = 1 ]; then
-  for v in "$V_RATIO" "$V_P99" "$V_RSS" "$V_ERR"; do
+  for v in "$V_RATIO" "$V_P99" "$V_RSS" "$V_ERR" "$V_FEED"; do
     [ "$v" = ok ] || exit 1
   done
 fi
