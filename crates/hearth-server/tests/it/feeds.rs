@@ -425,6 +425,12 @@ async fn a_private_feed_token_shows_members_only_spaces_until_revoked() {
         "the self link keeps the token"
     );
 
+    let export = rose.get("/account/export").await.body;
+    assert!(
+        export.contains("private feed links made"),
+        "the data download says so"
+    );
+    assert!(!export.contains(&token), "the token itself is not kept");
     // A new token replaces the old one.
     let again = rose.form("/account/feed-token", &[]).await.body;
     let new_token = private_links(&again)[0]
@@ -459,6 +465,12 @@ async fn a_private_feed_token_shows_members_only_spaces_until_revoked() {
         t.count("SELECT COUNT(*) FROM feed_tokens").await,
         0,
         "nothing kept"
+    );
+    assert!(
+        rose.get("/account/export")
+            .await
+            .body
+            .contains("no private feed links")
     );
     t.stop().await;
 }
