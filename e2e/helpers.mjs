@@ -14,6 +14,7 @@
 //   DATABASE_URL    a PostgreSQL database from which each server gets a fresh database of its own
 //   CHROMIUM_PATH   browser binary; default /usr/bin/chromium
 
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -366,3 +367,42 @@ export async function register(page, person) {
   );
   await page.waitForLoadState('load');
 }
+
+/** Sets a demo account's password: `hearth admin reset-password --alias … --password-stdin`. */
+export async function setPassword(server, alias, password) {
+  const child = spawn(hearthBin(), ['admin', 'reset-password', '--alias', alias, '--password-stdin'], {
+    env: server.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  child.stdin.end(`${password}\n`);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  assert.equal(code, 0, `\`hearth admin reset-password --alias ${alias} --password-stdin\` failed:\n${output}`);
+}
+
+/** Signs a demo account in on /login (accepting the terms if asked). */
+export async function signInDemo(page, alias, password) {
+  await page.goto('/login');
+  await page.getByLabel('Email', { exact: true }).fill(`${alias.toLowerCase()}@demo.invalid`);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await submit(page, page.getByRole('button', { name: 'Sign in', exact: true }));
+  if (pathOf(page) === '/accept') {
+    await submit(page, page.getByRole('button', { name: 'I accept', exact: true }));
+  }
+  await expectVisible(page, page.getByRole('banner').getByText(alias), `${alias} signed in`);
+}
+
+/** inspect (axe and screenshots), and the page must not scroll sideways on a phone (360 px). */
+export async function look(page, name) {
+  await inspect(page, name);
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 800 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (before) await page.setViewportSize(before);
+  assert.ok(wide <= 360, `"${name}" (${page.url()}) scrolls sideways on a phone: ${wide} px wide at 360 px`);
+}
+

@@ -18,12 +18,13 @@
 // Locators are role-, label- and text-based on purpose.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 
 import {
   article,
+  look,
+  setPassword,
+  signInDemo,
   expectVisible,
   h1,
   hearthBin,
@@ -96,50 +97,12 @@ const warning = `Please keep phone numbers out of public posts (${run})`;
 
 
 
-/** Sets a demo account's password: `hearth admin reset-password --alias … --password-stdin`. */
-async function setPassword(server, alias, password) {
-  const child = spawn(hearthBin(), ['admin', 'reset-password', '--alias', alias, '--password-stdin'], {
-    env: server.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  child.stdin.end(`${password}\n`);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
-  assert.equal(code, 0, `\`hearth admin reset-password --alias ${alias} --password-stdin\` failed:\n${output}`);
-}
-
-/** Signs a demo account in on /login (accepting the terms if asked). */
-async function signInDemo(page, alias, password) {
-  await page.goto('/login');
-  await page.getByLabel('Email', { exact: true }).fill(`${alias.toLowerCase()}@demo.invalid`);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await submit(page, page.getByRole('button', { name: 'Sign in', exact: true }));
-  if (pathOf(page) === '/accept') {
-    await submit(page, page.getByRole('button', { name: 'I accept', exact: true }));
-  }
-  await expectVisible(page, page.getByRole('banner').getByText(alias), `${alias} signed in`);
-}
-
 /** Opens a space's composer through the link "Start a new topic". */
 async function openComposer(page, spacePath) {
   await page.goto(spacePath);
   await page.getByRole('link', { name: 'Start a new topic', exact: true }).first().click();
   await expectVisible(page, page.getByLabel('Title', { exact: true }), 'the composer (field "Title")');
   await page.waitForLoadState('load');
-}
-
-/** inspect (axe and screenshots), and the page must not scroll sideways on a phone (360 px). */
-async function look(page, name) {
-  await inspect(page, name);
-  const before = page.viewportSize();
-  await page.setViewportSize({ width: 360, height: 800 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  if (before) await page.setViewportSize(before);
-  assert.ok(wide <= 360, `"${name}" (${page.url()}) scrolls sideways on a phone: ${wide} px wide at 360 px`);
 }
 
 /** Presses Tab from the top of the page until `target` has the focus; resolves to the count. */

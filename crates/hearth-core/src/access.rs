@@ -124,6 +124,31 @@ pub fn decide(viewer: Viewer, tier: Tier, action: Action) -> Decision {
     }
 }
 
+/// Who writes a blog's entries, sees its drafts and closes its comments:
+/// admins always; staff and volunteers an admin has named as its writers.
+pub fn writes_blog(viewer: Viewer, named_writer: bool) -> bool {
+    match viewer.role() {
+        Some(Role::Admin) => true,
+        Some(role) => named_writer && role >= Role::Volunteer,
+        None => false,
+    }
+}
+
+/// Whether replies are closed: by hand (a locked topic, an entry whose
+/// comments were closed), or by themselves `close_after_days` after an
+/// entry's publication.
+pub fn replies_closed(
+    locked: bool,
+    published_at: Option<i64>,
+    close_after_days: Option<i64>,
+    now: i64,
+) -> bool {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    locked
+        || matches!((published_at, close_after_days),
+            (Some(at), Some(days)) if now >= at.saturating_add(days.saturating_mul(DAY_MS)))
+}
+
 /// A post's state, as far as who may see its text is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PostState {
@@ -171,6 +196,29 @@ pub fn sight(viewer: Viewer, post: PostState) -> Sight {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_admins_and_named_staff_or_volunteers_write_a_blog() {
+        assert!(writes_blog(member(Role::Admin), false));
+        assert!(writes_blog(member(Role::Volunteer), true));
+        assert!(writes_blog(member(Role::Staff), true));
+        assert!(!writes_blog(member(Role::Staff), false));
+        assert!(!writes_blog(member(Role::Moderator), false));
+        // Naming a plain member a writer gives nothing: writers are staff or volunteers.
+        assert!(!writes_blog(member(Role::Member), true));
+        assert!(!writes_blog(Viewer::Guest, true));
+    }
+
+    #[test]
+    fn comments_close_by_hand_or_after_the_chosen_days() {
+        let day = 24 * 60 * 60 * 1000;
+        assert!(replies_closed(true, Some(0), None, 0));
+        assert!(!replies_closed(false, Some(0), None, 1000 * day));
+        assert!(!replies_closed(false, Some(0), Some(14), 14 * day - 1));
+        assert!(replies_closed(false, Some(0), Some(14), 14 * day));
+        // A draft has no publication time yet, so nothing closes it.
+        assert!(!replies_closed(false, None, Some(0), 5));
+    }
 
     const ME: AccountId = AccountId(1);
     const OTHER: AccountId = AccountId(2);

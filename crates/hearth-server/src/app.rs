@@ -14,6 +14,14 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Shared state for every request: the store, the configuration and the
@@ -30,6 +38,7 @@ struct Inner {
     pages: crate::web::cache::PageCache,
     feeds: crate::web::cache::Kept<Arc<crate::feeds::Rendered>>,
     safety: crate::services::safety::Safety,
+    storage: crate::storage::Storage,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -47,6 +56,7 @@ impl App {
         store.migrate().await?;
         check_key(&store).await?;
         let name = settings::get(&mut *store.read().await?, settings::ORGANIZATION_NAME).await?;
+        let storage = crate::storage::Storage::in_folder(config.data_dir.join("uploads"));
         let app = Self {
             inner: Arc::new(Inner {
                 store,
@@ -55,6 +65,7 @@ impl App {
                 pages: Default::default(),
                 feeds: Default::default(),
                 safety: Default::default(),
+                storage,
             }),
         };
         crate::services::search::ensure_index(&app)
@@ -73,10 +84,12 @@ impl App {
 
     /// Milliseconds since the Unix epoch.
     pub fn now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+        now_ms()
+    }
+
+    /// Where uploaded files are kept.
+    pub fn storage(&self) -> &crate::storage::Storage {
+        &self.inner.storage
     }
 
     pub fn safety(&self) -> &crate::services::safety::Safety {

@@ -8,10 +8,11 @@ use hearth_store::{settings, spaces};
 
 use crate::App;
 use crate::error::{ServiceError, ServiceResult};
+use crate::services::blogs::{EntryInput, Publish};
 use crate::services::forum::{self, Reply, StartTopic};
 use crate::services::safety::Submission;
 use crate::services::spaces::SpaceForm;
-use crate::services::{Actor, accounts, legal, setup};
+use crate::services::{Actor, accounts, blogs, legal, setup};
 
 const ORGANIZATION: &str = "Cancer Support Community (demo)";
 
@@ -292,13 +293,46 @@ pub async fn load(app: &App) -> ServiceResult<()> {
             forum::reply(app, actor(who)?, posted.topic, cmd).await?;
         }
     }
+    news_blog(app, admin, actor("NurseAnna")?, actor("rose")?).await?;
     println!(
-        "Loaded the demo community: {} spaces, {} people, {} topics.\n\
+        "Loaded the demo community: {} spaces, a blog, {} people, {} topics.\n\
          Demo accounts have no password. To sign in as the demo admin, run\n    hearth admin reset-password --alias coordinator\n\
          and open the link it prints.",
         SPACES.len(),
         PEOPLE.len(),
         TOPICS.len() + 1
     );
+    Ok(())
+}
+
+/// The organization's news blog, written by a nurse, with one entry and a comment.
+async fn news_blog(app: &App, admin: &Actor, nurse: &Actor, reader: &Actor) -> ServiceResult<()> {
+    let form = SpaceForm {
+        name: "News and stories".into(),
+        slug: "news".into(),
+        description: "News from our nurses and the team, and stories from the community.".into(),
+        position: "100".into(),
+        tier: "public_read".into(),
+        kind: "blog".into(),
+        writers: "NurseAnna".into(),
+        ..Default::default()
+    };
+    crate::services::spaces::create(app, admin, &form).await?;
+    let entry = EntryInput {
+        title: "Our winter drop-in sessions".into(),
+        body: "Every Tuesday in December our nurses hold a drop-in session: come with any question about treatment, side effects or looking after yourself in the cold months.\n\nNo appointment needed.".into(),
+        tags: "Events, Nurses".into(),
+        publish: Some(Publish::Now),
+        submission: Submission::imported(),
+        ..Default::default()
+    };
+    let saved = blogs::create_entry(app, nurse, "news", entry).await?;
+    let comment = Reply {
+        body: "Thank you, I will come along on the first Tuesday.".into(),
+        reply_to: None,
+        guest_name: String::new(),
+        submission: Submission::imported(),
+    };
+    blogs::comment(app, reader, "news", &saved.slug, comment).await?;
     Ok(())
 }

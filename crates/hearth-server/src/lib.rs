@@ -11,6 +11,7 @@ pub mod error;
 pub mod feeds;
 pub mod generator;
 pub mod services;
+pub mod storage;
 pub mod web;
 
 pub use app::{App, Server};

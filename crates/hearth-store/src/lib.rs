@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blogs;
 pub mod bulk;
 mod db;
 pub mod flags;
@@ -26,6 +27,7 @@ pub mod spam;
 pub mod throttle;
 pub mod tokens;
 pub mod topics;
+pub mod uploads;
 
 pub use db::{Backend, Store, WriteTx, commit};
 pub use seal::{Sealer, SecretKey};

@@ -145,6 +145,7 @@ pub async fn search(
         "{matches}
            AND p.held = 0 AND p.deleted_at IS NULL AND p.hidden_at IS NULL
            AND t.held = 0 AND t.deleted_at IS NULL AND s.tier IN ({tiers})
+           AND t.publish_at <= $6
            AND ($2 = 0 OR s.id = $2) AND ($3 = 0 OR p.author_id = $3)
            AND p.created_at >= $4 AND p.created_at < $5",
         tiers = crate::tier_list(f.tiers)
@@ -176,8 +177,7 @@ pub async fn search(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    // PostgreSQL wants every bound parameter used: the count mentions $6 too.
-    let count_sql = format!("SELECT COUNT(*) FROM {from} {joins} WHERE {filters} AND $6 = $6");
+    let count_sql = format!("SELECT COUNT(*) FROM {from} {joins} WHERE {filters}");
     let total: i64 = bound(&count_sql, &query, f, now)
         .fetch_one(&mut *conn)
         .await?

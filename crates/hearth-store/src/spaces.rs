@@ -1,6 +1,6 @@
-//! Spaces (forum categories) and their kept counters.
+//! Spaces (forum categories and blogs) and their kept counters.
 
-use hearth_core::model::{DetailPolicy, Moderation, Slug, SpaceId, Tier};
+use hearth_core::model::{DetailPolicy, Moderation, Slug, SpaceId, SpaceKind, Tier};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -13,36 +13,43 @@ pub struct Space {
     pub name: String,
     pub description: String,
     pub position: i64,
+    pub kind: SpaceKind,
     pub tier: Tier,
     pub moderation: Moderation,
     pub detail_policy: DetailPolicy,
     /// Topics here carry the site's medical disclaimer.
     pub medical: bool,
+    /// A blog's comments close this many days after an entry's publication
+    /// (`None`: the site's setting).
+    pub comments_close_days: Option<i64>,
     pub topic_count: i64,
     pub post_count: i64,
     pub last_activity_at: Option<i64>,
 }
 
 const COLUMNS: &str =
-    "id, slug, name, description, position, tier, moderation, detail_policy, medical,
-    topic_count, post_count, last_activity_at";
+    "id, slug, name, description, position, kind, tier, moderation, detail_policy, medical,
+    comments_close_days, topic_count, post_count, last_activity_at";
 
 fn from_row(row: &AnyRow) -> Result<Space> {
     let tier: String = row.try_get("tier")?;
     let moderation: String = row.try_get("moderation")?;
     let detail_policy: String = row.try_get("detail_policy")?;
+    let kind: String = row.try_get("kind")?;
     Ok(Space {
         id: SpaceId(row.try_get("id")?),
         slug: Slug::from_trusted(row.try_get("slug")?),
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         position: row.try_get("position")?,
+        kind: SpaceKind::parse(&kind).unwrap_or_default(),
         // An unknown tier is treated as the most private one.
         tier: Tier::parse(&tier).unwrap_or(Tier::MembersOnly),
         // Likewise the strictest moderation and policy.
         moderation: Moderation::parse(&moderation).unwrap_or(Moderation::Pre),
         detail_policy: DetailPolicy::parse(&detail_policy).unwrap_or(DetailPolicy::Hold),
         medical: crate::flag(row.try_get("medical")?),
+        comments_close_days: row.try_get("comments_close_days")?,
         topic_count: row.try_get("topic_count")?,
         post_count: row.try_get("post_count")?,
         last_activity_at: row.try_get("last_activity_at")?,
@@ -59,12 +66,20 @@ pub struct SpaceFields<'a> {
     pub moderation: Moderation,
     pub detail_policy: DetailPolicy,
     pub medical: bool,
+    pub comments_close_days: Option<i64>,
 }
 
-pub async fn insert(conn: &mut Conn, f: SpaceFields<'_>, now: i64) -> Result<SpaceId> {
+/// A new space of `kind` (which stays: a forum's topics are not entries).
+pub async fn insert(
+    conn: &mut Conn,
+    kind: SpaceKind,
+    f: SpaceFields<'_>,
+    now: i64,
+) -> Result<SpaceId> {
     let id: i64 = sqlx::query(
-        "INSERT INTO spaces (slug, name, description, position, tier, moderation, detail_policy, medical, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO spaces (slug, name, description, position, tier, moderation, detail_policy, medical,
+                comments_close_days, created_at, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(f.slug.as_str())
     .bind(f.name)
@@ -74,7 +89,9 @@ pub async fn insert(conn: &mut Conn, f: SpaceFields<'_>, now: i64) -> Result<Spa
     .bind(f.moderation.as_str())
     .bind(f.detail_policy.as_str())
     .bind(i64::from(f.medical))
+    .bind(f.comments_close_days)
     .bind(now)
+    .bind(kind.as_str())
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
@@ -84,7 +101,8 @@ pub async fn insert(conn: &mut Conn, f: SpaceFields<'_>, now: i64) -> Result<Spa
 pub async fn update(conn: &mut Conn, id: SpaceId, f: SpaceFields<'_>) -> Result<()> {
     let done = sqlx::query(
         "UPDATE spaces SET slug = $1, name = $2, description = $3, position = $4, tier = $5,
-                moderation = $6, detail_policy = $7, medical = $8 WHERE id = $9",
+                moderation = $6, detail_policy = $7, medical = $8, comments_close_days = $9
+         WHERE id = $10",
     )
     .bind(f.slug.as_str())
     .bind(f.name)
@@ -94,6 +112,7 @@ pub async fn update(conn: &mut Conn, id: SpaceId, f: SpaceFields<'_>) -> Result<
     .bind(f.moderation.as_str())
     .bind(f.detail_policy.as_str())
     .bind(i64::from(f.medical))
+    .bind(f.comments_close_days)
     .bind(id.0)
     .execute(&mut *conn)
     .await?;

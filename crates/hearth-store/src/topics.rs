@@ -24,6 +24,9 @@ pub struct Topic {
     pub locked: bool,
     pub held: bool,
     pub deleted: bool,
+    /// When readers may see it: `None` for a blog draft, a future time for a
+    /// scheduled entry; a forum topic's start.
+    pub publish_at: Option<i64>,
     /// The viewer's last read post, when the viewer is signed in and has read it.
     pub last_read_post_id: Option<i64>,
     /// Space slug and name, filled in lists that cross spaces.
@@ -32,6 +35,11 @@ pub struct Topic {
 }
 
 impl Topic {
+    /// Readers may see it at `now` (it is not a draft or still scheduled).
+    pub fn published(&self, now: i64) -> bool {
+        self.publish_at.is_some_and(|at| at <= now)
+    }
+
     pub fn has_unread(&self) -> bool {
         match (self.last_read_post_id, self.last_post_id) {
             (Some(read), Some(last)) => last > read,
@@ -42,7 +50,7 @@ impl Topic {
 
 const SELECT: &str = "SELECT t.id, t.space_id, t.author_id, a.alias AS author_alias, a.role AS author_role,
         t.guest_name, t.title, t.created_at, t.last_activity_at, t.last_post_id, t.reply_count,
-        t.pinned, t.locked, t.held, t.deleted_at, r.last_read_post_id, s.slug AS space_slug, s.name AS space_name
+        t.pinned, t.locked, t.held, t.deleted_at, t.publish_at, r.last_read_post_id, s.slug AS space_slug, s.name AS space_name
     FROM topics t
     JOIN spaces s ON s.id = t.space_id
     LEFT JOIN accounts a ON a.id = t.author_id
@@ -69,6 +77,7 @@ fn from_row(row: &AnyRow) -> Result<Topic> {
         locked: flag(row.try_get("locked")?),
         held: flag(row.try_get("held")?),
         deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+        publish_at: row.try_get("publish_at")?,
         last_read_post_id: row.try_get("last_read_post_id")?,
         space_slug: row.try_get("space_slug")?,
         space_name: row.try_get("space_name")?,
@@ -162,7 +171,8 @@ pub async fn list_in_space(
     Ok(topics)
 }
 
-/// The latest topics across the spaces of the given tiers (the front page).
+/// The latest forum topics across the spaces of the given tiers (the front
+/// page; blogs have their own pages).
 pub async fn latest(
     conn: &mut Conn,
     tiers: &[Tier],
@@ -179,7 +189,7 @@ pub async fn latest(
         id: i64::MAX,
     });
     let sql = format!(
-        "{SELECT} WHERE s.tier IN ({tier_list}){}
+        "{SELECT} WHERE s.tier IN ({tier_list}) AND s.kind = 'forum'{}
            AND (t.last_activity_at < $2 OR (t.last_activity_at = $2 AND t.id < $3))
          ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $4",
         who.filter()
@@ -200,12 +210,14 @@ pub struct NewTopic<'a> {
     pub guest_name: Option<&'a str>,
     pub title: &'a str,
     pub held: bool,
+    /// See `Topic::publish_at`.
+    pub publish_at: Option<i64>,
 }
 
 pub async fn insert(conn: &mut Conn, t: NewTopic<'_>, now: i64) -> Result<TopicId> {
     let id: i64 = sqlx::query(
-        "INSERT INTO topics (space_id, author_id, guest_name, title, created_at, last_activity_at, held)
-         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+        "INSERT INTO topics (space_id, author_id, guest_name, title, created_at, last_activity_at, held, publish_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7) RETURNING id",
     )
     .bind(t.space.0)
     .bind(t.author.map(|a| a.0))
@@ -213,6 +225,7 @@ pub async fn insert(conn: &mut Conn, t: NewTopic<'_>, now: i64) -> Result<TopicI
     .bind(t.title)
     .bind(now)
     .bind(i64::from(t.held))
+    .bind(t.publish_at)
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;

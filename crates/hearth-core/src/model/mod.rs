@@ -8,6 +8,7 @@ mod moderation;
 mod password;
 mod role;
 mod slug;
+mod space_kind;
 mod tier;
 
 pub use alias::{Alias, AliasError};
@@ -17,4 +18,5 @@ pub use moderation::{DetailPolicy, FlagReason, HoldReason, MemberActionKind, Mod
 pub use password::{Password, PasswordError};
 pub use role::Role;
 pub use slug::{Slug, SlugError};
+pub use space_kind::SpaceKind;
 pub use tier::Tier;

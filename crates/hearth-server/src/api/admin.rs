@@ -38,6 +38,12 @@ fn space_form(input: SpaceIn) -> SpaceForm {
         moderation: input.moderation.unwrap_or_default(),
         detail_policy: input.detail_policy.unwrap_or_default(),
         medical: input.medical,
+        kind: input.kind.unwrap_or_default(),
+        comments_close_days: input
+            .comments_close_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        writers: input.writers.join(","),
     }
 }
 

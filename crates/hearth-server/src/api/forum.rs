@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use hearth_core::model::{PostId, TopicId};
+use hearth_core::model::{PostId, SpaceKind, TopicId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -70,7 +70,7 @@ struct After {
 #[utoipa::path(get, path = "/api/spaces", tag = "forums", responses((status = 200, body = Vec<SpaceOut>)))]
 async fn list_spaces(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<Vec<SpaceOut>>> {
     Ok(Json(
-        spaces::readable(&app, &actor.actor)
+        spaces::readable(&app, &actor.actor, SpaceKind::Forum)
             .await?
             .iter()
             .map(SpaceOut::from)
@@ -87,7 +87,7 @@ async fn get_space(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<SpaceOut>> {
     Ok(Json(SpaceOut::from(
-        &spaces::readable_by_slug(&app, &actor.actor, &slug).await?,
+        &spaces::readable_by_slug(&app, &actor.actor, SpaceKind::Forum, &slug).await?,
     )))
 }
 

@@ -8,6 +8,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod blogs;
 mod feeds;
 mod forum;
 mod moderation;
@@ -36,6 +37,7 @@ use crate::error::ServiceError;
     tags(
         (name = "accounts", description = "Registering, signing in, your account"),
         (name = "forums", description = "Spaces, topics and posts"),
+        (name = "blogs", description = "Blogs, their entries and threaded comments, tags, image uploads"),
         (name = "moderation", description = "The queue, flags, actions on members, the audit log"),
         (name = "privacy", description = "Your data: download it, delete your account"),
         (name = "admin", description = "For admins"),
@@ -65,6 +67,7 @@ pub fn router() -> Router<App> {
         .merge(accounts::router())
         .merge(feeds::router())
         .merge(forum::router())
+        .merge(blogs::router())
         .merge(admin::router())
         .merge(moderation::router())
         .split_for_parts();

@@ -47,6 +47,8 @@ pub struct SpaceOut {
     pub name: String,
     pub description: String,
     pub position: i64,
+    /// `forum` or `blog`.
+    pub kind: &'static str,
     /// `members_only`, `public_read` or `open`.
     #[schema(example = "public_read")]
     pub tier: &'static str,
@@ -69,6 +71,7 @@ impl From<&Space> for SpaceOut {
             name: s.name.clone(),
             description: s.description.clone(),
             position: s.position,
+            kind: s.kind.as_str(),
             tier: s.tier.as_str(),
             audience: s.tier.audience(),
             moderation: s.moderation.as_str(),
@@ -474,6 +477,15 @@ pub struct SpaceIn {
     /// Topics show the medical disclaimer.
     #[serde(default)]
     pub medical: bool,
+    /// `forum` (default) or `blog`; fixed once the space exists.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Blogs: comments close this many days after publication (absent: the site's setting).
+    #[serde(default)]
+    pub comments_close_days: Option<i64>,
+    /// Blogs: aliases of the staff and volunteers who write entries.
+    #[serde(default)]
+    pub writers: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -43,7 +43,9 @@ pub async fn space_page(
     slug: &str,
     after: Option<ActivityCursor>,
 ) -> ServiceResult<SpacePage> {
-    let space = super::spaces::readable_by_slug(app, actor, slug).await?;
+    let space =
+        super::spaces::readable_by_slug(app, actor, hearth_core::model::SpaceKind::Forum, slug)
+            .await?;
     let mut conn = app.store().read().await?;
     let topics =
         topics::list_in_space(&mut conn, space.id, list_for(actor), after, TOPICS_PER_PAGE).await?;
@@ -94,7 +96,8 @@ pub struct TopicPage {
     pub moderator: bool,
 }
 
-/// Loads a topic the person may read, or `NotFound`.
+/// Loads a topic the person may read, or `NotFound`: a blog's drafts and
+/// scheduled entries are its writers' alone, whatever door asks.
 pub(super) async fn readable_topic(
     conn: &mut Conn,
     viewer: Viewer,
@@ -109,6 +112,10 @@ pub(super) async fn readable_topic(
     ServiceError::check(decide(viewer, space.tier, Action::Read))?;
     let own = viewer.account().is_some() && viewer.account() == topic.author_id;
     if (topic.deleted && !viewer.moderates()) || (topic.held && !own && !viewer.reviews()) {
+        return Err(ServiceError::NotFound);
+    }
+    if !topic.published(crate::app::now_ms()) && !super::blogs::writes(conn, viewer, &space).await?
+    {
         return Err(ServiceError::NotFound);
     }
     Ok((space, topic))
@@ -174,13 +181,9 @@ pub async fn topic_page(
         }
         hearth_store::commit(tx).await?;
     }
-    let reply = decide(
-        viewer,
-        space.tier,
-        Action::Reply {
-            locked: topic.locked,
-        },
-    );
+    let closed =
+        super::blogs::replies_closed(&mut *app.store().read().await?, &space, &topic).await?;
+    let reply = decide(viewer, space.tier, Action::Reply { locked: closed });
     Ok(TopicPage {
         space,
         topic,
@@ -233,7 +236,7 @@ pub(super) fn check_body(problems: &mut Problems, body: &str) {
     }
 }
 
-fn check_title(problems: &mut Problems, title: &str) -> String {
+pub(super) fn check_title(problems: &mut Problems, title: &str) -> String {
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     if !TITLE_CHARS.contains(&title.chars().count()) {
         problems.add(
@@ -250,7 +253,7 @@ fn check_title(problems: &mut Problems, title: &str) -> String {
 
 /// A member writes only once they have accepted the current terms (new
 /// versions are put to them at sign-in; this holds for every door).
-async fn ensure_terms_accepted(conn: &mut Conn, viewer: Viewer) -> ServiceResult<()> {
+pub(super) async fn ensure_terms_accepted(conn: &mut Conn, viewer: Viewer) -> ServiceResult<()> {
     if let Some(me) = viewer.account()
         && !hearth_store::legal::awaiting_acceptance(conn, me)
             .await?
@@ -295,7 +298,9 @@ pub async fn start_topic(
         body: clean_text(&cmd.body),
         ..cmd
     };
-    let space = super::spaces::readable_by_slug(app, actor, slug).await?;
+    let space =
+        super::spaces::readable_by_slug(app, actor, hearth_core::model::SpaceKind::Forum, slug)
+            .await?;
     let decision = ServiceError::check(decide(actor.viewer(), space.tier, Action::StartTopic))?;
     let mut problems = Problems::default();
     let title = check_title(&mut problems, &cmd.title);
@@ -331,6 +336,7 @@ pub async fn start_topic(
             guest_name: guest_name.as_deref(),
             title,
             held,
+            publish_at: Some(now),
         },
         now,
     )
@@ -377,13 +383,8 @@ pub async fn reply(
     let mut tx = app.store().write().await?;
     ensure_terms_accepted(&mut tx, viewer).await?;
     let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
-    let decision = ServiceError::check(decide(
-        viewer,
-        space.tier,
-        Action::Reply {
-            locked: topic.locked,
-        },
-    ))?;
+    let closed = super::blogs::replies_closed(&mut tx, &space, &topic).await?;
+    let decision = ServiceError::check(super::blogs::reply_decision(viewer, &space, closed))?;
     let mut problems = Problems::default();
     check_body(&mut problems, &cmd.body);
     let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
@@ -545,13 +546,8 @@ pub async fn reply_form(
     let viewer = actor.viewer();
     let mut conn = app.store().read().await?;
     let (space, topic) = readable_topic(&mut conn, viewer, topic_id).await?;
-    ServiceError::check(decide(
-        viewer,
-        space.tier,
-        Action::Reply {
-            locked: topic.locked,
-        },
-    ))?;
+    let closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
+    ServiceError::check(super::blogs::reply_decision(viewer, &space, closed))?;
     let (parent, quote) = match to {
         Some(id) => {
             let (_, _, post) = readable_post(&mut conn, viewer, id).await?;
@@ -648,14 +644,30 @@ pub async fn edit(
     title: Option<&str>,
     submission: &Submission,
 ) -> ServiceResult<TopicId> {
+    let mut tx = app.store().write().await?;
+    let topic = edit_on(app, &mut tx, actor, post_id, body, title, submission).await?;
+    hearth_store::commit(tx).await?;
+    Ok(topic)
+}
+
+/// Edits a post inside the caller's transaction (a blog entry's text is
+/// edited together with its other fields).
+pub(super) async fn edit_on(
+    app: &App,
+    tx: &mut hearth_store::WriteTx,
+    actor: &Actor,
+    post_id: PostId,
+    body: &str,
+    title: Option<&str>,
+    submission: &Submission,
+) -> ServiceResult<TopicId> {
     let viewer = actor.viewer();
     let editor = viewer.account().ok_or(ServiceError::SignInRequired)?;
     let body = clean_text(body);
     let mut problems = Problems::default();
     check_body(&mut problems, &body);
-    let mut tx = app.store().write().await?;
-    ensure_terms_accepted(&mut tx, viewer).await?;
-    let ctx = changeable(&mut tx, viewer, post_id, Change::Edit).await?;
+    ensure_terms_accepted(&mut *tx, viewer).await?;
+    let ctx = changeable(&mut *tx, viewer, post_id, Change::Edit).await?;
     let title = match (ctx.is_opening, title) {
         (true, Some(t)) => Some(check_title(&mut problems, &clean_text(t))),
         _ => None,
@@ -667,7 +679,7 @@ pub async fn edit(
     }
     let screened = safety::screen(
         app,
-        &mut tx,
+        &mut *tx,
         actor,
         Draft {
             space: &ctx.space,
@@ -683,7 +695,7 @@ pub async fn edit(
     let body = screened.body.trim();
     if body != ctx.post.body_md {
         posts::edit(
-            &mut tx,
+            &mut *tx,
             &ctx.post,
             editor,
             body,
@@ -693,21 +705,20 @@ pub async fn edit(
         .await?;
     }
     if title.is_some() {
-        topics::set_title(&mut tx, ctx.topic.id, screened.title.trim()).await?;
+        topics::set_title(&mut *tx, ctx.topic.id, screened.title.trim()).await?;
     }
     let indexed_title = match (ctx.is_opening, title.is_some()) {
         (false, _) => None,
         (true, true) => Some(screened.title.trim()),
         (true, false) => Some(ctx.topic.title.as_str()),
     };
-    super::search::index_post(app, &mut tx, ctx.post.id, indexed_title, body).await?;
+    super::search::index_post(app, &mut *tx, ctx.post.id, indexed_title, body).await?;
     if screened.held() && !ctx.post.held {
         // A published post whose new text must be checked is hidden meanwhile.
-        posts::set_hidden(&mut tx, ctx.post.id, Some(now)).await?;
+        posts::set_hidden(&mut *tx, ctx.post.id, Some(now)).await?;
     }
-    screened.queue(&mut tx, ctx.post.id, now).await?;
-    audit_unless_own(&mut tx, actor, "post.edit", &ctx.post, now).await?;
-    hearth_store::commit(tx).await?;
+    screened.queue(&mut *tx, ctx.post.id, now).await?;
+    audit_unless_own(&mut *tx, actor, "post.edit", &ctx.post, now).await?;
     Ok(ctx.topic.id)
 }
 
@@ -811,7 +822,16 @@ pub async fn post(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<(T
 /// Where a post is read: its topic's first page, or the page that starts with it.
 pub async fn post_location(app: &App, actor: &Actor, post_id: PostId) -> ServiceResult<String> {
     let mut conn = app.store().read().await?;
-    let (_, topic, post) = readable_post(&mut conn, actor.viewer(), post_id).await?;
+    let (space, topic, post) = readable_post(&mut conn, actor.viewer(), post_id).await?;
+    if space.kind == hearth_core::model::SpaceKind::Blog
+        && let Some(entry) = hearth_store::blogs::by_topic(&mut conn, topic.id).await?
+    {
+        // An entry's page shows all its comments.
+        return Ok(format!(
+            "/b/{}/{}#post-{}",
+            entry.blog_slug, entry.slug, post.id
+        ));
+    }
     let before = posts::count_before(&mut conn, topic.id, post.id).await?;
     Ok(if before < POSTS_PER_PAGE {
         format!("/t/{}#post-{}", topic.id, post.id)

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blogs;
 pub mod feeds;
 pub mod forum;
 pub mod housekeeping;
@@ -16,6 +17,7 @@ pub mod safety;
 pub mod search;
 pub mod setup;
 pub mod spaces;
+pub mod uploads;
 
 use hearth_core::access::Viewer;
 use hearth_store::accounts::Account;

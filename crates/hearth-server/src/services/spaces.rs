@@ -1,7 +1,7 @@
-//! Spaces: who sees which, and their administration.
+//! Spaces (forums and blogs): who sees which, and their administration.
 
 use hearth_core::access::{Action, Viewer, decide};
-use hearth_core::model::{DetailPolicy, Moderation, Slug, Tier};
+use hearth_core::model::{AccountId, Alias, DetailPolicy, Moderation, Role, Slug, SpaceKind, Tier};
 use hearth_store::spaces::{self, Space, SpaceFields};
 
 use super::Actor;
@@ -9,20 +9,26 @@ use super::audit::Target;
 use crate::App;
 use crate::error::{Problems, ServiceError, ServiceResult};
 
-/// The spaces this person may read, in display order.
-pub async fn readable(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
+/// The forums or blogs this person may read, in display order.
+pub async fn readable(app: &App, actor: &Actor, kind: SpaceKind) -> ServiceResult<Vec<Space>> {
     let all = spaces::list(&mut *app.store().read().await?).await?;
     let viewer = actor.viewer();
     Ok(all
         .into_iter()
-        .filter(|s| decide(viewer, s.tier, Action::Read).allowed())
+        .filter(|s| s.kind == kind && decide(viewer, s.tier, Action::Read).allowed())
         .collect())
 }
 
-/// A space by its slug, if this person may read it; otherwise `NotFound`.
-pub async fn readable_by_slug(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Space> {
+/// A forum or blog by its slug, if this person may read it; otherwise `NotFound`.
+pub async fn readable_by_slug(
+    app: &App,
+    actor: &Actor,
+    kind: SpaceKind,
+    slug: &str,
+) -> ServiceResult<Space> {
     let space = spaces::by_slug(&mut *app.store().read().await?, slug)
         .await?
+        .filter(|s| s.kind == kind)
         .ok_or(ServiceError::NotFound)?;
     ServiceError::check(decide(actor.viewer(), space.tier, Action::Read))?;
     Ok(space)
@@ -42,6 +48,13 @@ pub struct SpaceForm {
     pub detail_policy: String,
     /// Topics carry the medical disclaimer.
     pub medical: bool,
+    /// `forum` (the default) or `blog`; chosen when the space is made.
+    pub kind: String,
+    /// Blogs: days after publication when comments close by themselves
+    /// (blank: the site's setting).
+    pub comments_close_days: String,
+    /// Blogs: the aliases of the staff and volunteers who write there.
+    pub writers: String,
 }
 
 struct ValidSpace {
@@ -53,6 +66,9 @@ struct ValidSpace {
     moderation: Moderation,
     detail_policy: DetailPolicy,
     medical: bool,
+    kind: SpaceKind,
+    comments_close_days: Option<i64>,
+    writers: Vec<Alias>,
 }
 
 fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
@@ -112,20 +128,66 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
             "Choose what happens to posts with personal details.",
         );
     }
-    problems.into_result()?;
-    match (slug, position, tier, moderation, detail_policy) {
-        (Some(slug), Some(position), Some(tier), Some(moderation), Some(detail_policy)) => {
-            Ok(ValidSpace {
-                slug,
-                name,
-                description,
-                position,
-                tier,
-                moderation,
-                detail_policy,
-                medical: form.medical,
-            })
+    let kind = match form.kind.trim() {
+        "" => Some(SpaceKind::Forum),
+        k => SpaceKind::parse(k),
+    };
+    if kind.is_none() {
+        problems.add("kind", "Choose whether this is a forum or a blog.");
+    }
+    let comments_close_days = match form.comments_close_days.trim() {
+        "" => Some(None),
+        days => problems.take(
+            "comments_close_days",
+            days.parse::<i64>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .map(Some)
+                .ok_or("Enter a number of days from 1 to 3650, or leave it empty."),
+        ),
+    };
+    let mut writers = Vec::new();
+    for alias in form
+        .writers
+        .split([',', '\n', ' '])
+        .map(|a| a.trim().trim_start_matches('@'))
+        .filter(|a| !a.is_empty())
+    {
+        if let Some(alias) = problems.take("writers", Alias::parse(alias)) {
+            writers.push(alias);
         }
+    }
+    problems.into_result()?;
+    match (
+        slug,
+        position,
+        tier,
+        moderation,
+        detail_policy,
+        kind,
+        comments_close_days,
+    ) {
+        (
+            Some(slug),
+            Some(position),
+            Some(tier),
+            Some(moderation),
+            Some(detail_policy),
+            Some(kind),
+            Some(comments_close_days),
+        ) => Ok(ValidSpace {
+            slug,
+            name,
+            description,
+            position,
+            tier,
+            moderation,
+            detail_policy,
+            medical: form.medical,
+            kind,
+            comments_close_days,
+            writers,
+        }),
         _ => Err(ServiceError::field("name", "Please check the form.")),
     }
 }
@@ -134,10 +196,42 @@ fn require_admin(actor: &Actor) -> ServiceResult<()> {
     actor.require(Viewer::administers, "Only admins can manage spaces.")
 }
 
+/// The writers a blog form names, as accounts: each must exist and be a
+/// volunteer or staff (admins write everywhere anyway).
+async fn writer_accounts(
+    conn: &mut hearth_store::Conn,
+    v: &ValidSpace,
+) -> ServiceResult<Vec<AccountId>> {
+    let mut ids = Vec::new();
+    for alias in &v.writers {
+        let account = hearth_store::accounts::by_alias(conn, alias.as_str()).await?;
+        match account {
+            Some(a) if a.role >= Role::Volunteer => ids.push(a.id),
+            Some(a) => {
+                return Err(ServiceError::field(
+                    "writers",
+                    format!(
+                        "{} is a member; give them the volunteer or staff role before naming them a writer.",
+                        a.alias
+                    ),
+                ));
+            }
+            None => {
+                return Err(ServiceError::field(
+                    "writers",
+                    format!("No one here has the alias {alias}."),
+                ));
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// A space's settings in one line, for the audit log.
 fn describe(s: &Space) -> String {
     format!(
-        "{} ({}, {}, {}, details: {}{})",
+        "{} {} ({}, {}, {}, details: {}{})",
+        s.kind.as_str(),
         s.name,
         s.slug,
         s.tier.as_str(),
@@ -167,9 +261,12 @@ pub async fn create(app: &App, actor: &Actor, form: &SpaceForm) -> ServiceResult
         moderation: v.moderation,
         detail_policy: v.detail_policy,
         medical: v.medical,
+        comments_close_days: v.comments_close_days,
     };
+    let writers = writer_accounts(&mut tx, &v).await?;
     let now = app.now();
-    let id = spaces::insert(&mut tx, fields, now).await?;
+    let id = spaces::insert(&mut tx, v.kind, fields, now).await?;
+    hearth_store::blogs::set_writers(&mut tx, id, &writers).await?;
     let space = spaces::by_id(&mut tx, id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -211,8 +308,11 @@ pub async fn update(
         moderation: v.moderation,
         detail_policy: v.detail_policy,
         medical: v.medical,
+        comments_close_days: v.comments_close_days,
     };
+    let writers = writer_accounts(&mut tx, &v).await?;
     spaces::update(&mut tx, space.id, fields).await?;
+    hearth_store::blogs::set_writers(&mut tx, space.id, &writers).await?;
     let before = describe(&space);
     let space = spaces::by_id(&mut tx, space.id)
         .await?
@@ -238,9 +338,17 @@ pub async fn all(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
     Ok(spaces::list(&mut *app.store().read().await?).await?)
 }
 
-pub async fn by_slug_for_admin(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Space> {
+/// Admin: a space with, for a blog, its named writers.
+pub async fn by_slug_for_admin(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+) -> ServiceResult<(Space, Vec<Alias>)> {
     require_admin(actor)?;
-    spaces::by_slug(&mut *app.store().read().await?, slug)
+    let mut conn = app.store().read().await?;
+    let space = spaces::by_slug(&mut conn, slug)
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(ServiceError::NotFound)?;
+    let writers = hearth_store::blogs::writers(&mut conn, space.id).await?;
+    Ok((space, writers))
 }

@@ -4,10 +4,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use hearth_core::model::SpaceKind;
 use hearth_core::text::render_markdown;
 use serde::Deserialize;
 
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, Empty};
 use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::session::{ClientAddr, SESSION_COOKIE, safe_next, set_cookie};
 use super::views::Moment;
@@ -238,9 +239,6 @@ fn urlencode(s: &str) -> String {
         .map(|e| e[1..].to_owned())
         .unwrap_or_default()
 }
-
-#[derive(Deserialize, Default)]
-struct Empty {}
 
 async fn logout(
     State(app): State<App>,
@@ -609,7 +607,7 @@ async fn create_feed_token(
         rss,
         atom,
     }];
-    for space in spaces::readable(&app, actor).await? {
+    for space in spaces::readable(&app, actor, SpaceKind::Forum).await? {
         let (rss, atom) = private(FeedOf::Space(space.slug.to_string()));
         private_feeds.push(PrivateFeed {
             name: space.name,

@@ -90,6 +90,9 @@ struct SpaceFormInput {
     detail_policy: String,
     /// "on" when ticked (absent otherwise).
     medical: String,
+    kind: String,
+    comments_close_days: String,
+    writers: String,
 }
 
 impl SpaceFormInput {
@@ -103,6 +106,9 @@ impl SpaceFormInput {
             moderation: self.moderation.clone(),
             detail_policy: self.detail_policy.clone(),
             medical: self.medical == "on",
+            kind: self.kind.clone(),
+            comments_close_days: self.comments_close_days.clone(),
+            writers: self.writers.clone(),
         }
     }
 }
@@ -117,6 +123,24 @@ struct SpaceFormPage {
     tiers: Vec<(&'static str, &'static str, &'static str)>,
     moderations: Vec<(&'static str, &'static str, &'static str)>,
     policies: Vec<(&'static str, &'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str, &'static str)>,
+    /// The kind is chosen once, when the space is made.
+    new: bool,
+}
+
+fn kind_choices() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "forum",
+            "Forum",
+            "Members start topics and reply to each other.",
+        ),
+        (
+            "blog",
+            "Blog",
+            "Named staff and volunteers write entries; readers comment on them.",
+        ),
+    ]
 }
 
 fn moderation_choices() -> Vec<(&'static str, &'static str, &'static str)> {
@@ -175,12 +199,14 @@ async fn space_form(
 ) -> Result<SpaceFormPage, WebError> {
     Ok(SpaceFormPage {
         chrome: Chrome::new(app, visitor, title).await?,
+        new: action == "/admin/spaces/new",
         action,
         form,
         errors,
         tiers: tier_choices(),
         moderations: moderation_choices(),
         policies: policy_choices(),
+        kinds: kind_choices(),
     })
 }
 
@@ -191,6 +217,7 @@ async fn new_space_page(State(app): State<App>, visitor: Visitor) -> Result<Resp
         position: "10".into(),
         moderation: Moderation::Post.as_str().into(),
         detail_policy: DetailPolicy::Warn.as_str().into(),
+        kind: "forum".into(),
         ..Default::default()
     };
     Ok(render(
@@ -233,8 +260,18 @@ async fn edit_space_page(
     visitor: Visitor,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    let s = spaces::by_slug_for_admin(&app, &visitor.actor, &slug).await?;
+    let (s, writers) = spaces::by_slug_for_admin(&app, &visitor.actor, &slug).await?;
     let form = SpaceFormInput {
+        kind: s.kind.as_str().into(),
+        comments_close_days: s
+            .comments_close_days
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        writers: writers
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         name: s.name.clone(),
         slug: s.slug.to_string(),
         description: s.description.clone(),

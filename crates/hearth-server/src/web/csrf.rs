@@ -95,3 +95,67 @@ impl<T: DeserializeOwned> FromRequest<App> for CsrfForm<T> {
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// A form that carries a file (`multipart/form-data`), its CSRF token
+/// checked like `CsrfForm`'s. Text fields fill `T`; non-empty files are
+/// kept by field name.
+pub struct CsrfMultipart<T> {
+    pub form: T,
+    pub files: std::collections::HashMap<String, Vec<u8>>,
+}
+
+impl<T: DeserializeOwned> FromRequest<App> for CsrfMultipart<T> {
+    type Rejection = WebError;
+
+    async fn from_request(request: Request, state: &App) -> Result<Self, Self::Rejection> {
+        use axum::extract::Multipart;
+        let expected = request.extensions().get::<CsrfToken>().map(|t| t.0.clone());
+        let not_a_form = || {
+            WebError::from(ServiceError::field(
+                "form",
+                "Send this form as a web form with its file.",
+            ))
+        };
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|_| not_a_form())?;
+        let mut fields = serde_json::Map::new();
+        let mut files = std::collections::HashMap::new();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(WebError::too_large());
+                }
+                Err(_) => return Err(not_a_form()),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await.map_err(|_| WebError::too_large())?;
+                if !bytes.is_empty() {
+                    files.insert(name, bytes.to_vec());
+                }
+            } else {
+                let text = field.text().await.map_err(|_| not_a_form())?;
+                fields.insert(name, serde_json::Value::String(text));
+            }
+        }
+        let sent = fields.get("csrf").and_then(|v| v.as_str());
+        match (expected, sent) {
+            (Some(a), Some(b)) if constant_time_eq(a.as_bytes(), b.as_bytes()) => {}
+            _ => return Err(WebError::expired_form()),
+        }
+        let form = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| {
+            WebError::from(ServiceError::field(
+                "form",
+                format!("The form was not complete: {e}."),
+            ))
+        })?;
+        Ok(CsrfMultipart { form, files })
+    }
+}
+
+/// The fields of a form that is only a button (its CSRF token aside).
+#[derive(serde::Deserialize, Default)]
+pub struct Empty {}

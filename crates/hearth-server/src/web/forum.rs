@@ -15,7 +15,7 @@ use hearth_store::topics::Topic;
 use serde::Deserialize;
 
 use super::compose::{Composed, ReviewView, SafetyFields, composed};
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, Empty};
 use super::home::{AfterQuery, format_cursor, parse_cursor};
 use super::page::{Chrome, Errors, redirect, render, render_with};
 use super::session::ClientAddr;
@@ -54,9 +54,6 @@ fn post_id(text: &str) -> Result<PostId, WebError> {
         .map(PostId)
         .map_err(|_| ServiceError::NotFound.into())
 }
-
-#[derive(Deserialize, Default)]
-struct Empty {}
 
 #[derive(Deserialize)]
 struct OnQuery {
@@ -265,6 +262,7 @@ struct TopicPage {
     safety: SafetyFields,
     review: Option<ReviewView>,
     disclaimer_html: Option<String>,
+    share: super::share::Share,
 }
 
 async fn topic_view(
@@ -288,16 +286,23 @@ async fn topic_view(
     } else {
         None
     };
+    let topic_path = format!("/t/{}", page.topic.id);
     Ok(TopicPage {
+        share: super::share::Share::new(
+            app,
+            &topic_path,
+            &page.topic.title,
+            page.space.tier == hearth_core::model::Tier::MembersOnly,
+        ),
         disclaimer_html,
         chrome: Chrome::new(app, visitor, page.topic.title.clone())
             .await?
             .with_feed(
-                (feeds::public(page.space.tier) && !page.topic.held && !page.topic.deleted)
+                feeds::public_topic(app, page.space.tier, &page.topic)
                     .then_some(FeedOf::Topic(page.topic.id)),
                 &page.topic.title,
             ),
-        topic_path: format!("/t/{}", page.topic.id),
+        topic_path,
         posts,
         next: page.next.map(|p| p.0),
         first_page: page.first_page,
@@ -323,11 +328,16 @@ async fn topic_page(
     Query(q): Query<AfterQuery>,
 ) -> Result<Response, WebError> {
     let after = q.after.as_deref().and_then(|a| a.parse().ok()).map(PostId);
+    let id = topic_id(&id)?;
+    // A blog entry's topic is shown as the entry.
+    if let Some(path) = crate::services::blogs::entry_path(&app, &visitor.actor, id).await? {
+        return Ok(redirect(&path));
+    }
     Ok(render(
         &topic_view(
             &app,
             &visitor,
-            topic_id(&id)?,
+            id,
             after,
             ReplyForm::default(),
             Errors::default(),

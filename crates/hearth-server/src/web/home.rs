@@ -52,7 +52,7 @@ async fn home(
     Query(q): Query<AfterQuery>,
 ) -> Result<Response, WebError> {
     let actor = &visitor.actor;
-    let spaces = spaces::readable(&app, actor).await?;
+    let spaces = spaces::readable(&app, actor, hearth_core::model::SpaceKind::Forum).await?;
     let (topics, next) = forum::latest(&app, actor, parse_cursor(q.after.as_deref())).await?;
     let signed_in = actor.signed_in().is_some();
     let chrome = Chrome::new(&app, &visitor, "Home")

@@ -4,6 +4,7 @@
 pub mod account;
 mod admin;
 mod admin_safety;
+mod blogs;
 pub mod cache;
 mod compose;
 pub mod csrf;
@@ -18,6 +19,7 @@ pub mod privacy;
 mod search;
 pub mod session;
 mod setup;
+mod share;
 mod views;
 
 use axum::Router;
@@ -45,6 +47,8 @@ pub fn router() -> Router<App> {
         .merge(moderation::router())
         .merge(privacy::router())
         .merge(search::router())
+        .merge(blogs::router())
+        .merge(share::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
 }
 

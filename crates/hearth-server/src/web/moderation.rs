@@ -12,7 +12,7 @@ use hearth_core::model::{FlagReason, HoldReason, MemberActionKind, PostId};
 use hearth_store::member_actions::MemberAction;
 use serde::Deserialize;
 
-use super::csrf::CsrfForm;
+use super::csrf::{CsrfForm, Empty};
 use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::views::{Author, Moment};
 use super::{Visitor, WebError};
@@ -604,9 +604,6 @@ fn urlencode(text: &str) -> String {
         .map(|s| s.trim_start_matches('=').to_owned())
         .unwrap_or_default()
 }
-
-#[derive(Deserialize, Default)]
-struct Empty {}
 
 async fn lift(
     State(app): State<App>,

@@ -54,6 +54,18 @@ impl Api {
         }
     }
 
+    /// Sends raw bytes (an upload) as the request body.
+    pub async fn send_bytes(&self, path: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).body(bytes);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     pub async fn send(
         &self,
         method: reqwest::Method,

@@ -193,6 +193,18 @@ impl TestApp {
         }
     }
 
+    /// Runs a raw SQL statement (to set up what no door may, like an old date).
+    pub async fn exec(&self, sql: &str) {
+        let url = &self.app().config().database_url;
+        if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+        }
+    }
+
     pub async fn stop(self) {
         self.server.stop().await;
         if let Some((admin_url, name)) = &self.pg
@@ -299,6 +311,39 @@ impl Browser {
             self.client
                 .post(format!("{}{path}", self.base))
                 .form(&all)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form with a file the way a browser does (`multipart/form-data`),
+    /// with the CSRF token; `file` is (field, file name, bytes).
+    pub async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, Vec<u8>)>,
+    ) -> Reply {
+        if self.cookie("hearth_csrf").is_none() {
+            self.get("/healthz").await;
+        }
+        let token = self.cookie("hearth_csrf").expect("csrf cookie");
+        let mut form = reqwest::multipart::Form::new().text("csrf", token);
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some((field, name, bytes)) = file {
+            form = form.part(
+                field.to_string(),
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        }
+        Self::reply(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .multipart(form)
                 .send()
                 .await
                 .unwrap(),

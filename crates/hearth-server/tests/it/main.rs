@@ -4,6 +4,7 @@
 
 mod accounts;
 mod api;
+mod blogs;
 mod cli;
 mod common;
 mod feeds;
