@@ -1,6 +1,6 @@
 // The second set of scenarios: the pages community.test.mjs does not visit.
 //
-//   1. a member: account page (personal access token), notifications, public profile;
+//   1. a member: account page (personal access token, private feed links), notifications, public profile;
 //   2. the member on a demo topic: reply with quote, edit (and its history), like, delete;
 //   3. the demo admin (password set from a `hearth admin reset-password` link): the admin
 //      pages, a new space (and the form's error state), a role change, new terms of use;
@@ -131,6 +131,16 @@ describe('moderation and administration: member tools, admin pages, terms, guest
       0,
       'the token secret must not be shown again on /account',
     );
+
+    await submit(page, page.getByRole('button', { name: 'Make private feed links', exact: true }));
+    const feeds = page.getByRole('status').filter({ hasText: /Your private feed links/ });
+    await expectVisible(page, feeds, 'the private feed links, shown once (role status)');
+    await expectVisible(
+      page,
+      feeds.getByRole('link', { name: /^RSS feed of Latest topics/ }),
+      'the private RSS feed of the whole site',
+    );
+    await inspect(page, 'm1-account-feed-links');
 
     await page.goto('/notifications');
     await expectVisible(page, h1(page, 'Notifications'), 'the h1 "Notifications"');

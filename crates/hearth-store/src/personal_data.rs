@@ -69,6 +69,8 @@ pub struct Records {
     pub accepted: Vec<AcceptanceRecord>,
     pub moderators_actions: Vec<ModerationRecord>,
     pub access_tokens: Vec<String>,
+    /// When the private feed token was made (the token itself is not kept).
+    pub feed_token_made_at: Option<i64>,
 }
 
 pub async fn records(conn: &mut Conn, id: AccountId) -> Result<Records> {
@@ -181,6 +183,7 @@ pub async fn records(conn: &mut Conn, id: AccountId) -> Result<Records> {
             .iter()
             .map(|r| r.try_get(0))
             .collect::<std::result::Result<Vec<String>, _>>()?;
+    let feed_token_made_at = crate::tokens::feed_token_created(conn, id).await?;
     Ok(Records {
         posts,
         earlier_versions,
@@ -190,6 +193,7 @@ pub async fn records(conn: &mut Conn, id: AccountId) -> Result<Records> {
         accepted,
         moderators_actions,
         access_tokens,
+        feed_token_made_at,
     })
 }
 

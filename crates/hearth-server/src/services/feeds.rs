@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use hearth_core::access::{Action, Sight, Viewer, decide, sight};
-use hearth_core::model::{Role, Tier, TopicId};
+use hearth_core::model::{Role, SpaceKind, Tier, TopicId};
 use hearth_store::posts::{self, Post};
 use hearth_store::topics::{self, Topic};
 use hearth_store::{Conn, accounts, tokens};
@@ -23,6 +23,12 @@ use crate::feeds::{Feed, FeedOf, ITEMS, Item};
 /// page links only to those, never to a feed with a private token.
 pub fn public(tier: Tier) -> bool {
     decide(Viewer::Guest, tier, Action::Read).allowed()
+}
+
+/// Whether a topic has a public feed: guests may read its space, and it is
+/// published (not held, deleted, a draft or still scheduled).
+pub fn public_topic(app: &App, tier: Tier, topic: &Topic) -> bool {
+    public(tier) && !topic.held && !topic.deleted && topic.published(app.now())
 }
 
 /// The feed of `of` as `reader` may read it.
@@ -52,9 +58,7 @@ async fn site(app: &App, reader: &Actor) -> ServiceResult<Feed> {
 
 /// A space's latest topics.
 async fn space(app: &App, reader: &Actor, slug: &str) -> ServiceResult<Feed> {
-    let space =
-        super::spaces::readable_by_slug(app, reader, hearth_core::model::SpaceKind::Forum, slug)
-            .await?;
+    let space = super::spaces::readable_by_slug(app, reader, SpaceKind::Forum, slug).await?;
     let mut conn = app.store().read().await?;
     let mut topics =
         topics::list_in_space(&mut conn, space.id, forum::list_for(reader), None, ITEMS).await?;
@@ -165,7 +169,8 @@ fn item(app: &App, title: String, path: String, post: &Post) -> Item {
 /// The member whose feed token this is, as a reader of feeds; `NotFound`
 /// for an unknown or revoked token and for a suspended account (erasure
 /// deletes the token). The member reads with an ordinary member's eyes,
-/// whatever their role: a feed is for reading, not for moderating.
+/// whatever their role: a feed is for reading, not for moderating or
+/// writing (no queue, no deleted text, no blog drafts).
 pub async fn reader(app: &App, token: &str) -> ServiceResult<Actor> {
     let mut conn = app.store().read().await?;
     let account = tokens::account_for_feed_token(&mut conn, token)

@@ -158,8 +158,12 @@ fn readable(d: &Export) -> String {
             super::rfc3339(m.created_at)
         ));
     }
+    let feeds = match d.records.feed_token_made_at {
+        Some(at) => format!("private feed links made {}", super::rfc3339(at)),
+        None => "no private feed links".into(),
+    };
     h.push_str(&format!(
-        "</ul><p>You liked {} posts and watch {} topics; you have {} access tokens. \
+        "</ul><p>You liked {} posts and watch {} topics; you have {} access tokens and {feeds}. \
          The JSON file beside this page has every detail.</p></body></html>",
         d.records.liked_posts.len(),
         d.records.watched_topics.len(),

@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use hearth_core::model::SpaceKind;
 use hearth_core::text::render_markdown;
 use serde::Deserialize;
 
@@ -606,7 +607,7 @@ async fn create_feed_token(
         rss,
         atom,
     }];
-    for space in spaces::readable(&app, actor, hearth_core::model::SpaceKind::Forum).await? {
+    for space in spaces::readable(&app, actor, SpaceKind::Forum).await? {
         let (rss, atom) = private(FeedOf::Space(space.slug.to_string()));
         private_feeds.push(PrivateFeed {
             name: space.name,

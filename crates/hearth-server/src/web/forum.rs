@@ -298,7 +298,7 @@ async fn topic_view(
         chrome: Chrome::new(app, visitor, page.topic.title.clone())
             .await?
             .with_feed(
-                (feeds::public(page.space.tier) && !page.topic.held && !page.topic.deleted)
+                feeds::public_topic(app, page.space.tier, &page.topic)
                     .then_some(FeedOf::Topic(page.topic.id)),
                 &page.topic.title,
             ),

@@ -425,6 +425,12 @@ async fn a_private_feed_token_shows_members_only_spaces_until_revoked() {
         "the self link keeps the token"
     );
 
+    let export = rose.get("/account/export").await.body;
+    assert!(
+        export.contains("private feed links made"),
+        "the data download says so"
+    );
+    assert!(!export.contains(&token), "the token itself is not kept");
     // A new token replaces the old one.
     let again = rose.form("/account/feed-token", &[]).await.body;
     let new_token = private_links(&again)[0]
@@ -459,6 +465,12 @@ async fn a_private_feed_token_shows_members_only_spaces_until_revoked() {
         t.count("SELECT COUNT(*) FROM feed_tokens").await,
         0,
         "nothing kept"
+    );
+    assert!(
+        rose.get("/account/export")
+            .await
+            .body
+            .contains("no private feed links")
     );
     t.stop().await;
 }
@@ -742,6 +754,73 @@ async fn pages_point_feed_readers_to_their_public_feeds() {
         let html = rose.get(&page).await.body;
         assert!(!html.contains("rel=\"alternate\""), "{page}");
         assert!(!html.contains("/feeds/"), "{page}");
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn blog_drafts_and_scheduled_entries_are_in_no_feed() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let admin = t.signed_in("Ada", Role::Admin).await;
+    let nurse = t.signed_in("NurseNia", Role::Staff).await;
+    let r = admin
+        .form(
+            "/admin/spaces/new",
+            &[
+                ("kind", "blog"),
+                ("name", "News"),
+                ("slug", "news"),
+                ("tier", "public_read"),
+                ("moderation", "post"),
+                ("detail_policy", "warn"),
+                ("writers", "NurseNia"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    for (title, when) in [
+        ("A draft-walrus entry", &[("publish", "draft")][..]),
+        (
+            "A scheduled-walrus entry",
+            &[("publish", "at"), ("publish_at", "2099-03-01T09:00")][..],
+        ),
+    ] {
+        let mut fields = vec![("title", title), ("body", "Not out yet: walrus.")];
+        fields.extend_from_slice(when);
+        let r = nurse.multipart("/b/news/new", &fields, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let unpublished = t
+        .count("SELECT COUNT(*) FROM topics WHERE publish_at IS NULL OR publish_at > 4000000000000")
+        .await;
+    assert_eq!(unpublished, 2);
+    let first = t.count("SELECT MIN(id) FROM topics").await;
+    let guest = t.browser();
+    // The writer's own private feed leaves them out too.
+    let made = nurse.form("/account/feed-token", &[]).await.body;
+    let token = private_links(&made)[0]
+        .split("?token=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    for id in [first, first + 1] {
+        for query in [String::new(), format!("?token={token}")] {
+            let path = format!("/feeds/t/{id}/rss{query}");
+            assert_eq!(
+                guest.get(&path).await.status,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+    }
+    for path in [
+        "/feeds/rss".to_owned(),
+        format!("/feeds/atom?token={token}"),
+    ] {
+        let body = guest.get(&path).await.body;
+        assert!(!body.contains("walrus"), "{path}: {body}");
+        read_feed(&guest, &path).await;
     }
     t.stop().await;
 }
