@@ -150,7 +150,10 @@ impl Format {
 pub enum FeedOf {
     Site,
     Space(String),
+    /// A topic's posts, or a blog entry's text and comments.
     Topic(TopicId),
+    Blog(String),
+    Tag(String),
 }
 
 impl FeedOf {
@@ -161,6 +164,8 @@ impl FeedOf {
             FeedOf::Site => format!("/feeds/{format}"),
             FeedOf::Space(slug) => format!("/feeds/s/{slug}/{format}"),
             FeedOf::Topic(id) => format!("/feeds/t/{id}/{format}"),
+            FeedOf::Blog(slug) => format!("/feeds/b/{slug}/{format}"),
+            FeedOf::Tag(slug) => format!("/feeds/tags/{slug}/{format}"),
         }
     }
 
@@ -198,6 +203,8 @@ pub fn router() -> Router<App> {
         .route("/feeds/{format}", get(site))
         .route("/feeds/s/{slug}/{format}", get(space))
         .route("/feeds/t/{id}/{format}", get(topic))
+        .route("/feeds/b/{slug}/{format}", get(blog))
+        .route("/feeds/tags/{slug}/{format}", get(tag))
 }
 
 #[derive(Deserialize, Default)]
@@ -221,6 +228,24 @@ async fn space(
     headers: HeaderMap,
 ) -> Response {
     serve(&app, FeedOf::Space(slug), &format, q.token, &headers).await
+}
+
+async fn blog(
+    State(app): State<App>,
+    Path((slug, format)): Path<(String, String)>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&app, FeedOf::Blog(slug), &format, q.token, &headers).await
+}
+
+async fn tag(
+    State(app): State<App>,
+    Path((slug, format)): Path<(String, String)>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&app, FeedOf::Tag(slug), &format, q.token, &headers).await
 }
 
 async fn topic(

@@ -37,7 +37,72 @@ pub async fn build(app: &App, reader: &Actor, of: &FeedOf) -> ServiceResult<Feed
         FeedOf::Site => site(app, reader).await,
         FeedOf::Space(slug) => space(app, reader, slug).await,
         FeedOf::Topic(id) => topic(app, reader, *id).await,
+        FeedOf::Blog(slug) => blog(app, reader, slug).await,
+        FeedOf::Tag(slug) => tag(app, reader, slug).await,
     }
+}
+
+/// A blog's newest published entries, with their text.
+async fn blog(app: &App, reader: &Actor, slug: &str) -> ServiceResult<Feed> {
+    let page = super::blogs::blog_page(app, reader, slug, None).await?;
+    let items = entry_items(app, reader, &page.entries).await?;
+    let subtitle = if page.blog.description.is_empty() {
+        format!("The newest entries in {}.", page.blog.name)
+    } else {
+        page.blog.description.clone()
+    };
+    Ok(Feed::new(
+        format!("{} · {}", page.blog.name, app.site_name()),
+        subtitle,
+        app.link(&format!("/b/{}", page.blog.slug)),
+        0,
+        items,
+    ))
+}
+
+/// The newest published entries with a tag, in the blogs the reader may read.
+async fn tag(app: &App, reader: &Actor, slug: &str) -> ServiceResult<Feed> {
+    let page = super::blogs::tag_page(app, reader, slug, None).await?;
+    let items = entry_items(app, reader, &page.entries).await?;
+    Ok(Feed::new(
+        format!("Tagged “{}” · {}", page.tag.name, app.site_name()),
+        format!("Entries tagged “{}”.", page.tag.name),
+        app.link(&format!("/tags/{}", page.tag.slug)),
+        0,
+        items,
+    ))
+}
+
+/// Entries as items: the entry's address, its publication time, its text.
+async fn entry_items(
+    app: &App,
+    reader: &Actor,
+    entries: &[hearth_store::blogs::Entry],
+) -> ServiceResult<Vec<Item>> {
+    let ids: Vec<TopicId> = entries.iter().map(|e| e.topic_id).collect();
+    let mut conn = app.store().read().await?;
+    let openings: HashMap<TopicId, Post> =
+        posts::openings(&mut conn, &ids, reader.viewer().account())
+            .await?
+            .into_iter()
+            .map(|p| (p.topic_id, p))
+            .collect();
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            let text = openings.get(&e.topic_id).filter(|p| published(p))?;
+            let mut item = item(
+                app,
+                e.title.clone(),
+                format!("/b/{}/{}", e.blog_slug, e.slug),
+                text,
+            );
+            item.published = e.publish_at.unwrap_or(text.created_at);
+            item.updated = item.updated.max(e.updated_at);
+            Some(item)
+        })
+        .take(ITEMS as usize)
+        .collect())
 }
 
 /// The latest topics in every space the reader may read.

@@ -24,6 +24,7 @@ use super::views::{Author, Moment, PostView};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::{FieldError, ServiceError};
+use crate::feeds::FeedOf;
 use crate::services::blogs::{self, EntryInput, Publish};
 use crate::services::forum::Reply;
 use crate::services::uploads;
@@ -157,8 +158,12 @@ async fn blog_page(
     let after = parse_cursor(q.after.as_deref());
     let page = blogs::blog_page(&app, &visitor.actor, &slug, after).await?;
     let now = app.now();
+    let feed = crate::services::feeds::public(page.blog.tier)
+        .then(|| FeedOf::Blog(page.blog.slug.to_string()));
     Ok(render(&BlogPage {
-        chrome: Chrome::new(&app, &visitor, page.blog.name.clone()).await?,
+        chrome: Chrome::new(&app, &visitor, page.blog.name.clone())
+            .await?
+            .with_feed(feed, &page.blog.name),
         entries: page
             .entries
             .iter()
@@ -202,7 +207,12 @@ async fn tag_page(
     .await?;
     let now = app.now();
     Ok(render(&TagPage {
-        chrome: Chrome::new(&app, &visitor, format!("Tagged “{}”", page.tag.name)).await?,
+        chrome: Chrome::new(&app, &visitor, format!("Tagged “{}”", page.tag.name))
+            .await?
+            .with_feed(
+                Some(FeedOf::Tag(page.tag.slug.clone())),
+                &format!("Tagged “{}”", page.tag.name),
+            ),
         slug: page.tag.slug,
         entries: page
             .entries
@@ -319,8 +329,12 @@ async fn entry_view(
             depth: c.depth,
         })
         .collect();
+    // The entry's own feed carries its text and comments (public entries only).
+    let feed = public.then_some(FeedOf::Topic(page.entry.topic_id));
     Ok(EntryPage {
-        chrome: Chrome::new(app, visitor, page.entry.title.clone()).await?,
+        chrome: Chrome::new(app, visitor, page.entry.title.clone())
+            .await?
+            .with_feed(feed, &format!("Comments on “{}”", page.entry.title)),
         share: Share::new(app, &path, &page.entry.title, tier == Tier::MembersOnly),
         body: PostView::new(&page.body, viewer, tier, Decision::Hidden, None),
         comments,

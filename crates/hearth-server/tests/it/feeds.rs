@@ -824,3 +824,120 @@ async fn blog_drafts_and_scheduled_entries_are_in_no_feed() {
     }
     t.stop().await;
 }
+
+/// Makes a blog through the admin form and publishes entries in it.
+async fn blog_with(t: &TestApp, admin: &Browser, slug: &str, tier: &str, entries: &[(&str, &str)]) {
+    let r = admin
+        .form(
+            "/admin/spaces/new",
+            &[
+                ("kind", "blog"),
+                ("name", &format!("Blog {slug}")),
+                ("slug", slug),
+                ("tier", tier),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    for (title, publish) in entries {
+        let r = admin
+            .multipart(
+                &format!("/b/{slug}/new"),
+                &[
+                    ("title", title),
+                    ("body", &format!("The text of {title}.")),
+                    ("tags", "Winter"),
+                    ("publish", publish),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let _ = t;
+}
+
+#[tokio::test]
+async fn blogs_tags_and_entry_comments_have_feeds_without_drafts_or_members_only_entries() {
+    let t = spawn_app().await;
+    let admin = t.signed_in("Ada", Role::Admin).await;
+    blog_with(
+        &t,
+        &admin,
+        "news",
+        "public_read",
+        &[("Open day", "now"), ("Secret plan", "draft")],
+    )
+    .await;
+    blog_with(
+        &t,
+        &admin,
+        "inside",
+        "members_only",
+        &[("Members evening", "now")],
+    )
+    .await;
+    let rose = t.signed_in("Rose", Role::Member).await;
+    let r = rose
+        .form(
+            "/b/news/open-day/comments",
+            &[("body", "See you there, Rose.")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    let guest = t.browser();
+    for format in ["rss", "atom"] {
+        let feed = read_feed(&guest, &format!("/feeds/b/news/{format}")).await;
+        assert_eq!(titles(&feed), vec!["Open day"]);
+        assert_eq!(
+            feed["entries"][0]["link"],
+            format!("{}/b/news/open-day", t.base)
+        );
+        assert!(
+            feed["entries"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("The text of Open day.")
+        );
+        let tag = read_feed(&guest, &format!("/feeds/tags/winter/{format}")).await;
+        assert_eq!(titles(&tag), vec!["Open day"]);
+    }
+    // The entry's own feed: its text and its comments.
+    let page = guest.get("/b/news/open-day").await;
+    let comments_feed = page
+        .body
+        .split("<link rel=\"alternate\" type=\"application/rss+xml\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the entry page names its feed")
+        .to_owned();
+    let feed = read_feed(&guest, &comments_feed).await;
+    assert!(feed["entries"].to_string().contains("See you there, Rose."));
+    assert!(
+        guest
+            .get("/b/news")
+            .await
+            .body
+            .contains("href=\"/feeds/b/news/atom\"")
+    );
+    // Members-only blogs have no public feed and no autodiscovery.
+    assert_eq!(
+        guest.get("/feeds/b/inside/rss").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !admin
+            .get("/b/inside")
+            .await
+            .body
+            .contains("/feeds/b/inside")
+    );
+    let tag = read_feed(&guest, "/feeds/tags/winter/rss").await;
+    assert!(!tag.to_string().contains("Members evening"));
+    assert_eq!(
+        guest.get("/feeds/tags/no-such-tag/rss").await.status,
+        StatusCode::NOT_FOUND
+    );
+    t.stop().await;
+}
