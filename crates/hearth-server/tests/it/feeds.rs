@@ -854,7 +854,6 @@ async fn blog_with(t: &TestApp, admin: &Browser, slug: &str, tier: &str, entries
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
-    let _ = t;
 }
 
 #[tokio::test]
