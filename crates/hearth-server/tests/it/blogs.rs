@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::api::Api;
-use crate::common::{Browser, TestApp, spawn_app};
+use crate::common::{Browser, spawn_app};
 
 /// A 1×1 PNG.
 fn png() -> Vec<u8> {
@@ -17,14 +17,7 @@ fn png() -> Vec<u8> {
 }
 
 /// An admin makes a blog through the admin form, naming `writers`.
-async fn blog(
-    t: &TestApp,
-    admin: &Browser,
-    slug: &str,
-    tier: &str,
-    writers: &str,
-    close_days: &str,
-) {
+pub async fn blog(admin: &Browser, slug: &str, tier: &str, writers: &str, close_days: &str) {
     let r = admin
         .form(
             "/admin/spaces/new",
@@ -41,7 +34,6 @@ async fn blog(
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let _ = t;
 }
 
 async fn write(
@@ -77,7 +69,7 @@ async fn writers_publish_entries_with_drafts_schedules_tags_and_covers() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("give them the volunteer or staff role"));
-    blog(&t, &admin, "news", "public_read", "NurseNia", "").await;
+    blog(&admin, "news", "public_read", "NurseNia", "").await;
 
     // A member who is not a writer is refused the form.
     let r = member.get("/b/news/new").await;
@@ -277,7 +269,7 @@ async fn comments_thread_and_close_by_hand_or_after_the_blogs_days() {
     let admin = t.signed_in("Ada", Role::Admin).await;
     let rose = t.signed_in("Rose", Role::Member).await;
     let sam = t.signed_in("Sam", Role::Member).await;
-    blog(&t, &admin, "nurses", "public_read", "", "").await;
+    blog(&admin, "nurses", "public_read", "", "").await;
     let r = write(
         &admin,
         "nurses",
@@ -360,7 +352,7 @@ async fn comments_thread_and_close_by_hand_or_after_the_blogs_days() {
     );
 
     // Closed by time: the blog closes comments 14 days after publication.
-    blog(&t, &admin, "old-news", "public_read", "", "14").await;
+    blog(&admin, "old-news", "public_read", "", "14").await;
     let r = write(
         &admin,
         "old-news",
@@ -402,8 +394,8 @@ async fn comments_thread_and_close_by_hand_or_after_the_blogs_days() {
 async fn guests_comment_only_where_the_blog_is_open_and_always_wait() {
     let t = spawn_app().await;
     let admin = t.signed_in("Ada", Role::Admin).await;
-    blog(&t, &admin, "open-blog", "open", "", "").await;
-    blog(&t, &admin, "public-blog", "public_read", "", "").await;
+    blog(&admin, "open-blog", "open", "", "").await;
+    blog(&admin, "public-blog", "public_read", "", "").await;
     let open = write(
         &admin,
         "open-blog",
@@ -468,7 +460,7 @@ async fn guests_comment_only_where_the_blog_is_open_and_always_wait() {
 async fn a_members_only_blog_leaks_through_no_door() {
     let t = spawn_app().await;
     let admin = t.signed_in("Ada", Role::Admin).await;
-    blog(&t, &admin, "inside", "members_only", "", "").await;
+    blog(&admin, "inside", "members_only", "", "").await;
     let path = write(
         &admin,
         "inside",
@@ -554,7 +546,7 @@ async fn blogs_work_through_the_json_api() {
     let t = spawn_app().await;
     let admin = t.signed_in("Ada", Role::Admin).await;
     let nia = Api::member(&t, "Nia", Role::Volunteer).await;
-    blog(&t, &admin, "news", "public_read", "Nia", "").await;
+    blog(&admin, "news", "public_read", "Nia", "").await;
 
     let (status, upload) = nia.send_bytes("/api/uploads", png()).await;
     assert_eq!(status, StatusCode::CREATED, "{upload}");
@@ -651,7 +643,7 @@ async fn blogs_work_through_the_json_api() {
 async fn sharing_offers_plain_links_and_a_fediverse_server() {
     let t = spawn_app().await;
     let admin = t.signed_in("Ada", Role::Admin).await;
-    blog(&t, &admin, "news", "public_read", "", "").await;
+    blog(&admin, "news", "public_read", "", "").await;
     let path = write(
         &admin,
         "news",

@@ -826,7 +826,7 @@ async fn blog_drafts_and_scheduled_entries_are_in_no_feed() {
 }
 
 /// Makes a blog through the admin form and publishes entries in it.
-async fn blog_with(t: &TestApp, admin: &Browser, slug: &str, tier: &str, entries: &[(&str, &str)]) {
+async fn blog_with(admin: &Browser, slug: &str, tier: &str, entries: &[(&str, &str)]) {
     let r = admin
         .form(
             "/admin/spaces/new",
@@ -861,7 +861,6 @@ async fn blogs_tags_and_entry_comments_have_feeds_without_drafts_or_members_only
     let t = spawn_app().await;
     let admin = t.signed_in("Ada", Role::Admin).await;
     blog_with(
-        &t,
         &admin,
         "news",
         "public_read",
@@ -869,7 +868,6 @@ async fn blogs_tags_and_entry_comments_have_feeds_without_drafts_or_members_only
     )
     .await;
     blog_with(
-        &t,
         &admin,
         "inside",
         "members_only",
