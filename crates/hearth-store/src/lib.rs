@@ -7,6 +7,7 @@
 //! run several of them inside one transaction.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod blogs;
 pub mod bulk;

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin;
+mod alerts;
 mod auth;
 mod blogs;
 mod feeds;
@@ -41,6 +42,7 @@ use crate::error::ServiceError;
         (name = "blogs", description = "Blogs, their entries and threaded comments, tags, image uploads"),
         (name = "moderation", description = "The queue, flags, actions on members, the audit log"),
         (name = "privacy", description = "Your data: download it, delete your account"),
+        (name = "alerts", description = "Email news alerts: subscribing, and sending (staff)"),
         (name = "admin", description = "For admins"),
         (name = "legal", description = "Privacy statement and terms"),
     )
@@ -66,6 +68,7 @@ impl utoipa::Modify for Security {
 pub fn router() -> Router<App> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
+        .merge(alerts::router())
         .merge(feeds::router())
         .merge(forum::router())
         .merge(blogs::router())

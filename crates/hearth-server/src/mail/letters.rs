@@ -2,7 +2,10 @@
 //! and as rendered when they go out.
 
 use askama::Template;
-use hearth_core::model::AccountId;
+use hearth_core::model::{AccountId, Email};
+use hearth_core::text::render_markdown;
+use hearth_store::WriteTx;
+use hearth_store::alerts;
 use hearth_store::tokens::Purpose;
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
@@ -21,6 +24,10 @@ pub enum Mail {
     VerifyEmail { account: AccountId },
     /// The newest live password-reset link of the account.
     ResetPassword { account: AccountId },
+    /// The link that confirms a news-alert subscription.
+    ConfirmAlerts { subscriber: i64 },
+    /// A news alert to one subscriber.
+    Alert { alert: i64, subscriber: i64 },
 }
 
 impl JobPayload for Mail {
@@ -32,6 +39,8 @@ impl JobPayload for Mail {
         Some(match self {
             Mail::VerifyEmail { account } => format!("mail:verify_email:{account}"),
             Mail::ResetPassword { account } => format!("mail:reset_password:{account}"),
+            Mail::ConfirmAlerts { subscriber } => format!("mail:confirm_alerts:{subscriber}"),
+            Mail::Alert { alert, subscriber } => format!("mail:alert:{alert}:{subscriber}"),
         })
     }
 }
@@ -88,8 +97,132 @@ impl Mail {
                 let subject = format!("Reset your password for {}", m.site);
                 Letter::render(to, subject, &ResetText { m: &m }, &ResetHtml { m: &m }).map(Some)
             }
+            Mail::ConfirmAlerts { subscriber } => confirm_alerts(app, *subscriber).await,
+            Mail::Alert { alert, subscriber } => news_alert(app, *alert, *subscriber).await,
         }
     }
+
+    /// Records what the sent mail changes (in the transaction that records
+    /// it as sent).
+    pub async fn record_sent(&self, tx: &mut WriteTx, now: i64) -> Result<(), JobError> {
+        if let Mail::Alert { alert, subscriber } = self {
+            alerts::delivered(tx, *alert, *subscriber, now).await?;
+        }
+        Ok(())
+    }
+}
+
+fn mailbox(email: &Email) -> Result<Mailbox, JobError> {
+    let address = email
+        .as_str()
+        .parse()
+        .map_err(|e| JobError::GiveUp(format!("the address cannot be mailed: {e}")))?;
+    Ok(Mailbox::new(None, address))
+}
+
+#[derive(Template)]
+#[template(path = "mail/alert_confirm.txt")]
+struct ConfirmAlertsText<'a> {
+    site: &'a str,
+    home: &'a str,
+    url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/alert_confirm.html")]
+struct ConfirmAlertsHtml<'a> {
+    site: &'a str,
+    home: &'a str,
+    url: &'a str,
+}
+
+async fn confirm_alerts(app: &App, subscriber: i64) -> Result<Option<Letter>, JobError> {
+    let store = app.store();
+    let found = alerts::subscriber(&mut *store.read().await?, store.sealer(), subscriber).await?;
+    // Gone (unsubscribed) or already confirmed: nothing to ask.
+    let Some(s) = found.filter(|s| !s.confirmed) else {
+        return Ok(None);
+    };
+    let (site, home) = (app.site_name(), app.link("/"));
+    let url = app.link(&format!("/alerts/confirm/{}", s.token));
+    let subject = format!("Confirm your news alerts from {site}");
+    let (site, home, url) = (site.as_str(), home.as_str(), url.as_str());
+    Letter::render(
+        mailbox(&s.email)?,
+        subject,
+        &ConfirmAlertsText { site, home, url },
+        &ConfirmAlertsHtml { site, home, url },
+    )
+    .map(Some)
+}
+
+/// The frame of a mail someone can stop: why they get it, and the link.
+pub(super) struct ListFacts {
+    pub site: String,
+    pub home: String,
+    pub why: String,
+    pub unsubscribe: String,
+}
+
+impl ListFacts {
+    /// RFC 8058 one-click unsubscribe: mail readers POST
+    /// `List-Unsubscribe=One-Click` to the link, with no cookie.
+    pub fn headers(&self, letter: Letter) -> Letter {
+        letter
+            .header("List-Unsubscribe", format!("<{}>", self.unsubscribe))
+            .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/alert.txt")]
+struct AlertText<'a> {
+    m: &'a ListFacts,
+    subject: &'a str,
+    body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/alert.html")]
+struct AlertHtml<'a> {
+    m: &'a ListFacts,
+    subject: &'a str,
+    body_html: &'a str,
+}
+
+async fn news_alert(app: &App, alert: i64, subscriber: i64) -> Result<Option<Letter>, JobError> {
+    let store = app.store();
+    let mut conn = store.read().await?;
+    // Unsubscribed since the alert was queued: nothing goes out.
+    let Some(s) = alerts::subscriber(&mut conn, store.sealer(), subscriber).await? else {
+        return Ok(None);
+    };
+    let Some(a) = alerts::by_id(&mut conn, alert).await? else {
+        return Ok(None);
+    };
+    drop(conn);
+    let m = ListFacts {
+        site: app.site_name(),
+        home: app.link("/"),
+        why: "You get this because you subscribed to our news alerts.".into(),
+        unsubscribe: app.link(&format!("/alerts/unsubscribe/{}", s.token)),
+    };
+    let body_html = render_markdown(&a.body);
+    let letter = Letter::render(
+        mailbox(&s.email)?,
+        a.subject.clone(),
+        &AlertText {
+            m: &m,
+            subject: &a.subject,
+            body: &a.body,
+        },
+        &AlertHtml {
+            m: &m,
+            subject: &a.subject,
+            body_html: &body_html,
+        },
+    )?;
+    Ok(Some(m.headers(letter)))
 }
 
 async fn link(

@@ -55,8 +55,10 @@ async fn deliver(app: App, job: Claimed) -> Result<(), JobError> {
         return Ok(());
     };
     mailer.send(letter.into_message(mailer.from())?).await?;
+    let now = app.now();
     let mut tx = app.store().write_private().await?;
-    queue::record_mail_sent(&mut tx, job.id, app.now()).await?;
+    queue::record_mail_sent(&mut tx, job.id, now).await?;
+    mail.record_sent(&mut tx, now).await?;
     hearth_store::commit(tx).await?;
     Ok(())
 }

@@ -24,8 +24,13 @@ pub trait JobPayload: Serialize {
 }
 
 /// Queues a job to run as soon as a worker is free, in the caller's
-/// transaction: it exists only if that transaction commits.
-pub async fn enqueue<P: JobPayload>(app: &App, tx: &mut WriteTx, payload: &P) -> ServiceResult<()> {
+/// transaction: it exists only if that transaction commits. `None` when an
+/// equal job (same dedupe key) already waits.
+pub async fn enqueue<P: JobPayload>(
+    app: &App,
+    tx: &mut WriteTx,
+    payload: &P,
+) -> ServiceResult<Option<i64>> {
     let json = serde_json::to_string(payload)
         .map_err(|e| ServiceError::Internal(format!("job payload: {e}")))?;
     let key = payload.dedupe_key();
@@ -34,8 +39,7 @@ pub async fn enqueue<P: JobPayload>(app: &App, tx: &mut WriteTx, payload: &P) ->
         dedupe_key: key.as_deref(),
         ..NewJob::new(P::KIND, &json, now)
     };
-    jobs::enqueue(tx, &job, now).await?;
-    Ok(())
+    Ok(jobs::enqueue(tx, &job, now).await?)
 }
 
 /// How many jobs are shown in each list of the backlog.

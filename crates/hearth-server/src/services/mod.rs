@@ -3,6 +3,7 @@
 //! here; these functions alone authorize, validate and write.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod blogs;
 pub mod feeds;

@@ -5,6 +5,7 @@ pub mod account;
 mod admin;
 mod admin_jobs;
 mod admin_safety;
+mod alerts;
 mod blogs;
 pub mod cache;
 mod compose;
@@ -45,6 +46,7 @@ pub fn router() -> Router<App> {
         .merge(forum::router())
         .merge(admin::router())
         .merge(admin_jobs::router())
+        .merge(alerts::router())
         .merge(admin_safety::router())
         .merge(moderation::router())
         .merge(privacy::router())

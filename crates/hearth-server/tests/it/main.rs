@@ -3,6 +3,7 @@
 //! chooses PostgreSQL (each test gets its own database); unset, SQLite.
 
 mod accounts;
+mod alerts;
 mod api;
 mod blogs;
 mod cli;
