@@ -586,6 +586,7 @@ pub async fn create_entry(
     if !held && published {
         forum::publish_post(&mut tx, &blog, topic, post, now).await?;
     }
+    schedule(app, &mut tx, topic, c.publish_at).await?;
     hearth_store::commit(tx).await?;
     Ok(Saved {
         topic,
@@ -678,6 +679,7 @@ pub async fn update_entry(
     if published && !was_published && !entry.held {
         forum::publish_post(&mut tx, &blog, entry.topic_id, opening.id, now).await?;
     }
+    schedule(app, &mut tx, entry.topic_id, publish_at).await?;
     hearth_store::commit(tx).await?;
     Ok(Saved {
         topic: entry.topic_id,
@@ -752,6 +754,78 @@ pub async fn comment(
         },
         posted,
     ))
+}
+
+/// The job that makes a scheduled entry's publication happen at its time:
+/// readers see it by the clock anyway, but its counters, the notifications
+/// of people it mentions and the guests' page cache wait for a write.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct PublishEntry {
+    pub topic: i64,
+}
+
+impl super::jobs::JobPayload for PublishEntry {
+    const KIND: &'static str = "blog.publish";
+
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("blog.publish:{}", self.topic))
+    }
+}
+
+/// Queues the publication job of an entry set to go out later.
+async fn schedule(
+    app: &App,
+    tx: &mut hearth_store::WriteTx,
+    topic: TopicId,
+    publish_at: Option<i64>,
+) -> ServiceResult<()> {
+    if let Some(at) = publish_at.filter(|at| *at > app.now()) {
+        super::jobs::enqueue_at(app, tx, &PublishEntry { topic: topic.0 }, at).await?;
+    }
+    Ok(())
+}
+
+pub const PUBLISH: crate::jobs::Handler = crate::jobs::Handler {
+    kind: <PublishEntry as super::jobs::JobPayload>::KIND,
+    run: |app, job| {
+        Box::pin(async move {
+            let payload: PublishEntry = serde_json::from_str(&job.payload).map_err(|e| {
+                crate::jobs::JobError::GiveUp(format!("not an entry publication: {e}"))
+            })?;
+            Ok(publish_scheduled(&app, TopicId(payload.topic)).await?)
+        })
+    },
+};
+
+/// Announces a scheduled entry whose time has come. Safe to run twice: an
+/// entry already announced has a last post; one moved to a later time is
+/// queued again for then; a draft again, or held, waits for its writer or
+/// a moderator, whose action announces it.
+async fn publish_scheduled(app: &App, id: TopicId) -> ServiceResult<()> {
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let Some(topic) = topics::by_id(&mut tx, id, None).await? else {
+        return Ok(());
+    };
+    match topic.publish_at {
+        _ if topic.deleted || topic.held || topic.last_post_id.is_some() => return Ok(()),
+        None => return Ok(()),
+        Some(at) if at > now => {
+            schedule(app, &mut tx, id, Some(at)).await?;
+            hearth_store::commit(tx).await?;
+            return Ok(());
+        }
+        Some(_) => {}
+    }
+    let space = hearth_store::spaces::by_id(&mut tx, topic.space_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let opening = posts::opening(&mut tx, id, None)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    forum::publish_post(&mut tx, &space, id, opening.id, now).await?;
+    hearth_store::commit(tx).await?;
+    Ok(())
 }
 
 /// The address of an entry's page, for links that know only its topic

@@ -31,15 +31,24 @@ pub async fn enqueue<P: JobPayload>(
     tx: &mut WriteTx,
     payload: &P,
 ) -> ServiceResult<Option<i64>> {
+    enqueue_at(app, tx, payload, app.now()).await
+}
+
+/// Queues a job to run at `run_at` (Unix ms) or soon after, like `enqueue`.
+pub async fn enqueue_at<P: JobPayload>(
+    app: &App,
+    tx: &mut WriteTx,
+    payload: &P,
+    run_at: i64,
+) -> ServiceResult<Option<i64>> {
     let json = serde_json::to_string(payload)
         .map_err(|e| ServiceError::Internal(format!("job payload: {e}")))?;
     let key = payload.dedupe_key();
-    let now = app.now();
     let job = NewJob {
         dedupe_key: key.as_deref(),
-        ..NewJob::new(P::KIND, &json, now)
+        ..NewJob::new(P::KIND, &json, run_at)
     };
-    Ok(jobs::enqueue(tx, &job, now).await?)
+    Ok(jobs::enqueue(tx, &job, app.now()).await?)
 }
 
 /// How many jobs are shown in each list of the backlog.

@@ -691,3 +691,58 @@ async fn sharing_offers_plain_links_and_a_fediverse_server() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_scheduled_entry_is_announced_when_its_time_comes() {
+    let t = spawn_app().await;
+    let admin = t.signed_in("Ada", Role::Admin).await;
+    blog(&admin, "news", "public_read", "", "").await;
+    let _rose = t.signed_in("Rose", Role::Member).await;
+    let ada = Api::member(&t, "Adele", Role::Admin).await;
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let soon = soon
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, saved, _) = ada
+        .send(
+            Method::POST,
+            "/api/blogs/news/entries",
+            Some(
+                json!({"title": "Coffee morning", "body": "With thanks to @Rose for baking.",
+                "publish": "at", "publish_at": soon}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(saved["published"], false);
+    assert_eq!(
+        t.count("SELECT topic_count FROM spaces WHERE slug = 'news'")
+            .await,
+        0
+    );
+    // The job runs at the publication time: counters move and Rose is told.
+    let mut announced = false;
+    for _ in 0..100 {
+        if t.count("SELECT topic_count FROM spaces WHERE slug = 'news'")
+            .await
+            == 1
+        {
+            announced = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(announced, "the scheduled entry was never announced");
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM notifications n JOIN accounts a ON a.id = n.account_id WHERE a.alias = 'Rose'").await,
+        1
+    );
+    assert!(
+        t.browser()
+            .get("/b/news")
+            .await
+            .body
+            .contains("Coffee morning")
+    );
+    t.stop().await;
+}
