@@ -63,7 +63,10 @@ pub struct Handler {
 /// The handlers this node runs. Mail is sent only when a mail server is
 /// configured; until then mail jobs wait.
 pub fn handlers(app: &App) -> Vec<Handler> {
-    let mut handlers = vec![crate::services::alerts::FAN_OUT];
+    let mut handlers = vec![
+        crate::services::alerts::FAN_OUT,
+        crate::services::notification_mail::DIGESTS,
+    ];
     if app.mailer().is_some() {
         handlers.push(crate::mail::HANDLER);
     }
