@@ -181,17 +181,17 @@ async fn confirm_alerts(app: &App, subscriber: i64) -> Result<Option<Letter>, Jo
 }
 
 /// The frame of a mail someone can stop: why they get it, and the link.
-pub(super) struct ListFacts {
-    pub site: String,
-    pub home: String,
-    pub why: String,
-    pub unsubscribe: String,
+struct ListFacts {
+    site: String,
+    home: String,
+    why: String,
+    unsubscribe: String,
 }
 
 impl ListFacts {
     /// RFC 8058 one-click unsubscribe: mail readers POST
     /// `List-Unsubscribe=One-Click` to the link, with no cookie.
-    pub fn headers(&self, letter: Letter) -> Letter {
+    fn headers(&self, letter: Letter) -> Letter {
         letter
             .header("List-Unsubscribe", format!("<{}>", self.unsubscribe))
             .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -322,12 +322,13 @@ async fn notification_mail(
     };
     let email = accounts::email_of(&mut *store.read().await?, store.sealer(), account).await?;
     let site = app.site_name();
-    let (subject, intro) = match (only, items.len()) {
-        (Some(_), _) => {
-            let text = notification_mail::describe(&items[0]);
+    let (subject, intro) = match (only, items.first()) {
+        (Some(_), Some(first)) => {
+            let text = notification_mail::describe(first);
             (text.clone(), format!("{text}."))
         }
-        (None, n) => {
+        (_, _) => {
+            let n = items.len();
             let period = if choice == MailChoice::Weekly {
                 "weekly"
             } else {
