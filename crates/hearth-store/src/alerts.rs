@@ -17,10 +17,11 @@ pub struct Subscriber {
 
 /// What subscribing did.
 pub enum Subscribed {
-    /// A new subscriber, or one that never confirmed: a confirmation mail is due.
-    Unconfirmed(i64),
-    /// Already confirmed: nothing to do.
-    Confirmed,
+    /// A new subscriber, or one that never confirmed and was last asked
+    /// before `ask_again_after`: a confirmation mail is due.
+    AskToConfirm(i64),
+    /// Already confirmed, or asked recently: nothing to do.
+    Nothing,
 }
 
 /// Adds the address (or finds it). The address and token are sealed; only
@@ -29,24 +30,34 @@ pub async fn subscribe(
     conn: &mut Conn,
     sealer: &Sealer,
     email: &Email,
+    ask_again_after: i64,
     now: i64,
 ) -> Result<Subscribed> {
     let index = sealer.blind_index(&email.folded());
-    let found =
-        sqlx::query("SELECT id, confirmed_at FROM alert_subscribers WHERE email_index = $1")
-            .bind(&index)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let found = sqlx::query(
+        "SELECT id, confirmed_at, asked_at FROM alert_subscribers WHERE email_index = $1",
+    )
+    .bind(&index)
+    .fetch_optional(&mut *conn)
+    .await?;
     if let Some(row) = found {
-        return Ok(match row.try_get::<Option<i64>, _>(1)? {
-            Some(_) => Subscribed::Confirmed,
-            None => Subscribed::Unconfirmed(row.try_get(0)?),
-        });
+        let id: i64 = row.try_get(0)?;
+        let confirmed = row.try_get::<Option<i64>, _>(1)?.is_some();
+        let asked_at: i64 = row.try_get(2)?;
+        if confirmed || asked_at > ask_again_after {
+            return Ok(Subscribed::Nothing);
+        }
+        sqlx::query("UPDATE alert_subscribers SET asked_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(Subscribed::AskToConfirm(id));
     }
     let token = random_token();
     let id: i64 = sqlx::query(
-        "INSERT INTO alert_subscribers (email_sealed, email_index, token_sealed, token_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO alert_subscribers (email_sealed, email_index, token_sealed, token_hash, asked_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
     .bind(sealer.seal(email.as_str()))
     .bind(index)
@@ -56,7 +67,7 @@ pub async fn subscribe(
     .fetch_one(&mut *conn)
     .await?
     .try_get(0)?;
-    Ok(Subscribed::Unconfirmed(id))
+    Ok(Subscribed::AskToConfirm(id))
 }
 
 /// Confirms the subscriber with this token; `false` for an unknown token.

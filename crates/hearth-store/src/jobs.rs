@@ -52,6 +52,15 @@ impl<'a> NewJob<'a> {
 /// are woken when it commits. `None` when a job with the same dedupe key
 /// is already waiting.
 pub async fn enqueue(tx: &mut WriteTx, job: &NewJob<'_>, now: i64) -> Result<Option<i64>> {
+    let id = enqueue_quietly(tx, job, now).await?;
+    tx.queued_job |= id.is_some();
+    Ok(id)
+}
+
+/// Queues a job in the transaction `conn` belongs to, without waking this
+/// process's workers at commit: they find it at their next poll (for code
+/// that holds the transaction only as a connection).
+pub async fn enqueue_quietly(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> Result<Option<i64>> {
     let row = sqlx::query(
         "INSERT INTO jobs (kind, payload, dedupe_key, max_attempts, run_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -64,13 +73,11 @@ pub async fn enqueue(tx: &mut WriteTx, job: &NewJob<'_>, now: i64) -> Result<Opt
     .bind(job.max_attempts.max(1))
     .bind(job.run_at)
     .bind(now)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    tx.queued_job = true;
-    Ok(Some(row.try_get(0)?))
+    row.map(|row| row.try_get(0))
+        .transpose()
+        .map_err(Into::into)
 }
 
 /// A job leased to one worker.

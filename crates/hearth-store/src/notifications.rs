@@ -1,6 +1,6 @@
 //! In-app notifications: replies in watched topics, mentions.
 
-use hearth_core::model::{AccountId, PostId, TopicId};
+use hearth_core::model::{AccountId, PostId, Tier, TopicId};
 use sqlx::Row;
 
 use crate::{Conn, Result};
@@ -70,7 +70,8 @@ pub struct NewNotification<'a> {
     pub note: Option<&'a str>,
 }
 
-pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result<()> {
+/// Writes the notification; its id.
+pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result<i64> {
     let NewNotification {
         to,
         kind,
@@ -79,9 +80,9 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result
         actor,
         note,
     } = n;
-    sqlx::query(
+    Ok(sqlx::query(
         "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, note, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(to.0)
     .bind(kind.as_str())
@@ -90,9 +91,9 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result
     .bind(actor.map(|a| a.0))
     .bind(note)
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?)
 }
 
 /// Newest first, before notification `before` (keyset).
@@ -167,5 +168,157 @@ pub async fn mark_topic_read(
     .bind(topic.0)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// How notifications reach a member by email.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailChoice {
+    Off,
+    Immediately,
+    Daily,
+    Weekly,
+}
+
+impl MailChoice {
+    pub const ALL: [MailChoice; 4] = [
+        MailChoice::Off,
+        MailChoice::Immediately,
+        MailChoice::Daily,
+        MailChoice::Weekly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailChoice::Off => "off",
+            MailChoice::Immediately => "immediately",
+            MailChoice::Daily => "daily",
+            MailChoice::Weekly => "weekly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The member's choice as stored (`confirmed_only`: `Off` for an address
+/// never confirmed, as Hearth does not mail an address no one has shown to
+/// be theirs).
+pub async fn mail_choice(
+    conn: &mut Conn,
+    account: AccountId,
+    confirmed_only: bool,
+) -> Result<MailChoice> {
+    let row = sqlx::query(
+        "SELECT notification_mail FROM accounts
+         WHERE id = $1 AND ($2 = 0 OR email_verified_at IS NOT NULL)",
+    )
+    .bind(account.0)
+    .bind(i64::from(confirmed_only))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(row) => MailChoice::parse(row.try_get(0)?).unwrap_or(MailChoice::Off),
+        None => MailChoice::Off,
+    })
+}
+
+pub async fn set_mail_choice(
+    conn: &mut Conn,
+    account: AccountId,
+    choice: MailChoice,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET notification_mail = $2 WHERE id = $1")
+        .bind(account.0)
+        .bind(choice.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Members with this choice and notifications waiting to be mailed.
+pub async fn digest_due(conn: &mut Conn, choice: MailChoice) -> Result<Vec<AccountId>> {
+    let rows = sqlx::query(
+        "SELECT a.id FROM accounts a
+         WHERE a.notification_mail = $1 AND a.email_verified_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM notifications n
+                       WHERE n.account_id = a.id AND n.mailed_at IS NULL AND n.read_at IS NULL)
+         ORDER BY a.id",
+    )
+    .bind(choice.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(AccountId(r.try_get(0)?))).collect()
+}
+
+/// A notification to mail, with the tier of its space (for the access check
+/// made at send time).
+#[derive(Clone, Debug)]
+pub struct ToMail {
+    pub notification: Notification,
+    pub tier: Tier,
+}
+
+/// The member's unread notifications not yet mailed, still visible (a post
+/// deleted or held since drops out), oldest first; only `id` if given.
+pub async fn to_mail(
+    conn: &mut Conn,
+    to: AccountId,
+    id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ToMail>> {
+    let sql = format!(
+        "SELECT n.id, n.kind, n.topic_id, t.title, n.post_id, a.alias, n.created_at, n.note, s.tier
+         FROM notifications n JOIN topics t ON t.id = n.topic_id JOIN posts p ON p.id = n.post_id
+         JOIN spaces s ON s.id = t.space_id
+         LEFT JOIN accounts a ON a.id = n.actor_id
+         WHERE n.account_id = $1 AND n.mailed_at IS NULL AND n.read_at IS NULL
+           AND ($2 = 0 OR n.id = $2) AND {VISIBLE}
+         ORDER BY n.id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(to.0)
+        .bind(id.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .filter_map(|row| {
+            let tier: String = match row.try_get(8) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e.into())),
+            };
+            // A space of an unknown tier is left out rather than guessed at.
+            let tier = Tier::parse(&tier)?;
+            Some((|| {
+                Ok(ToMail {
+                    notification: Notification {
+                        id: row.try_get(0)?,
+                        kind: Kind::parse(row.try_get(1)?),
+                        topic_id: TopicId(row.try_get(2)?),
+                        topic_title: row.try_get(3)?,
+                        post_id: PostId(row.try_get(4)?),
+                        actor_alias: row.try_get(5)?,
+                        created_at: row.try_get(6)?,
+                        read: false,
+                        note: row.try_get(7)?,
+                    },
+                    tier,
+                })
+            })())
+        })
+        .collect()
+}
+
+/// Marks notifications as mailed, so that none goes out twice.
+pub async fn mark_mailed(conn: &mut Conn, ids: &[i64], now: i64) -> Result<()> {
+    for id in ids {
+        sqlx::query("UPDATE notifications SET mailed_at = $2 WHERE id = $1 AND mailed_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }

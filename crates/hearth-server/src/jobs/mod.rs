@@ -66,6 +66,7 @@ pub fn handlers(app: &App) -> Vec<Handler> {
     let mut handlers = vec![
         crate::services::alerts::FAN_OUT,
         crate::services::blogs::PUBLISH,
+        crate::services::notification_mail::DIGESTS,
     ];
     if app.mailer().is_some() {
         handlers.push(crate::mail::HANDLER);

@@ -5,16 +5,18 @@ use askama::Template;
 use hearth_core::model::{AccountId, Email};
 use hearth_core::text::render_markdown;
 use hearth_store::WriteTx;
-use hearth_store::alerts;
 use hearth_store::tokens::Purpose;
+use hearth_store::{alerts, notifications};
 use lettre::message::Mailbox;
 use serde::{Deserialize, Serialize};
 
 use super::Letter;
 use crate::App;
 use crate::jobs::JobError;
-use crate::services::accounts;
 use crate::services::jobs::JobPayload;
+use crate::services::{accounts as account_links, notification_mail};
+use hearth_store::accounts;
+use hearth_store::notifications::MailChoice;
 
 /// A mail job's payload. It names an account, never an address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +30,13 @@ pub enum Mail {
     ConfirmAlerts { subscriber: i64 },
     /// A news alert to one subscriber.
     Alert { alert: i64, subscriber: i64 },
+    /// One notification, for a member who wants them at once.
+    Notification {
+        account: AccountId,
+        notification: i64,
+    },
+    /// A member's unread notifications not yet mailed, gathered.
+    Digest { account: AccountId },
 }
 
 impl JobPayload for Mail {
@@ -41,6 +50,10 @@ impl JobPayload for Mail {
             Mail::ResetPassword { account } => format!("mail:reset_password:{account}"),
             Mail::ConfirmAlerts { subscriber } => format!("mail:confirm_alerts:{subscriber}"),
             Mail::Alert { alert, subscriber } => format!("mail:alert:{alert}:{subscriber}"),
+            Mail::Notification { notification, .. } => {
+                format!("mail:notification:{notification}")
+            }
+            Mail::Digest { account } => format!("mail:digest:{account}"),
         })
     }
 }
@@ -99,15 +112,26 @@ impl Mail {
             }
             Mail::ConfirmAlerts { subscriber } => confirm_alerts(app, *subscriber).await,
             Mail::Alert { alert, subscriber } => news_alert(app, *alert, *subscriber).await,
+            Mail::Notification {
+                account,
+                notification,
+            } => notification_mail(app, *account, Some(*notification)).await,
+            Mail::Digest { account } => notification_mail(app, *account, None).await,
         }
     }
 
     /// Records what the sent mail changes (in the transaction that records
     /// it as sent).
-    pub async fn record_sent(&self, tx: &mut WriteTx, now: i64) -> Result<(), JobError> {
+    pub async fn record_sent(
+        &self,
+        tx: &mut WriteTx,
+        letter_mailed: &[i64],
+        now: i64,
+    ) -> Result<(), JobError> {
         if let Mail::Alert { alert, subscriber } = self {
             alerts::delivered(tx, *alert, *subscriber, now).await?;
         }
+        notifications::mark_mailed(tx, letter_mailed, now).await?;
         Ok(())
     }
 }
@@ -157,17 +181,17 @@ async fn confirm_alerts(app: &App, subscriber: i64) -> Result<Option<Letter>, Jo
 }
 
 /// The frame of a mail someone can stop: why they get it, and the link.
-pub(super) struct ListFacts {
-    pub site: String,
-    pub home: String,
-    pub why: String,
-    pub unsubscribe: String,
+struct ListFacts {
+    site: String,
+    home: String,
+    why: String,
+    unsubscribe: String,
 }
 
 impl ListFacts {
     /// RFC 8058 one-click unsubscribe: mail readers POST
     /// `List-Unsubscribe=One-Click` to the link, with no cookie.
-    pub fn headers(&self, letter: Letter) -> Letter {
+    fn headers(&self, letter: Letter) -> Letter {
         letter
             .header("List-Unsubscribe", format!("<{}>", self.unsubscribe))
             .header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -230,7 +254,7 @@ async fn link(
     account: AccountId,
     purpose: Purpose,
 ) -> Result<Option<(Mailbox, LinkFacts)>, JobError> {
-    let Some(link) = accounts::link_to_mail(app, account, purpose).await? else {
+    let Some(link) = account_links::link_to_mail(app, account, purpose).await? else {
         return Ok(None);
     };
     let address = link.email.as_str().parse().map_err(|e| {
@@ -247,4 +271,116 @@ async fn link(
         Mailbox::new(Some(facts.alias.clone()), address),
         facts,
     )))
+}
+
+struct NotificationItem {
+    text: String,
+    url: String,
+    when: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notifications.txt")]
+struct NotificationsText<'a> {
+    m: &'a ListFacts,
+    alias: &'a str,
+    intro: &'a str,
+    items: &'a [NotificationItem],
+    all: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notifications.html")]
+struct NotificationsHtml<'a> {
+    m: &'a ListFacts,
+    alias: &'a str,
+    intro: &'a str,
+    items: &'a [NotificationItem],
+    all: &'a str,
+}
+
+/// One notification (`only`), or a digest of all that wait. What the member
+/// may no longer read is left out; nothing left, nothing sent.
+async fn notification_mail(
+    app: &App,
+    account: AccountId,
+    only: Option<i64>,
+) -> Result<Option<Letter>, JobError> {
+    let store = app.store();
+    let choice = notifications::mail_choice(&mut *store.read().await?, account, true).await?;
+    // The member may have changed their mind since the mail was queued (a
+    // notification then waits for the digest, or for no mail at all).
+    let wanted = match only {
+        Some(_) => choice == MailChoice::Immediately,
+        None => matches!(choice, MailChoice::Daily | MailChoice::Weekly),
+    };
+    if !wanted {
+        return Ok(None);
+    }
+    let Some((member, items)) = notification_mail::gather(app, account, only).await? else {
+        return Ok(None);
+    };
+    let email = accounts::email_of(&mut *store.read().await?, store.sealer(), account).await?;
+    let site = app.site_name();
+    let (subject, intro) = match (only, items.first()) {
+        (Some(_), Some(first)) => {
+            let text = notification_mail::describe(first);
+            (text.clone(), format!("{text}."))
+        }
+        (_, _) => {
+            let n = items.len();
+            let period = if choice == MailChoice::Weekly {
+                "weekly"
+            } else {
+                "daily"
+            };
+            let count = if n == 1 {
+                "1 notification".to_owned()
+            } else {
+                format!("{n} notifications")
+            };
+            (
+                format!("Your {period} digest from {site}: {count}"),
+                format!("Here is what happened on {site} since your last digest."),
+            )
+        }
+    };
+    let m = ListFacts {
+        site,
+        home: app.link("/"),
+        why: "You get this because of your notification settings.".into(),
+        unsubscribe: notification_mail::unsubscribe_link(app, account),
+    };
+    let list: Vec<NotificationItem> = items
+        .iter()
+        .map(|n| NotificationItem {
+            text: notification_mail::describe(n),
+            url: app.link(&format!("/p/{}", n.post_id)),
+            when: crate::services::human_time(n.created_at),
+        })
+        .collect();
+    let all = app.link("/notifications");
+    let alias = member.alias.to_string();
+    let letter = Letter::render(
+        Mailbox::new(Some(alias.clone()), mailbox(&email)?.email),
+        subject,
+        &NotificationsText {
+            m: &m,
+            alias: &alias,
+            intro: &intro,
+            items: &list,
+            all: &all,
+        },
+        &NotificationsHtml {
+            m: &m,
+            alias: &alias,
+            intro: &intro,
+            items: &list,
+            all: &all,
+        },
+    )?;
+    Ok(Some(
+        m.headers(letter)
+            .marking(items.iter().map(|n| n.id).collect()),
+    ))
 }

@@ -54,11 +54,12 @@ async fn deliver(app: App, job: Claimed) -> Result<(), JobError> {
         );
         return Ok(());
     };
+    let mailed = letter.mailed.clone();
     mailer.send(letter.into_message(mailer.from())?).await?;
     let now = app.now();
     let mut tx = app.store().write_private().await?;
     queue::record_mail_sent(&mut tx, job.id, now).await?;
-    mail.record_sent(&mut tx, now).await?;
+    mail.record_sent(&mut tx, &mailed, now).await?;
     hearth_store::commit(tx).await?;
     Ok(())
 }
@@ -70,6 +71,8 @@ pub struct Letter {
     text: String,
     html: String,
     headers: Vec<HeaderValue>,
+    /// Notifications this letter tells of: marked mailed once it is sent.
+    mailed: Vec<i64>,
 }
 
 impl Letter {
@@ -88,6 +91,7 @@ impl Letter {
             text: render(text.render())?,
             html: render(html.render())?,
             headers: Vec::new(),
+            mailed: Vec::new(),
         })
     }
 
@@ -97,6 +101,12 @@ impl Letter {
             HeaderName::new_from_ascii_str(name),
             value.into(),
         ));
+        self
+    }
+
+    /// Names the notifications the letter tells of.
+    pub fn marking(mut self, notifications: Vec<i64>) -> Self {
+        self.mailed = notifications;
         self
     }
 

@@ -22,16 +22,26 @@ use crate::mail::Mail;
 const SUBJECT_MAX: usize = 200;
 const BODY_MAX: usize = 50_000;
 
+/// How long before an unconfirmed address may be sent another confirmation.
+const ASK_AGAIN_AFTER_MS: i64 = 3_600_000;
+
 /// Subscribes an address; a new (or still unconfirmed) one gets a mail with
-/// a confirmation link. The answer is the same whether or not the address
-/// was known, so the form tells no one who subscribes.
+/// a confirmation link, at most one an hour. The answer is the same whether
+/// or not the address was known, so the form tells no one who subscribes.
 pub async fn subscribe(app: &App, email: &str) -> ServiceResult<()> {
     let email = Email::parse(email).map_err(|e| ServiceError::field("email", e.to_string()))?;
     let store = app.store();
+    let now = app.now();
     let mut tx = store.write_private().await?;
-    if let Subscribed::Unconfirmed(subscriber) =
-        alerts::subscribe(&mut tx, store.sealer(), &email, app.now()).await?
-    {
+    let subscribed = alerts::subscribe(
+        &mut tx,
+        store.sealer(),
+        &email,
+        now - ASK_AGAIN_AFTER_MS,
+        now,
+    )
+    .await?;
+    if let Subscribed::AskToConfirm(subscriber) = subscribed {
         enqueue(app, &mut tx, &Mail::ConfirmAlerts { subscriber }).await?;
     }
     hearth_store::commit(tx).await?;

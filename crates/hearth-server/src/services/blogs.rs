@@ -762,6 +762,8 @@ pub async fn comment(
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct PublishEntry {
     pub topic: i64,
+    /// The publication time (Unix ms).
+    pub at: i64,
 }
 
 impl super::jobs::JobPayload for PublishEntry {
@@ -769,6 +771,10 @@ impl super::jobs::JobPayload for PublishEntry {
 
     fn dedupe_key(&self) -> Option<String> {
         Some(format!("blog.publish:{}", self.topic))
+    }
+
+    fn run_at(&self, _now: i64) -> i64 {
+        self.at
     }
 }
 
@@ -780,7 +786,7 @@ async fn schedule(
     publish_at: Option<i64>,
 ) -> ServiceResult<()> {
     if let Some(at) = publish_at.filter(|at| *at > app.now()) {
-        super::jobs::enqueue_at(app, tx, &PublishEntry { topic: topic.0 }, at).await?;
+        super::jobs::enqueue(app, tx, &PublishEntry { topic: topic.0, at }).await?;
     }
     Ok(())
 }

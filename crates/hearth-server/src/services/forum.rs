@@ -488,7 +488,7 @@ pub(super) async fn publish_post(
             role: mentioned.role,
         };
         if !told.contains(&mentioned.id) && decide(viewer, space.tier, Action::Read).allowed() {
-            notifications::insert(
+            super::notification_mail::notify(
                 conn,
                 NewNotification {
                     to: mentioned.id,
@@ -517,7 +517,7 @@ pub(super) async fn publish_post(
     }
     for account in to_tell {
         if !told.contains(&account) {
-            notifications::insert(
+            super::notification_mail::notify(
                 conn,
                 NewNotification {
                     to: account,

@@ -2,8 +2,8 @@
 //! write transaction, and the backlog that admins watch and retry.
 
 use hearth_core::access::Viewer;
-use hearth_store::WriteTx;
 use hearth_store::jobs::{self, Backlog, Job, NewJob};
+use hearth_store::{Conn, WriteTx};
 use serde::Serialize;
 
 use super::Actor;
@@ -21,6 +21,11 @@ pub trait JobPayload: Serialize {
     fn dedupe_key(&self) -> Option<String> {
         None
     }
+
+    /// Not to run before this moment (Unix ms); at once unless a kind says.
+    fn run_at(&self, now: i64) -> i64 {
+        now
+    }
 }
 
 /// Queues a job to run as soon as a worker is free, in the caller's
@@ -31,24 +36,35 @@ pub async fn enqueue<P: JobPayload>(
     tx: &mut WriteTx,
     payload: &P,
 ) -> ServiceResult<Option<i64>> {
-    enqueue_at(app, tx, payload, app.now()).await
+    let now = app.now();
+    let (json, key) = encode(payload)?;
+    let job = new_job::<P>(&json, key.as_deref(), payload.run_at(now));
+    Ok(jobs::enqueue(tx, &job, now).await?)
 }
 
-/// Queues a job to run at `run_at` (Unix ms) or soon after, like `enqueue`.
-pub async fn enqueue_at<P: JobPayload>(
-    app: &App,
-    tx: &mut WriteTx,
+/// `enqueue` for code that holds the transaction as a connection: the job is
+/// the same, but this process's workers find it at their next poll.
+pub async fn enqueue_quietly<P: JobPayload>(
+    conn: &mut Conn,
     payload: &P,
-    run_at: i64,
+    now: i64,
 ) -> ServiceResult<Option<i64>> {
+    let (json, key) = encode(payload)?;
+    let job = new_job::<P>(&json, key.as_deref(), payload.run_at(now));
+    Ok(jobs::enqueue_quietly(conn, &job, now).await?)
+}
+
+fn encode<P: JobPayload>(payload: &P) -> ServiceResult<(String, Option<String>)> {
     let json = serde_json::to_string(payload)
         .map_err(|e| ServiceError::Internal(format!("job payload: {e}")))?;
-    let key = payload.dedupe_key();
-    let job = NewJob {
-        dedupe_key: key.as_deref(),
-        ..NewJob::new(P::KIND, &json, run_at)
-    };
-    Ok(jobs::enqueue(tx, &job, app.now()).await?)
+    Ok((json, payload.dedupe_key()))
+}
+
+fn new_job<'a, P: JobPayload>(json: &'a str, key: Option<&'a str>, run_at: i64) -> NewJob<'a> {
+    NewJob {
+        dedupe_key: key,
+        ..NewJob::new(P::KIND, json, run_at)
+    }
 }
 
 /// How many jobs are shown in each list of the backlog.

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod legal;
 pub mod members;
 pub mod moderation;
+pub mod notification_mail;
 pub mod passwords;
 pub mod privacy;
 pub mod safety;

@@ -5,7 +5,7 @@ use hearth_core::access::{Action, Viewer, decide};
 use hearth_core::guard::spam;
 use hearth_core::model::{FlagReason, HoldReason, PostId, TopicId};
 use hearth_core::text::{clean_text, render_markdown};
-use hearth_store::notifications::{self, Kind, NewNotification};
+use hearth_store::notifications::{Kind, NewNotification};
 use hearth_store::queue::{self, Item};
 use hearth_store::{Conn, flags, posts, topics};
 
@@ -176,7 +176,7 @@ async fn decide_in(
                 learn(app, conn, &ctx, false, now).await?;
             }
             if let Some(author) = ctx.post.author_id.filter(|_| ctx.post.held) {
-                notifications::insert(
+                super::notification_mail::notify(
                     conn,
                     NewNotification {
                         to: author,
@@ -216,7 +216,7 @@ async fn decide_in(
                 learn(app, conn, &ctx, true, now).await?;
             }
             if let Some(author) = ctx.post.author_id {
-                notifications::insert(
+                super::notification_mail::notify(
                     conn,
                     NewNotification {
                         to: author,
@@ -491,7 +491,7 @@ pub async fn resolve_flags(
         format!("{told} {}", note.trim())
     };
     for flagger in flaggers {
-        notifications::insert(
+        super::notification_mail::notify(
             &mut tx,
             NewNotification {
                 to: flagger,

@@ -17,7 +17,7 @@ use crate::App;
 use crate::error::ServiceError;
 use crate::feeds::{FeedOf, Format};
 use crate::services::accounts::{self, ClientKey, Register, SESSION_DAYS, SignedIn};
-use crate::services::{feeds, forum, legal, spaces};
+use crate::services::{feeds, forum, legal, notification_mail, spaces};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -41,6 +41,11 @@ pub fn router() -> Router<App> {
         .route("/u/{alias}", get(profile))
         .route("/notifications", get(notifications_page))
         .route("/notifications/read", post(notifications_read))
+        .route("/account/notification-mail", post(set_notification_mail))
+        .route(
+            "/notifications/unsubscribe/{account}/{token}",
+            get(notification_mail_off_page).post(notification_mail_off),
+        )
 }
 
 /// Adds the session cookie to a response, and a fresh form token: a token
@@ -441,6 +446,30 @@ struct AccountPage {
     /// Right after a feed token was made: it and the private feeds, shown once.
     new_feed_token: Option<String>,
     private_feeds: Vec<PrivateFeed>,
+    /// How notifications reach the member by email.
+    mail_choice: &'static str,
+    mail_choices: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+fn mail_choices() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "immediately",
+            "At once",
+            "One email for each notification, as it happens.",
+        ),
+        (
+            "daily",
+            "Daily digest",
+            "One email a day (around 06:00 UTC) gathering what you have not read.",
+        ),
+        (
+            "weekly",
+            "Weekly digest",
+            "One email on Mondays gathering what you have not read.",
+        ),
+        ("off", "Off", "No email; notifications show only here."),
+    ]
 }
 
 /// A feed with the member's token in it.
@@ -491,6 +520,10 @@ async fn account_view(
         feed_token_since,
         new_feed_token: None,
         private_feeds: Vec::new(),
+        mail_choice: notification_mail::choice(app, &visitor.actor)
+            .await?
+            .as_str(),
+        mail_choices: mail_choices(),
     })
 }
 
@@ -764,7 +797,6 @@ async fn notifications_page(
     visitor: Visitor,
     Query(q): Query<BeforeQuery>,
 ) -> Result<Response, WebError> {
-    use hearth_store::notifications::Kind;
     let before = q.before.as_deref().and_then(|b| b.parse().ok());
     let list = forum::notifications(&app, &visitor.actor, before).await?;
     let full = list.len() as i64 >= forum::NOTIFICATIONS_PER_PAGE;
@@ -772,22 +804,7 @@ async fn notifications_page(
     let items = list
         .iter()
         .map(|n| {
-            let who = n.actor_alias.clone().unwrap_or_else(|| "A guest".into());
-            let text = match n.kind {
-                Kind::Reply => format!("{who} replied in “{}”", n.topic_title),
-                Kind::Mention => format!("{who} mentioned you in “{}”", n.topic_title),
-                Kind::Approved => format!("Your post in “{}” was approved", n.topic_title),
-                Kind::Rejected => format!(
-                    "Your post in “{}” was not approved. The moderator's reason: {}",
-                    n.topic_title,
-                    n.note.as_deref().unwrap_or("none given")
-                ),
-                Kind::FlagOutcome => format!(
-                    "About the post you flagged in “{}”: {}",
-                    n.topic_title,
-                    n.note.as_deref().unwrap_or("a moderator has decided.")
-                ),
-            };
+            let text = crate::services::notification_mail::describe(n);
             NotificationView {
                 post_id: n.post_id.0,
                 text,
@@ -811,4 +828,66 @@ async fn notifications_read(
 ) -> Result<Response, WebError> {
     forum::mark_notifications_read(&app, &visitor.actor).await?;
     Ok(redirect("/notifications"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NotificationMailForm {
+    notification_mail: String,
+}
+
+async fn set_notification_mail(
+    State(app): State<App>,
+    visitor: Visitor,
+    CsrfForm(form): CsrfForm<NotificationMailForm>,
+) -> Result<Response, WebError> {
+    let (errors, notice) = match form_errors(
+        notification_mail::set_choice(&app, &visitor.actor, &form.notification_mail).await,
+    )? {
+        Ok(_) => (
+            Errors::default(),
+            Some("Your email choice for notifications is saved.".into()),
+        ),
+        Err(errors) => (errors, None),
+    };
+    let status = if errors.any() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render_with(
+        status,
+        &account_view(&app, &visitor, errors, notice, None, String::new()).await?,
+    ))
+}
+
+async fn notification_mail_off_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path((account, token)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    notification_mail::unsubscribe_link_is_live(&app, &account, &token)?;
+    Ok(render(&super::alerts::UnsubscribePage {
+        chrome: Chrome::new(&app, &visitor, "Stop notification emails").await?,
+        what: "Press the button to get no more emails about your notifications. They still show on the site, and you can turn emails on again on your account page.",
+        action: format!("/notifications/unsubscribe/{account}/{token}"),
+    }))
+}
+
+/// The page's button and mail readers' one-click requests (RFC 8058): no
+/// form token, the secret link is the proof.
+async fn notification_mail_off(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path((account, token)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    notification_mail::unsubscribe(&app, &account, &token).await?;
+    message(
+        &app,
+        &visitor,
+        "Unsubscribed",
+        &["You will get no more emails about your notifications. You can turn them on again on your account page."],
+        Some(("/account", "Your account")),
+    )
+    .await
 }

@@ -92,11 +92,14 @@ async fn confirm(
     .await
 }
 
+/// The page an unsubscribe link opens: a button, since following a link
+/// alone must change nothing (mail scanners follow links).
 #[derive(Template)]
-#[template(path = "alerts_unsubscribe.html")]
-struct UnsubscribePage {
-    chrome: Chrome,
-    token: String,
+#[template(path = "unsubscribe.html")]
+pub struct UnsubscribePage {
+    pub chrome: Chrome,
+    pub what: &'static str,
+    pub action: String,
 }
 
 async fn unsubscribe_page(
@@ -107,7 +110,8 @@ async fn unsubscribe_page(
     alerts::unsubscribe_link_is_live(&app, &token).await?;
     Ok(render(&UnsubscribePage {
         chrome: Chrome::new(&app, &visitor, "Stop email news alerts").await?,
-        token,
+        what: "Press the button to get no more email news alerts at this address.",
+        action: format!("/alerts/unsubscribe/{token}"),
     }))
 }
 

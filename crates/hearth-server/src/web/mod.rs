@@ -5,7 +5,7 @@ pub mod account;
 mod admin;
 mod admin_jobs;
 mod admin_safety;
-mod alerts;
+pub mod alerts;
 mod blogs;
 pub mod cache;
 mod compose;

@@ -42,6 +42,11 @@ async fn alerts_reach_confirmed_subscribers_only_and_one_click_unsubscribes() {
     assert_eq!(status, StatusCode::ACCEPTED);
     b.form("/alerts", &[("email", "never.confirms@example.org")])
         .await;
+    // Asking again within the hour sends no second mail (no inbox flooding).
+    let r = b
+        .form("/alerts", &[("email", "never.confirms@example.org")])
+        .await;
+    assert!(r.body.contains("Check your email"));
 
     let confirmations = sink.wait_for(3).await;
     for mail in &confirmations {
@@ -133,6 +138,11 @@ async fn alerts_reach_confirmed_subscribers_only_and_one_click_unsubscribes() {
             && list["alerts"][0]["waiting"] == 0
     })
     .await;
+    let page = staff.get("/admin/alerts").await.body;
+    assert!(
+        page.contains("<td>2</td><td>0</td><td>0</td>"),
+        "sent, waiting, failed: {page}"
+    );
 
     // RFC 8058: a POST with no cookie and no form token unsubscribes.
     let r = Browser::new(&t.base)

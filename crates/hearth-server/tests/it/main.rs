@@ -13,6 +13,7 @@ mod forum;
 mod jobs;
 mod legal;
 mod mail;
+mod notification_mail;
 mod permissions;
 mod review_fixes;
 mod robustness;

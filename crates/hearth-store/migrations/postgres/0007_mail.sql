@@ -11,6 +11,9 @@ CREATE TABLE alert_subscribers (
     token_sealed BYTEA NOT NULL,
     token_hash   BYTEA NOT NULL UNIQUE,
     confirmed_at BIGINT,
+    -- When a confirmation mail was last queued: at most one an hour, so
+    -- the public form cannot be used to flood someone's inbox.
+    asked_at     BIGINT NOT NULL,
     created_at   BIGINT NOT NULL
 );
 
