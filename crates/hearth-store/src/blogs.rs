@@ -153,6 +153,43 @@ pub struct PublishedCursor {
     pub id: i64,
 }
 
+impl PublishedCursor {
+    /// Reads the `after` text of a page link (`<publish_at>_<id>`).
+    pub fn parse(text: Option<&str>) -> Option<Self> {
+        let (at, id) = text?.split_once('_')?;
+        Some(Self {
+            publish_at: at.parse().ok()?,
+            id: id.parse().ok()?,
+        })
+    }
+
+    /// The `after` text of the next page's link.
+    pub fn to_text(self) -> String {
+        format!("{}_{}", self.publish_at, self.id)
+    }
+}
+
+/// Where an entry stands, for its readers and writers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Published,
+    Scheduled,
+    Draft,
+    /// Waiting for a moderator.
+    Held,
+}
+
+impl Entry {
+    pub fn status(&self, now: i64) -> Status {
+        match self.publish_at {
+            _ if self.held => Status::Held,
+            None => Status::Draft,
+            Some(at) if at > now => Status::Scheduled,
+            Some(_) => Status::Published,
+        }
+    }
+}
+
 /// Which entries a list holds.
 pub enum Listing<'a> {
     /// One blog's.

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use hearth_core::model::PostId;
-use hearth_store::blogs::{Entry, PublishedCursor};
+use hearth_store::blogs::{Entry, PublishedCursor, Status};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -66,11 +66,11 @@ impl EntryOut {
             title: e.title.clone(),
             excerpt: e.excerpt.clone(),
             author: AuthorOut::new(e.author_alias.as_ref(), e.author_role, None),
-            status: match e.publish_at {
-                _ if e.held => "held",
-                None => "draft",
-                Some(at) if at > now => "scheduled",
-                Some(_) => "published",
+            status: match e.status(now) {
+                Status::Held => "held",
+                Status::Draft => "draft",
+                Status::Scheduled => "scheduled",
+                Status::Published => "published",
             },
             published_at: e.publish_at.map(rfc3339),
             updated_at: rfc3339(e.updated_at),
@@ -194,18 +194,6 @@ struct After {
     after: Option<String>,
 }
 
-fn cursor(after: Option<&str>) -> Option<PublishedCursor> {
-    let (at, id) = after?.split_once('_')?;
-    Some(PublishedCursor {
-        publish_at: at.parse().ok()?,
-        id: id.parse().ok()?,
-    })
-}
-
-fn next(c: Option<PublishedCursor>) -> Option<String> {
-    c.map(|c| format!("{}_{}", c.publish_at, c.id))
-}
-
 fn entry_input(input: EntryIn, client: String) -> ApiResult<EntryInput> {
     let publish = match input.publish.as_str() {
         "now" => Some(Publish::Now),
@@ -266,7 +254,13 @@ async fn list_entries(
     Path(blog): Path<String>,
     Query(q): Query<After>,
 ) -> ApiResult<Json<EntryListOut>> {
-    let page = blogs::blog_page(&app, &actor.actor, &blog, cursor(q.after.as_deref())).await?;
+    let page = blogs::blog_page(
+        &app,
+        &actor.actor,
+        &blog,
+        PublishedCursor::parse(q.after.as_deref()),
+    )
+    .await?;
     let now = app.now();
     Ok(Json(EntryListOut {
         entries: page.entries.iter().map(|e| EntryOut::new(e, now)).collect(),
@@ -275,7 +269,7 @@ async fn list_entries(
             .iter()
             .map(|e| EntryOut::new(e, now))
             .collect(),
-        next: next(page.next),
+        next: page.next.map(PublishedCursor::to_text),
     }))
 }
 
@@ -397,12 +391,18 @@ async fn tag_entries(
     Path(tag): Path<String>,
     Query(q): Query<After>,
 ) -> ApiResult<Json<EntryListOut>> {
-    let page = blogs::tag_page(&app, &actor.actor, &tag, cursor(q.after.as_deref())).await?;
+    let page = blogs::tag_page(
+        &app,
+        &actor.actor,
+        &tag,
+        PublishedCursor::parse(q.after.as_deref()),
+    )
+    .await?;
     let now = app.now();
     Ok(Json(EntryListOut {
         entries: page.entries.iter().map(|e| EntryOut::new(e, now)).collect(),
         unpublished: Vec::new(),
-        next: next(page.next),
+        next: page.next.map(PublishedCursor::to_text),
     }))
 }
 

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use hearth_core::access::{Decision, Viewer};
 use hearth_core::model::{PostId, Tier};
 use hearth_core::text::render_markdown;
-use hearth_store::blogs::{Entry, PublishedCursor};
+use hearth_store::blogs::{Entry, PublishedCursor, Status};
 use hearth_store::spaces::Space;
 use serde::Deserialize;
 
@@ -68,11 +68,11 @@ struct EntryItem {
 
 impl EntryItem {
     fn new(e: &Entry, now: i64) -> Self {
-        let status = match e.publish_at {
-            _ if e.held => Some("Awaiting approval"),
-            None => Some("Draft"),
-            Some(at) if at > now => Some("Scheduled"),
-            Some(_) => None,
+        let status = match e.status(now) {
+            Status::Held => Some("Awaiting approval"),
+            Status::Draft => Some("Draft"),
+            Status::Scheduled => Some("Scheduled"),
+            Status::Published => None,
         };
         Self {
             href: format!("/b/{}/{}", e.blog_slug, e.slug),
@@ -104,18 +104,6 @@ fn tag_links(e: &Entry) -> Vec<(String, String)> {
 #[serde(default)]
 struct AfterQuery {
     after: Option<String>,
-}
-
-fn parse_cursor(text: Option<&str>) -> Option<PublishedCursor> {
-    let (at, id) = text?.split_once('_')?;
-    Some(PublishedCursor {
-        publish_at: at.parse().ok()?,
-        id: id.parse().ok()?,
-    })
-}
-
-fn format_cursor(c: &PublishedCursor) -> String {
-    format!("{}_{}", c.publish_at, c.id)
 }
 
 // ---- the list of blogs
@@ -155,7 +143,7 @@ async fn blog_page(
     Path(slug): Path<String>,
     Query(q): Query<AfterQuery>,
 ) -> Result<Response, WebError> {
-    let after = parse_cursor(q.after.as_deref());
+    let after = PublishedCursor::parse(q.after.as_deref());
     let page = blogs::blog_page(&app, &visitor.actor, &slug, after).await?;
     let now = app.now();
     let feed = crate::services::feeds::public(page.blog.tier)
@@ -174,7 +162,7 @@ async fn blog_page(
             .iter()
             .map(|e| EntryItem::new(e, now))
             .collect(),
-        next: page.next.as_ref().map(format_cursor),
+        next: page.next.as_ref().map(|c| c.to_text()),
         writer: page.writer,
         first_page: after.is_none(),
         blog: page.blog,
@@ -202,7 +190,7 @@ async fn tag_page(
         &app,
         &visitor.actor,
         &slug,
-        parse_cursor(q.after.as_deref()),
+        PublishedCursor::parse(q.after.as_deref()),
     )
     .await?;
     let now = app.now();
@@ -219,7 +207,7 @@ async fn tag_page(
             .iter()
             .map(|e| EntryItem::new(e, now))
             .collect(),
-        next: page.next.as_ref().map(format_cursor),
+        next: page.next.as_ref().map(|c| c.to_text()),
     }))
 }
 
