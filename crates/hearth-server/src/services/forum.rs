@@ -167,6 +167,7 @@ pub async fn topic_page(
         Some(me) => topics::is_watching(&mut conn, me, topic.id).await?,
         None => false,
     };
+    let closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
     drop(conn);
     // Reading moves the member's position forward; re-reading writes nothing.
     let read_before = topic.last_read_post_id.unwrap_or(0);
@@ -181,9 +182,7 @@ pub async fn topic_page(
         }
         hearth_store::commit(tx).await?;
     }
-    let closed =
-        super::blogs::replies_closed(&mut *app.store().read().await?, &space, &topic).await?;
-    let reply = decide(viewer, space.tier, Action::Reply { locked: closed });
+    let reply = super::blogs::reply_decision(viewer, &space, closed);
     Ok(TopicPage {
         space,
         topic,
