@@ -41,6 +41,7 @@ struct Inner {
     storage: crate::storage::Storage,
     /// None until a mail server is configured (mail jobs wait meanwhile).
     mailer: Option<crate::mail::Mailer>,
+    outbound: crate::outbound::Outbound,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -63,6 +64,11 @@ impl App {
             Some(smtp) => Some(crate::mail::Mailer::new(smtp, &config.base_url)?),
             None => None,
         };
+        let outbound = crate::outbound::Outbound::new(&format!(
+            "Hearth/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            config.base_url
+        ))?;
         let app = Self {
             inner: Arc::new(Inner {
                 store,
@@ -73,6 +79,7 @@ impl App {
                 safety: Default::default(),
                 storage,
                 mailer,
+                outbound,
             }),
         };
         crate::services::search::ensure_index(&app)
@@ -102,6 +109,11 @@ impl App {
     /// The mail server, if one is configured.
     pub fn mailer(&self) -> Option<&crate::mail::Mailer> {
         self.inner.mailer.as_ref()
+    }
+
+    /// The client for requests to other sites.
+    pub fn outbound(&self) -> &crate::outbound::Outbound {
+        &self.inner.outbound
     }
 
     pub fn safety(&self) -> &crate::services::safety::Safety {

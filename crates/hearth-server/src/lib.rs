@@ -12,9 +12,11 @@ pub mod feeds;
 pub mod generator;
 pub mod jobs;
 pub mod mail;
+pub mod outbound;
 pub mod services;
 pub mod storage;
 pub mod web;
+pub mod webmention;
 
 pub use app::{App, Server};
 pub use config::Config;

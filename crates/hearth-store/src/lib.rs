@@ -30,6 +30,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod topics;
 pub mod uploads;
+pub mod webmentions;
 
 pub use db::{Backend, Store, WriteTx, commit};
 pub use seal::{Sealer, SecretKey};
