@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::problem::Problem;
-use super::schema::{AuthorOut, PostOut, PostedOut, SpaceOut, reply_label};
+use super::schema::{AuthorOut, MentionOut, PostOut, PostedOut, SpaceOut, reply_label};
 use super::{ApiActor, ApiError, ApiJson};
 use crate::App;
 use crate::error::ServiceError;
@@ -112,6 +112,8 @@ pub struct EntryDetailOut {
     pub comments_closed: bool,
     /// Whether the caller may comment: `allowed`, `held`, `sign_in` or `closed`.
     pub commenting: &'static str,
+    /// Pages on other sites that mention the entry, approved by a moderator.
+    pub reactions: Vec<MentionOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -313,6 +315,7 @@ async fn get_entry(
             .collect(),
         comments_closed: page.closed,
         commenting: reply_label(page.comment),
+        reactions: page.reactions.iter().map(MentionOut::new).collect(),
     }))
 }
 

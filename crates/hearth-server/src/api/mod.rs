@@ -13,8 +13,9 @@ mod blogs;
 mod feeds;
 mod forum;
 mod jobs;
+mod mentions;
 mod moderation;
-mod problem;
+pub(crate) mod problem;
 mod schema;
 
 use axum::routing::get;
@@ -75,6 +76,7 @@ pub fn router() -> Router<App> {
         .merge(admin::router())
         .merge(jobs::router())
         .merge(moderation::router())
+        .merge(mentions::router())
         .split_for_parts();
     let document = serde_json::to_value(&openapi).unwrap_or_default();
     router

@@ -527,6 +527,10 @@ pub struct SafetySettingsIo {
     pub new_member_posts_per_minute: i64,
     /// Erase accounts unused this long; 0: never.
     pub erase_unused_after_days: i64,
+    /// Let requests to other sites (webmentions, pingbacks) reach loopback
+    /// and private networks: for a closed network or tests only.
+    #[serde(default)]
+    pub private_addresses: bool,
     /// Markdown shown to people whose post has crisis words.
     pub helplines: String,
     /// Markdown shown on topics in medical spaces.
@@ -557,6 +561,7 @@ async fn get_safety(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<S
         posts_per_minute: r.limits.posts_per_minute,
         new_member_posts_per_minute: r.limits.new_member_posts_per_minute,
         erase_unused_after_days: r.limits.erase_unused_after_days,
+        private_addresses: r.limits.private_addresses,
         helplines: r.helplines_md.clone(),
         disclaimer: r.disclaimer_md.clone(),
         crisis_phrases: r.crisis_text.clone(),
@@ -586,6 +591,7 @@ async fn put_safety(
         posts_per_minute: input.posts_per_minute.to_string(),
         new_member_posts_per_minute: input.new_member_posts_per_minute.to_string(),
         erase_unused_after_days: input.erase_unused_after_days.to_string(),
+        private_addresses: input.private_addresses,
         helplines: input.helplines,
         disclaimer: input.disclaimer,
         crisis_phrases: input.crisis_phrases,

@@ -53,7 +53,7 @@ impl From<ServiceError> for ApiError {
 }
 
 impl ApiError {
-    fn with_status(status: StatusCode, detail: String) -> Self {
+    pub(crate) fn with_status(status: StatusCode, detail: String) -> Self {
         Self {
             error: ServiceError::field("body", detail),
             status: Some(status),

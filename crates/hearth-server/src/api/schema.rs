@@ -493,3 +493,43 @@ pub struct RoleIn {
     /// `member`, `volunteer`, `staff`, `moderator` or `admin`.
     pub role: String,
 }
+
+/// A page on another site that mentions an entry (webmention or pingback).
+#[derive(Serialize, ToSchema)]
+pub struct MentionOut {
+    pub id: i64,
+    /// The page that mentions the entry.
+    pub source: String,
+    /// `mention`, `reply`, `like`, `repost` or `bookmark`.
+    pub kind: &'static str,
+    pub title: String,
+    /// Empty when the page names none.
+    pub author: String,
+    pub excerpt: String,
+    /// `webmention` or `pingback`.
+    pub protocol: String,
+    /// `held`, `approved` or `rejected`.
+    pub status: &'static str,
+    pub received_at: String,
+    /// The entry mentioned.
+    pub entry_title: String,
+    pub entry_url: String,
+}
+
+impl MentionOut {
+    pub fn new(m: &hearth_store::webmentions::Mention) -> Self {
+        Self {
+            id: m.id,
+            source: m.source.clone(),
+            kind: m.kind.as_str(),
+            title: m.title.clone(),
+            author: m.author.clone(),
+            excerpt: m.excerpt.clone(),
+            protocol: m.protocol.clone(),
+            status: m.status.as_str(),
+            received_at: rfc3339(m.received_at),
+            entry_title: m.entry_title.clone(),
+            entry_url: m.entry_path.clone(),
+        }
+    }
+}

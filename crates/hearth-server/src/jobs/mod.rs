@@ -67,6 +67,7 @@ pub fn handlers(app: &App) -> Vec<Handler> {
         crate::services::alerts::FAN_OUT,
         crate::services::blogs::PUBLISH,
         crate::services::notification_mail::DIGESTS,
+        crate::services::webmentions::SEND,
     ];
     if app.mailer().is_some() {
         handlers.push(crate::mail::HANDLER);

@@ -208,6 +208,8 @@ pub struct EntryPage {
     /// The entry's text (the topic's opening post).
     pub body: Post,
     pub comments: Vec<Comment>,
+    /// Other sites' pages that mention the entry, approved by a moderator.
+    pub reactions: Vec<hearth_store::webmentions::Mention>,
     /// Whether this person may comment, or why not.
     pub comment: Decision,
     pub closed: bool,
@@ -266,7 +268,9 @@ pub async fn entry_page(
         .ok_or(ServiceError::NotFound)?;
     let closed = replies_closed(&mut conn, &blog, &topic).await?;
     let writer = writes(&mut conn, viewer, &blog).await?;
+    let reactions = super::webmentions::shown(&mut conn, entry.topic_id).await?;
     Ok(EntryPage {
+        reactions,
         comment: reply_decision(viewer, &blog, closed),
         closed,
         writer,
@@ -678,6 +682,9 @@ pub async fn update_entry(
     let published = publish_at.is_some_and(|at| at <= now);
     if published && !was_published && !entry.held {
         forum::publish_post(&mut tx, &blog, entry.topic_id, opening.id, now).await?;
+    } else if was_published {
+        // Edited or taken back: the pages it links to (and linked to) hear again.
+        super::webmentions::announce(&mut tx, entry.topic_id, now).await?;
     }
     schedule(app, &mut tx, entry.topic_id, publish_at).await?;
     hearth_store::commit(tx).await?;

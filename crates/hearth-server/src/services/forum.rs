@@ -2,7 +2,7 @@
 //! moderating, and the notifications that follow a new post.
 
 use hearth_core::access::{Action, Decision, Sight, Viewer, decide};
-use hearth_core::model::{AccountId, Alias, PostId, TopicId};
+use hearth_core::model::{AccountId, Alias, PostId, SpaceKind, TopicId};
 use hearth_core::text::{clean_text, mentioned_aliases, quote_for_reply, render_markdown};
 use hearth_store::notifications::{self, Kind, NewNotification, Notification};
 use hearth_store::posts::{self, NewPost, Post, Revision};
@@ -504,6 +504,10 @@ pub(super) async fn publish_post(
         }
     }
     if !is_reply {
+        if space.kind == SpaceKind::Blog {
+            // The pages a published entry links to hear of it.
+            super::webmentions::announce(conn, topic_id, now).await?;
+        }
         return Ok(());
     }
     let mut to_tell = topics::watchers(conn, topic_id).await?;

@@ -21,6 +21,7 @@ pub mod search;
 pub mod setup;
 pub mod spaces;
 pub mod uploads;
+pub mod webmentions;
 
 use hearth_core::access::Viewer;
 use hearth_store::accounts::Account;

@@ -34,6 +34,7 @@ pub mod keys {
     pub const POSTS_PER_MINUTE: &str = "safety.posts_per_minute";
     pub const NEW_MEMBER_POSTS_PER_MINUTE: &str = "safety.new_member_posts_per_minute";
     pub const ERASE_UNUSED_AFTER_DAYS: &str = "safety.erase_unused_after_days";
+    pub const PRIVATE_ADDRESSES: &str = "safety.private_addresses";
 }
 
 pub const DEFAULT_HELPLINES: &str = "If you are in danger now, call **999** (UK) or **112** (anywhere in Europe).\n\n\
@@ -54,6 +55,9 @@ pub struct Limits {
     pub new_member_posts_per_minute: i64,
     /// Personal data of accounts unused this long is erased; 0: never.
     pub erase_unused_after_days: i64,
+    /// Requests to other sites (webmentions) may go to loopback and private
+    /// networks: for a closed network or tests, never a public site.
+    pub private_addresses: bool,
 }
 
 impl Default for Limits {
@@ -64,6 +68,7 @@ impl Default for Limits {
             posts_per_minute: 6,
             new_member_posts_per_minute: 2,
             erase_unused_after_days: 3 * 365,
+            private_addresses: false,
         }
     }
 }
@@ -164,6 +169,9 @@ async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
             settings::get(conn, keys::ERASE_UNUSED_AFTER_DAYS).await?,
             d.erase_unused_after_days,
         ),
+        private_addresses: settings::get(conn, keys::PRIVATE_ADDRESSES)
+            .await?
+            .map_or(d.private_addresses, |v| v == "1"),
     };
     Ok(Rules {
         words,
@@ -684,6 +692,7 @@ pub struct SettingsForm {
     pub posts_per_minute: String,
     pub new_member_posts_per_minute: String,
     pub erase_unused_after_days: String,
+    pub private_addresses: bool,
     pub helplines: String,
     pub disclaimer: String,
     pub crisis_phrases: String,
@@ -698,6 +707,7 @@ impl SettingsForm {
             posts_per_minute: r.limits.posts_per_minute.to_string(),
             new_member_posts_per_minute: r.limits.new_member_posts_per_minute.to_string(),
             erase_unused_after_days: r.limits.erase_unused_after_days.to_string(),
+            private_addresses: r.limits.private_addresses,
             helplines: r.helplines_md.clone(),
             disclaimer: r.disclaimer_md.clone(),
             crisis_phrases: r.crisis_text.clone(),
@@ -745,6 +755,7 @@ pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> Ser
             &form.erase_unused_after_days,
             0..=36_500,
         ),
+        private_addresses: form.private_addresses,
     };
     let clean = |t: &str| hearth_core::text::clean_text(t.trim());
     let helplines = clean(&form.helplines);
@@ -803,6 +814,10 @@ pub async fn save_settings(app: &App, actor: &Actor, form: &SettingsForm) -> Ser
         (
             keys::ERASE_UNUSED_AFTER_DAYS,
             limits.erase_unused_after_days.to_string(),
+        ),
+        (
+            keys::PRIVATE_ADDRESSES,
+            i64::from(limits.private_addresses).to_string(),
         ),
         (keys::HELPLINES, helplines),
         (keys::DISCLAIMER, disclaimer),

@@ -248,6 +248,7 @@ struct EntryPage {
     path: String,
     body: PostView,
     comments: Vec<CommentView>,
+    reactions: super::webmention::Reactions,
     comment: Decision,
     closed: bool,
     writer: bool,
@@ -326,6 +327,7 @@ async fn entry_view(
         share: Share::new(app, &path, &page.entry.title, tier == Tier::MembersOnly),
         body: PostView::new(&page.body, viewer, tier, Decision::Hidden, None),
         comments,
+        reactions: super::webmention::Reactions::new(&page.reactions),
         comment: page.comment,
         closed: page.closed,
         writer: page.writer,
@@ -362,9 +364,12 @@ async fn entry_page(
         safety: SafetyFields::fresh(&app),
         ..Default::default()
     };
-    Ok(render(
-        &entry_view(&app, &visitor, &blog, &entry, form, Errors::default(), None).await?,
-    ))
+    let view = entry_view(&app, &visitor, &blog, &entry, form, Errors::default(), None).await?;
+    let mut page = render(&view);
+    if view.card.is_some() {
+        super::webmention::advertise(page.headers_mut());
+    }
+    Ok(page)
 }
 
 async fn comment(

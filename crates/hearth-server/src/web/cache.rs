@@ -12,12 +12,12 @@
 //! changes are announced across nodes.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hearth_store::Backend;
@@ -43,12 +43,25 @@ const MAX_AGE: Duration = Duration::from_secs(5);
 
 /// Things made for guests (pages here, public feeds in `feeds`), each valid
 /// while no shared write has been committed since it was made and for at
-/// most `MAX_AGE`. `V` is cheap to clone (a `String` page, an `Arc`).
+/// most `MAX_AGE`. `V` is cheap to clone (an `Arc`).
 pub struct Kept<V> {
     entries: RwLock<Entries<V>>,
 }
 
-pub type PageCache = Kept<String>;
+pub type PageCache = Kept<Arc<KeptPage>>;
+
+/// A guest's page as kept: its HTML and the headers that say more about it.
+pub struct KeptPage {
+    html: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// Headers a page's handler sets that every guest should get too (the
+/// webmention and pingback doors of an entry). Nothing else is carried:
+/// above all no cookie.
+fn carried(name: &HeaderName) -> bool {
+    name == header::LINK || name.as_str() == "x-pingback"
+}
 
 struct Entries<V> {
     by_key: HashMap<String, Entry<V>>,
@@ -131,12 +144,16 @@ fn cacheable(app: &App, request: &Request) -> bool {
         && !request.uri().path().starts_with("/api")
 }
 
-fn html_response(html: String, token: &str) -> Response {
-    let mut response = (StatusCode::OK, html.replace(placeholder(), token)).into_response();
-    response.headers_mut().insert(
+fn html_response(page: &KeptPage, token: &str) -> Response {
+    let mut response = (StatusCode::OK, page.html.replace(placeholder(), token)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
+    for (name, value) in &page.headers {
+        headers.append(name.clone(), value.clone());
+    }
     response
 }
 
@@ -152,8 +169,8 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
         .unwrap_or_default();
     // Read the count before rendering: a write that lands meanwhile makes this entry stale.
     let changes = app.store().changes();
-    if let Some(html) = app.page_cache().get(&uri, changes) {
-        return html_response(html, &token);
+    if let Some(page) = app.page_cache().get(&uri, changes) {
+        return html_response(&page, &token);
     }
     request
         .extensions_mut()
@@ -173,9 +190,18 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
     };
     match String::from_utf8(bytes.to_vec()) {
         Ok(html) => {
-            let response = html_response(html.clone(), &token);
-            let bytes = html.len();
-            app.page_cache().put(uri, changes, html, bytes);
+            let page = Arc::new(KeptPage {
+                headers: parts
+                    .headers
+                    .iter()
+                    .filter(|(name, _)| carried(name))
+                    .map(|(n, v)| (n.clone(), v.clone()))
+                    .collect(),
+                html,
+            });
+            let response = html_response(&page, &token);
+            let bytes = page.html.len();
+            app.page_cache().put(uri, changes, page, bytes);
             response
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),

@@ -23,6 +23,7 @@ pub mod session;
 mod setup;
 mod share;
 mod views;
+mod webmention;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -53,6 +54,7 @@ pub fn router() -> Router<App> {
         .merge(search::router())
         .merge(blogs::router())
         .merge(share::router())
+        .merge(webmention::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
 }
 

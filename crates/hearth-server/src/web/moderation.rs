@@ -112,6 +112,8 @@ fn findings(detail: &str) -> Vec<String> {
 struct QueuePage {
     chrome: Chrome,
     items: Vec<ItemView>,
+    /// Mentions from other sites waiting (listed on their own page).
+    mentions: i64,
     errors: Errors,
 }
 
@@ -150,6 +152,7 @@ async fn queue_view(app: &App, visitor: &Visitor, errors: Errors) -> Result<Queu
     Ok(QueuePage {
         chrome,
         items: items.into_iter().map(item_view).collect(),
+        mentions: crate::services::webmentions::held_count(app, &visitor.actor).await?,
         errors,
     })
 }

@@ -19,3 +19,4 @@ mod review_fixes;
 mod robustness;
 mod safety;
 mod search;
+mod webmentions;
