@@ -115,6 +115,58 @@ describe('blogs: write an entry, comment on it, close comments', { timeout: 600_
     await look(guest, 'share-fediverse');
   });
 
+  test('a page elsewhere mentions the entry; a moderator approves it and it shows below', async () => {
+    assert.ok(entryPath, 'the entry exists (first step)');
+    // The "other website" is this one, on loopback: an admin allows that first.
+    const adminPassword = `harbour kettle ${run}`;
+    await setPassword(server, 'coordinator', adminPassword);
+    const admin = await actor();
+    await signInDemo(admin, 'coordinator', adminPassword);
+    await admin.goto('/admin/safety');
+    await admin.getByLabel('Allow requests to private and local network addresses').check();
+    await submit(admin, admin.getByRole('button', { name: 'Save safety settings', exact: true }));
+    await expectVisible(admin, admin.getByText(/^Saved\./), 'the saved settings');
+
+    // The nurse writes a second entry that links to the first.
+    const readingList = `A winter reading list ${run}`;
+    const page = await nurse();
+    await page.goto('/b/news/new');
+    await page.getByLabel('Title', { exact: true }).fill(readingList);
+    await page.getByLabel('Text', { exact: true }).fill(`Start with [our skin care tips](${server.baseURL}${entryPath}).`);
+    await submit(page, page.getByRole('button', { name: 'Save entry', exact: true }));
+    await expectVisible(page, h1(page, readingList), 'the second entry');
+    const sourceURL = page.url();
+
+    // A reader tells the first entry about it, with the form below its comments.
+    const reader = await actor();
+    await reader.goto('/webmention');
+    await look(reader, 'webmention-endpoint');
+    await reader.goto(entryPath);
+    await reader.locator('summary', { hasText: 'Wrote about this on your own website?' }).click();
+    await reader.getByLabel('The address of your page', { exact: true }).fill(sourceURL);
+    await submit(reader, reader.getByRole('button', { name: 'Send', exact: true }));
+    await expectVisible(reader, h1(reader, 'Mention received'), 'the thanks');
+    await look(reader, 'mention-received');
+
+    // A moderator finds it from the queue and approves it.
+    const modPassword = `lighthouse pebble ${run}`;
+    await setPassword(server, 'mod_sam', modPassword);
+    const mod = await actor();
+    await signInDemo(mod, 'mod_sam', modPassword);
+    await mod.goto('/mod/queue');
+    await mod.getByRole('link', { name: /1 mention from other websites waits/ }).click();
+    await expectVisible(mod, h1(mod, 'Mentions from other sites'), 'the mentions page');
+    await expectVisible(mod, mod.getByRole('link', { name: readingList }), 'the mention, titled by its page');
+    await look(mod, 'mod-mentions');
+    await submit(mod, mod.getByRole('button', { name: /^Approve the mention from/ }));
+    await expectVisible(mod, mod.getByText('No mentions are waiting.'), 'the emptied list');
+
+    await reader.goto(entryPath);
+    await expectVisible(reader, reader.getByRole('heading', { name: 'From other websites' }), 'the reactions');
+    await expectVisible(reader, reader.getByRole('link', { name: readingList }), 'the mention below the entry');
+    await look(reader, 'entry-mentioned');
+  });
+
   test('the nurse closes comments and the entry says so', async () => {
     assert.ok(entryPath, 'the entry exists (first step)');
     const page = await nurse();
