@@ -227,6 +227,17 @@ impl MentionView {
 }
 
 impl MentionView {
+    /// What the page does to the entry, for the moderators' list.
+    pub fn kind_phrase(&self) -> &'static str {
+        match self.kind {
+            "reply" => "A reply to",
+            "like" => "A like of",
+            "repost" => "A share of",
+            "bookmark" => "A bookmark of",
+            _ => "A mention of",
+        }
+    }
+
     /// Who reacted: the page's author, else its site.
     pub fn who(&self) -> &str {
         if self.author.is_empty() {
