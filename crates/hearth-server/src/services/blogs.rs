@@ -606,6 +606,8 @@ pub struct EditEntry {
     pub blog: Space,
     pub entry: Entry,
     pub body_md: String,
+    /// The pages its links were told of it (webmentions), with what happened.
+    pub told: Vec<hearth_store::webmentions::Sent>,
 }
 
 pub async fn entry_for_edit(
@@ -620,10 +622,12 @@ pub async fn entry_for_edit(
     let body = posts::opening(&mut conn, entry.topic_id, None)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    let told = hearth_store::webmentions::sent(&mut conn, entry.topic_id).await?;
     Ok(EditEntry {
         blog,
         entry,
         body_md: body.body_md,
+        told,
     })
 }
 

@@ -533,6 +533,8 @@ struct EntryFormPage {
     safety: SafetyFields,
     review: Option<ReviewView>,
     new: bool,
+    /// Pages the entry's links told of it: address, outcome, when.
+    told: Vec<(String, String, Moment)>,
 }
 
 /// What the entry form shows besides the fields.
@@ -582,6 +584,7 @@ async fn form_page(
         errors,
         review,
         new,
+        told: Vec::new(),
     })
 }
 
@@ -611,9 +614,13 @@ async fn edit_entry_page(
     let mut form = EntryForm::from_entry(&e.entry, e.body_md, app.now());
     form.safety = SafetyFields::fresh(&app);
     let action = format!("/b/{blog}/{entry}/edit");
-    Ok(render(
-        &form_page(&app, &visitor, e.blog, action, form, Feedback::default()).await?,
-    ))
+    let mut page = form_page(&app, &visitor, e.blog, action, form, Feedback::default()).await?;
+    page.told = e
+        .told
+        .into_iter()
+        .map(|s| (s.target, s.outcome, Moment::from_ms(s.sent_at)))
+        .collect();
+    Ok(render(&page))
 }
 
 /// Reads the form's cover: a new file is checked and kept at once, so that a

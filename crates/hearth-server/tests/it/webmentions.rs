@@ -543,6 +543,16 @@ async fn published_entries_tell_the_pages_they_link_to() {
         .await,
         1
     );
+    // The writers see what happened on the entry's edit page.
+    let admin_browser = t.signed_in("Ada2", Role::Admin).await;
+    let edit = admin_browser.get("/b/news/links/edit").await.body;
+    assert!(edit.contains("Websites told about this entry"), "{edit}");
+    assert!(edit.contains("Webmention taken (202 Accepted)."), "{edit}");
+    assert!(edit.contains("Pingback taken."), "{edit}");
+    assert!(
+        edit.contains("The page takes no webmentions or pingbacks."),
+        "{edit}"
+    );
 
     // Edited without the link to A: A hears once more (to take its mention
     // away), B and C are not told again of the same links... but the text
@@ -566,7 +576,6 @@ async fn published_entries_tell_the_pages_they_link_to() {
     assert_eq!(other.posts_to("/xmlrpc").len(), 2);
 
     // A members-only entry tells no one, though it links out.
-    let admin_browser = t.signed_in("Ada2", Role::Admin).await;
     blog(&admin_browser, "inside", "members_only", "", "").await;
     other.page("/d", &[("link", "</wm-d>; rel=\"webmention\"")], "<p>D</p>");
     let (status, _) = admin
