@@ -129,20 +129,24 @@ pub async fn for_topic(
     rows.iter().map(from_row).collect()
 }
 
-/// Mentions waiting for a moderator, oldest first.
+/// Mentions waiting for a moderator, oldest first (of entries not deleted).
 pub async fn held(conn: &mut Conn, limit: i64) -> Result<Vec<Mention>> {
-    let sql = format!("{SELECT} WHERE w.status = 'held' ORDER BY w.received_at, w.id LIMIT $1");
+    let sql = format!(
+        "{SELECT} WHERE w.status = 'held' AND t.deleted_at IS NULL
+         ORDER BY w.received_at, w.id LIMIT $1"
+    );
     let rows = sqlx::query(&sql).bind(limit).fetch_all(&mut *conn).await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn held_count(conn: &mut Conn) -> Result<i64> {
-    Ok(
-        sqlx::query("SELECT COUNT(*) FROM webmentions WHERE status = 'held'")
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get(0)?,
+    Ok(sqlx::query(
+        "SELECT COUNT(*) FROM webmentions w JOIN topics t ON t.id = w.topic_id
+             WHERE w.status = 'held' AND t.deleted_at IS NULL",
     )
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?)
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Mention>> {
