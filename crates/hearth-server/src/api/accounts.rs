@@ -6,6 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hearth_store::accounts as account_store;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,7 +17,7 @@ use super::{ApiActor, ApiError, ApiJson};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::accounts::{self, ClientKey, Register, SignedIn};
-use crate::services::forum;
+use crate::services::{forum, notification_mail};
 use crate::web::account::signed_in_response;
 use crate::web::session::{ClientAddr, SESSION_COOKIE, set_cookie};
 
@@ -32,6 +34,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(revoke_token))
         .routes(routes!(notifications))
         .routes(routes!(read_notifications))
+        .routes(routes!(get_notification_mail, set_notification_mail))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -269,4 +272,41 @@ async fn notifications(
 async fn read_notifications(State(app): State<App>, actor: ApiActor) -> ApiResult<StatusCode> {
     forum::mark_notifications_read(&app, &actor.actor).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct NotificationMailIo {
+    /// `off`, `immediately`, `daily` or `weekly` (digests go out at 06:00 UTC).
+    #[schema(example = "daily")]
+    pub notification_mail: String,
+}
+
+/// How the caller gets notifications by email.
+#[utoipa::path(get, path = "/api/me/notification-mail", tag = "accounts",
+    responses((status = 200, body = NotificationMailIo), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn get_notification_mail(
+    State(app): State<App>,
+    actor: ApiActor,
+) -> ApiResult<Json<NotificationMailIo>> {
+    let choice = notification_mail::choice(&app, &actor.actor).await?;
+    Ok(Json(NotificationMailIo {
+        notification_mail: choice.as_str().into(),
+    }))
+}
+
+/// Choose how notifications come by email: at once, in a daily or weekly digest, or not at all.
+#[utoipa::path(put, path = "/api/me/notification-mail", tag = "accounts", request_body = NotificationMailIo,
+    responses((status = 200, body = NotificationMailIo), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn set_notification_mail(
+    State(app): State<App>,
+    actor: ApiActor,
+    ApiJson(input): ApiJson<NotificationMailIo>,
+) -> ApiResult<Json<NotificationMailIo>> {
+    let choice =
+        notification_mail::set_choice(&app, &actor.actor, &input.notification_mail).await?;
+    Ok(Json(NotificationMailIo {
+        notification_mail: choice.as_str().into(),
+    }))
 }

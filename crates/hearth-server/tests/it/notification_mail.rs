@@ -208,3 +208,38 @@ async fn a_daily_digest_gathers_what_is_unread_leaves_out_deleted_posts_and_mail
     assert_eq!(sink.messages().len(), 1, "nothing mailed twice");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_mail_choice_is_read_and_changed_through_the_api() {
+    use serde_json::json;
+
+    let t = crate::common::spawn_app().await;
+    let api = crate::api::Api::member(&t, "rose", Role::Member).await;
+    let (status, v) = api.get("/api/me/notification-mail").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["notification_mail"], "daily", "the default");
+    let (status, v, _) = api
+        .send(
+            reqwest::Method::PUT,
+            "/api/me/notification-mail",
+            Some(json!({"notification_mail": "weekly"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["notification_mail"], "weekly");
+    let (_, v) = api.get("/api/me/notification-mail").await;
+    assert_eq!(v["notification_mail"], "weekly");
+    let (status, v, _) = api
+        .send(
+            reqwest::Method::PUT,
+            "/api/me/notification-mail",
+            Some(json!({"notification_mail": "hourly"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["errors"][0]["field"], "notification_mail");
+    let (status, _) = crate::api::Api::guest(&t)
+        .get("/api/me/notification-mail")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
