@@ -17,6 +17,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
+use tokio::sync::Semaphore;
 use url::{Host, Url};
 
 /// A page larger than this is not read.
@@ -24,6 +25,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_REDIRECTS: usize = 5;
+/// Requests in flight at once from this node: anyone may ask for a mention
+/// to be checked, and each check is a request to someone else's site.
+const MAX_IN_FLIGHT: usize = 16;
 
 /// Which addresses requests may go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,15 +71,19 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let [first, second, ..] = v6.segments();
             !(v6.is_unspecified()
                 || v6.is_loopback()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
                 || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || (first == 0x64 && v6.segments()[1] == 0xff9b)) // NAT64 to anything
+                || (first == 0x2001 && second == 0x0db8) // documentation
+                || (first == 0x2001 && second == 0) // Teredo: carries an IPv4 address
+                || first == 0x2002 // 6to4: carries an IPv4 address
+                || (first == 0x64 && second == 0xff9b) // NAT64 to anything
+                || v6.segments()[..6] == [0; 6] // IPv4-compatible (deprecated)
+                || (first == 0x100 && v6.segments()[1..4] == [0; 3])) // discard-only
         }
     }
 }
@@ -88,7 +96,9 @@ pub enum OutboundError {
         "{0} is on a private or local network, and this site only makes requests to public addresses"
     )]
     Private(String),
-    #[error("{0} could not be found")]
+    /// Also for a name that points only at private addresses: an outsider
+    /// must not learn which internal names exist.
+    #[error("{0} could not be found on the public internet")]
     UnknownHost(String),
     #[error("there was no answer within {} seconds", TIMEOUT.as_secs())]
     Timeout,
@@ -128,6 +138,7 @@ impl Fetched {
 pub struct Outbound {
     public: Client,
     also_private: Client,
+    in_flight: Arc<Semaphore>,
 }
 
 impl Outbound {
@@ -135,6 +146,7 @@ impl Outbound {
         Ok(Self {
             public: client(Reach::Public, user_agent)?,
             also_private: client(Reach::AlsoPrivate, user_agent)?,
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
 
@@ -144,7 +156,7 @@ impl Outbound {
             .client(reach)
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "text/html, */*;q=0.5");
-        read(request).await
+        self.read(request).await
     }
 
     pub async fn post(
@@ -160,7 +172,19 @@ impl Outbound {
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
-        read(request).await
+        self.read(request).await
+    }
+
+    /// Sends, and reads the answer whole, waiting for a free slot first.
+    async fn read(&self, request: reqwest::RequestBuilder) -> Result<Fetched, OutboundError> {
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| OutboundError::Network("shutting down".into()))?;
+        tokio::time::timeout(TIMEOUT, read(request))
+            .await
+            .map_err(|_| OutboundError::Timeout)?
     }
 
     fn client(&self, reach: Reach) -> &Client {
@@ -225,7 +249,7 @@ impl Resolve for Guarded {
             let allowed: Vec<SocketAddr> =
                 found.into_iter().filter(|a| reach.allows(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(OutboundError::Private(host).into());
+                return Err(OutboundError::UnknownHost(host).into());
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -302,6 +326,9 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::7f00:1",
+            "::7f00:1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
         ] {
             assert!(!is_public(ip(private)), "{private} counted as public");
         }

@@ -146,6 +146,12 @@ pub async fn by_topic(conn: &mut Conn, topic: TopicId) -> Result<Option<Entry>> 
     one(conn, &sql, topic.0, None).await
 }
 
+/// An entry even after it was deleted (to tell the sites it linked to).
+pub async fn by_topic_even_deleted(conn: &mut Conn, topic: TopicId) -> Result<Option<Entry>> {
+    let sql = format!("{SELECT} WHERE e.topic_id = $1");
+    one(conn, &sql, topic.0, None).await
+}
+
 /// A position in a list of published entries, newest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublishedCursor {

@@ -45,16 +45,29 @@ pub struct Recorded {
     pub new: bool,
 }
 
-/// Records a mention, or refreshes what it says when its source sends it again.
+/// Records a mention, or refreshes what it says when its source sends it
+/// again. A refreshed mention keeps a rejection, and an approved one that
+/// now says something else waits for a moderator again.
 pub async fn record(conn: &mut Conn, m: NewMention<'_>, now: i64) -> Result<Recorded> {
+    let existed = sqlx::query("SELECT id FROM webmentions WHERE topic_id = $1 AND source = $2")
+        .bind(m.topic.0)
+        .bind(m.source)
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some();
     let row = sqlx::query(
         "INSERT INTO webmentions (topic_id, source, protocol, kind, title, author, excerpt,
                                   status, received_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'held', $8, $8)
          ON CONFLICT (topic_id, source) DO UPDATE SET protocol = excluded.protocol,
             kind = excluded.kind, title = excluded.title, author = excluded.author,
-            excerpt = excluded.excerpt, updated_at = excluded.updated_at
-         RETURNING id, status, received_at",
+            excerpt = excluded.excerpt, updated_at = excluded.updated_at,
+            status = CASE
+                WHEN webmentions.status = 'approved' AND (webmentions.kind <> excluded.kind
+                    OR webmentions.title <> excluded.title OR webmentions.author <> excluded.author
+                    OR webmentions.excerpt <> excluded.excerpt) THEN 'held'
+                ELSE webmentions.status END
+         RETURNING id, status",
     )
     .bind(m.topic.0)
     .bind(m.source)
@@ -70,17 +83,20 @@ pub async fn record(conn: &mut Conn, m: NewMention<'_>, now: i64) -> Result<Reco
     Ok(Recorded {
         id: row.try_get("id")?,
         status: ReactionStatus::parse(&status).unwrap_or(ReactionStatus::Held),
-        new: row.try_get::<i64, _>("received_at")? == now,
+        new: !existed,
     })
 }
 
-/// Forgets a mention whose source no longer links to the entry.
+/// Forgets a mention whose source no longer links to the entry. A rejected
+/// one is kept, so that taking the link away and back does not bring it back.
 pub async fn remove(conn: &mut Conn, topic: TopicId, source: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM webmentions WHERE topic_id = $1 AND source = $2")
-        .bind(topic.0)
-        .bind(source)
-        .execute(&mut *conn)
-        .await?;
+    let done = sqlx::query(
+        "DELETE FROM webmentions WHERE topic_id = $1 AND source = $2 AND status <> 'rejected'",
+    )
+    .bind(topic.0)
+    .bind(source)
+    .execute(&mut *conn)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -772,6 +772,10 @@ pub(super) async fn take_down(
     if *is_opening {
         let visible = posts::visible_ids(conn, topic.id).await?.len() as i64;
         topics::set_deleted(conn, topic.id, Some(now)).await?;
+        if space.kind == SpaceKind::Blog {
+            // The pages a deleted entry told of it hear that it is gone.
+            super::webmentions::announce(conn, topic.id, now).await?;
+        }
         if counted {
             spaces::uncount(conn, space.id, 1, visible).await?;
         }

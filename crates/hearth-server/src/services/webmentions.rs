@@ -56,9 +56,12 @@ pub enum Refused {
     /// The target is not an entry here that takes mentions.
     #[error("{0}")]
     Target(String),
-    /// The source could not be read.
+    /// The source is not there (404, 410, an address that cannot be used).
     #[error("{0}")]
     Source(String),
+    /// The source's site could not be reached or failed (try again later).
+    #[error("{0}")]
+    Upstream(String),
     /// The source does not link to the target.
     #[error("{0}")]
     NoLink(String),
@@ -110,6 +113,18 @@ fn web_address(field: &str, text: &str) -> Result<Url, Refused> {
     }
 }
 
+/// Whom the rate limit counts: an IPv4 address, or an IPv6 address's /64
+/// (one subscriber usually has a whole /64 to pick addresses from).
+fn network_of(client: &str) -> String {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => client.to_owned(),
+    }
+}
+
 /// The entry a target address names, if it is one that takes mentions: on
 /// this site, public, published, comments open.
 async fn target_entry(app: &App, target: &Url) -> Result<hearth_store::blogs::Entry, Refused> {
@@ -142,7 +157,8 @@ async fn target_entry(app: &App, target: &Url) -> Result<hearth_store::blogs::En
     let Some(topic) = hearth_store::topics::by_id(&mut conn, entry.topic_id, None).await? else {
         return Err(not_here());
     };
-    if !super::feeds::public_topic(app, space.tier, &topic) {
+    let opening = hearth_store::posts::opening(&mut conn, topic.id, None).await?;
+    if !super::feeds::public_topic(app, space.tier, &topic) || opening.is_none_or(|p| p.hidden) {
         return Err(not_here());
     }
     if super::blogs::replies_closed(&mut conn, &space, &topic).await? {
@@ -174,7 +190,7 @@ pub async fn receive(
         let key = app
             .store()
             .sealer()
-            .blind_index(&format!("webmention:{client}"));
+            .blind_index(&format!("webmention:{}", network_of(client)));
         let hits = throttle::hit(&mut tx, &key, app.now(), 60_000).await?;
         hearth_store::commit(tx).await?;
         if hits > PER_MINUTE {
@@ -195,10 +211,21 @@ pub async fn receive(
                 take_away(app, entry.topic_id, &source, why).await?,
             ));
         }
+        Ok(f) if f.status.is_server_error() => {
+            return Err(Refused::Upstream(format!(
+                "The source {source} could not be read: it answered {}.",
+                f.status
+            )));
+        }
         Ok(f) => {
             return Err(Refused::Source(format!(
                 "The source {source} could not be read: it answered {}.",
                 f.status
+            )));
+        }
+        Err(e @ (OutboundError::Timeout | OutboundError::Network(_))) => {
+            return Err(Refused::Upstream(format!(
+                "The source {source} could not be read: {e}."
             )));
         }
         Err(e) => {
@@ -275,6 +302,7 @@ pub async fn receive_pingback(
             Refused::Request(m) => Fault::new(fault::GENERIC, m),
             Refused::Target(m) => Fault::new(fault::TARGET_REFUSED, m),
             Refused::Source(m) => Fault::new(fault::SOURCE_MISSING, m),
+            Refused::Upstream(m) => Fault::new(fault::UPSTREAM, m),
             Refused::NoLink(m) => Fault::new(fault::NO_LINK, m),
             Refused::Service(ServiceError::Throttled { .. }) => Fault::new(
                 fault::ACCESS_DENIED,
@@ -394,7 +422,9 @@ async fn send_for(app: &App, topic: TopicId) -> Result<(), JobError> {
     let now = app.now();
     let (links, revision, source, before) = {
         let mut conn = app.store().read().await?;
-        let Some(entry) = hearth_store::blogs::by_topic(&mut conn, topic).await? else {
+        // A deleted entry still tells the pages it told before.
+        let Some(entry) = hearth_store::blogs::by_topic_even_deleted(&mut conn, topic).await?
+        else {
             return Ok(());
         };
         let Some(t) = hearth_store::topics::by_id(&mut conn, topic, None).await? else {
@@ -408,7 +438,7 @@ async fn send_for(app: &App, topic: TopicId) -> Result<(), JobError> {
         // Only a public entry names its links; one no longer public still
         // tells the pages it told before, which then find it gone.
         let public = super::feeds::public_topic(app, entry.blog_tier, &t);
-        let links = if public && opening.deleted_at.is_none() {
+        let links = if public && opening.deleted_at.is_none() && !opening.hidden {
             protocol::outbound_links(&opening.body_html, &source)
         } else {
             Vec::new()

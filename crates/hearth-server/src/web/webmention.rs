@@ -25,15 +25,20 @@ use crate::error::ServiceError;
 use crate::services::webmentions::{self as mentions, Protocol, Refused};
 use crate::webmention::pingback;
 
-/// A call is two addresses; anything much larger is not a pingback.
-const MAX_PINGBACK_BYTES: usize = 64 * 1024;
+/// A mention is two addresses; anything much larger is not one.
+const MAX_MENTION_BYTES: usize = 16 * 1024;
 
 pub fn router() -> Router<App> {
     Router::new()
-        .route("/webmention", get(endpoint_page).post(receive))
+        .route(
+            "/webmention",
+            get(endpoint_page)
+                .post(receive)
+                .layer(DefaultBodyLimit::max(MAX_MENTION_BYTES)),
+        )
         .route(
             "/xmlrpc",
-            post(receive_pingback).layer(DefaultBodyLimit::max(MAX_PINGBACK_BYTES)),
+            post(receive_pingback).layer(DefaultBodyLimit::max(MAX_MENTION_BYTES)),
         )
         .route("/mod/mentions", get(held_page))
         .route("/mod/mentions/{id}", post(decide))

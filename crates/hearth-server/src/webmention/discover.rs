@@ -41,7 +41,7 @@ pub fn endpoint(page: &Fetched) -> Option<Endpoint> {
             p.links
                 .iter()
                 .find(|l| elements.contains(&l.element.as_str()) && l.rels.iter().any(|r| r == rel))
-                .and_then(|l| base.join(&l.href).ok())
+                .and_then(|l| p.base_url(base).join(&l.href).ok())
         })
     };
     if let Some(url) = in_page("webmention", &["link", "a"]) {

@@ -37,6 +37,8 @@ impl Link {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Page {
     pub links: Vec<Link>,
+    /// The page's `<base href>`: what its relative links are relative to.
+    pub base: Option<String>,
     pub title: Option<String>,
     /// The first `p-name`.
     pub name: Option<String>,
@@ -44,6 +46,17 @@ pub struct Page {
     pub author: Option<String>,
     /// The first `e-content` or `p-content`.
     pub content: Option<String>,
+}
+
+impl Page {
+    /// What the page's relative links are relative to: its `<base href>`,
+    /// else its own address.
+    pub fn base_url(&self, page_url: &url::Url) -> url::Url {
+        self.base
+            .as_deref()
+            .and_then(|b| page_url.join(b).ok())
+            .unwrap_or_else(|| page_url.clone())
+    }
 }
 
 pub fn scan(html: &str) -> Page {
@@ -66,6 +79,7 @@ enum Field {
 /// Text being gathered for a field, until its element closes.
 struct Capture {
     field: Field,
+    element: String,
     /// Elements open inside the captured one, plus one for itself.
     depth: usize,
     text: String,
@@ -119,6 +133,15 @@ fn words(value: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// Elements whose end tag may be left out (`<p>a<p>b`): they are not
+/// counted as levels, or one left open would keep a capture open for good.
+fn optional_end(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "li" | "dt" | "dd" | "tr" | "td" | "th" | "option" | "optgroup" | "rb" | "rt" | "rp"
+    )
+}
+
 /// The attribute an element points with, if it is one that points.
 fn pointer(element: &str) -> Option<&'static str> {
     match element {
@@ -141,6 +164,9 @@ impl State {
                 classes: classes.clone(),
             });
         }
+        if name == "base" && self.page.base.is_none() {
+            self.page.base = attr(tag, "href").map(|h| h.trim().to_owned());
+        }
         if name == "meta"
             && attr(tag, "name").is_some_and(|n| n.eq_ignore_ascii_case("author"))
             && self.page.author.is_none()
@@ -150,7 +176,7 @@ impl State {
         let opens = !is_void(name) && !tag.self_closing;
         self.break_text(name);
         match &mut self.capture {
-            Some(c) if opens => c.depth += 1,
+            Some(c) if opens && !optional_end(name) => c.depth += 1,
             Some(_) => {}
             None if opens => {
                 let has = |c: &str| classes.iter().any(|k| k == c);
@@ -167,6 +193,7 @@ impl State {
                 };
                 self.capture = field.map(|field| Capture {
                     field,
+                    element: name.to_owned(),
                     depth: 1,
                     text: String::new(),
                 });
@@ -199,8 +226,14 @@ impl State {
         let Some(c) = &mut self.capture else {
             return;
         };
-        c.depth -= 1;
-        if c.depth > 0 {
+        let closes = if optional_end(name) {
+            // Not a level: it closes only the capture it started itself.
+            c.depth == 1 && c.element == name
+        } else {
+            c.depth -= 1;
+            c.depth == 0
+        };
+        if !closes {
             return;
         }
         let text = Some(tidy(&c.text)).filter(|t| !t.is_empty());
@@ -309,6 +342,17 @@ mod tests {
             page.content.as_deref(),
             Some("We walked ten miles. Thank you!")
         );
+    }
+
+    #[test]
+    fn paragraphs_left_open_do_not_swallow_the_rest() {
+        let page = scan(
+            r#"<div class="e-content"><p>one<p>two</div>
+               <p class="p-name">The <em>name</em></p><span class="p-author">Ann</span>"#,
+        );
+        assert_eq!(page.content.as_deref(), Some("one two"));
+        assert_eq!(page.name.as_deref(), Some("The name"));
+        assert_eq!(page.author.as_deref(), Some("Ann"));
     }
 
     #[test]

@@ -49,10 +49,10 @@ pub fn find_link(source: &Fetched, target: &Url) -> Option<Found> {
         });
     }
     let page = html::scan(&text);
+    let base = page.base_url(&source.url);
     let link = page.links.iter().find(|l| {
         l.in_content()
-            && source
-                .url
+            && base
                 .join(&l.href)
                 .is_ok_and(|href| same_page(&href, target))
     })?;

@@ -309,8 +309,20 @@ async fn a_mention_is_checked_held_for_moderators_and_then_shown() {
     assert_eq!(v["reactions"].as_array().unwrap().len(), 1);
     assert_eq!(v["reactions"][0]["kind"], "like");
 
-    // Sent again, a rejected mention stays rejected.
+    // Sent again, a rejected mention stays rejected, also after its link
+    // was taken away and put back.
     send_webmention(&t, &other.url("/notes/2"), &target, false).await;
+    other.page("/notes/2", &[], "<p>gone for a moment</p>");
+    let (status, _) = send_webmention(&t, &other.url("/notes/2"), &target, false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    other.page(
+        "/notes/2",
+        &[],
+        &format!(r#"<article class="h-entry"><h1 class="p-name">Our own walk</h1><a href="{target}">x</a></article>"#),
+    );
+    let (status, v) = send_webmention(&t, &other.url("/notes/2"), &target, false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(v.contains("rejected"), "{v}");
     assert!(
         !guest
             .get("/b/news/walk")
@@ -318,6 +330,21 @@ async fn a_mention_is_checked_held_for_moderators_and_then_shown() {
             .body
             .contains("Our own walk")
     );
+    let (_, held_now) = moderator.get("/api/moderation/mentions").await;
+    assert_eq!(held_now.as_array().unwrap().len(), 0);
+
+    // An approved mention whose page now says something else waits again.
+    other.page(
+        "/notes/1",
+        &[],
+        &format!(r#"<div class="h-entry"><a class="p-author h-card" href="/">Jo Walker</a> <a class="u-like-of" href="{target}">liked</a> BUY CHEAP PILLS</div>"#),
+    );
+    let (status, v) = send_webmention(&t, &other.url("/notes/1"), &target, false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(v.contains("held"), "{v}");
+    assert!(!guest.get("/b/news/walk").await.body.contains("Jo Walker"));
+    let (_, held_now) = moderator.get("/api/moderation/mentions").await;
+    assert_eq!(held_now.as_array().unwrap().len(), 1);
 
     // The source drops its link: sent again, the mention is taken away.
     other.page("/notes/1", &[], "<p>Changed my mind.</p>");
@@ -574,6 +601,18 @@ async fn published_entries_tell_the_pages_they_link_to() {
     })
     .await;
     assert_eq!(other.posts_to("/xmlrpc").len(), 2);
+
+    // Deleted: the pages it still linked to hear that it is gone.
+    let (_, entry) = Api::guest(&t).get("/api/blogs/news/entries/links").await;
+    let opening = entry["body"]["id"].as_i64().unwrap();
+    let (status, _, _) = admin
+        .send(Method::DELETE, &format!("/api/posts/{opening}"), None)
+        .await;
+    assert!(status.is_success(), "{status}");
+    eventually("B told that the entry is gone", || async {
+        other.posts_to("/xmlrpc").len() == 3
+    })
+    .await;
 
     // A members-only entry tells no one, though it links out.
     blog(&admin_browser, "inside", "members_only", "", "").await;
