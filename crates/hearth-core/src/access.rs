@@ -63,6 +63,11 @@ pub enum Action {
     },
     Like,
     Watch,
+    /// Send a message in a chat room. Guests never chat; while a room is
+    /// locked only staff and moderators do.
+    Chat {
+        locked: bool,
+    },
     /// Pin, lock, see deleted posts, act on members.
     Moderate,
     /// Work the queue: approve or reject held posts, resolve flags.
@@ -113,6 +118,16 @@ pub fn decide(viewer: Viewer, tier: Tier, action: Action) -> Decision {
                 SignIn
             }
         }
+        Action::Chat { .. } if !member => SignIn,
+        Action::Chat { locked: true }
+            if viewer.moderates() || viewer.role() == Some(Role::Staff) =>
+        {
+            Allow
+        }
+        Action::Chat { locked: true } => {
+            Forbidden("This room is locked: only staff and moderators can write here for now.")
+        }
+        Action::Chat { locked: false } => Allow,
         Action::Like | Action::Watch if member => Allow,
         Action::Like | Action::Watch => SignIn,
         Action::Moderate if viewer.moderates() => Allow,
@@ -260,6 +275,35 @@ mod tests {
             decide(Viewer::Guest, Tier::Open, Action::Reply { locked: false }),
             Decision::AllowHeld
         );
+    }
+
+    #[test]
+    fn guests_never_chat_and_a_locked_room_is_for_staff_and_moderators() {
+        let open = Action::Chat { locked: false };
+        let locked = Action::Chat { locked: true };
+        assert_eq!(decide(Viewer::Guest, Tier::Open, open), Decision::SignIn);
+        assert_eq!(
+            decide(Viewer::Guest, Tier::MembersOnly, open),
+            Decision::Hidden
+        );
+        assert_eq!(
+            decide(member(Role::Member), Tier::Open, open),
+            Decision::Allow
+        );
+        assert!(matches!(
+            decide(member(Role::Member), Tier::PublicRead, locked),
+            Decision::Forbidden(_)
+        ));
+        assert!(matches!(
+            decide(member(Role::Volunteer), Tier::PublicRead, locked),
+            Decision::Forbidden(_)
+        ));
+        for role in [Role::Staff, Role::Moderator, Role::Admin] {
+            assert_eq!(
+                decide(member(role), Tier::PublicRead, locked),
+                Decision::Allow
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod audit;
 pub mod blogs;
 pub mod bulk;
+pub mod chat;
 mod db;
 pub mod flags;
 pub mod jobs;

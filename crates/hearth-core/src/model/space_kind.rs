@@ -1,22 +1,25 @@
 use serde::{Deserialize, Serialize};
 
-/// What a space holds: a forum's topics and replies, or a blog's entries and
-/// their comments (stored alike, so both pass the same guards and queue).
+/// What a space holds: a forum's topics and replies, a blog's entries and
+/// their comments (stored alike, so both pass the same guards and queue), or
+/// a chat room's messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpaceKind {
     #[default]
     Forum,
     Blog,
+    Room,
 }
 
 impl SpaceKind {
-    pub const ALL: [SpaceKind; 2] = [SpaceKind::Forum, SpaceKind::Blog];
+    pub const ALL: [SpaceKind; 3] = [SpaceKind::Forum, SpaceKind::Blog, SpaceKind::Room];
 
     pub fn as_str(self) -> &'static str {
         match self {
             SpaceKind::Forum => "forum",
             SpaceKind::Blog => "blog",
+            SpaceKind::Room => "room",
         }
     }
 

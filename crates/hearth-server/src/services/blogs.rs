@@ -531,6 +531,7 @@ pub async fn create_entry(
             held_by_access: false,
             edit: false,
             submission: &input.submission,
+            pace: safety::Pace::Posts,
         },
     )
     .await?;

@@ -319,6 +319,7 @@ pub async fn start_topic(
             held_by_access: decision == Decision::AllowHeld,
             edit: false,
             submission: &cmd.submission,
+            pace: safety::Pace::Posts,
         },
     )
     .await?;
@@ -413,6 +414,7 @@ pub async fn reply(
             held_by_access: decision == Decision::AllowHeld,
             edit: false,
             submission: &cmd.submission,
+            pace: safety::Pace::Posts,
         },
     )
     .await?;
@@ -691,6 +693,7 @@ pub(super) async fn edit_on(
             held_by_access: false,
             edit: true,
             submission,
+            pace: safety::Pace::Posts,
         },
     )
     .await?;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod blogs;
+pub mod chat;
 pub mod feeds;
 pub mod forum;
 pub mod housekeeping;

@@ -371,7 +371,22 @@ pub struct Draft<'a> {
     /// An edit of an existing post: no rate limit.
     pub edit: bool,
     pub submission: &'a Submission,
+    pub pace: Pace,
 }
+
+/// Which rate limit a text counts against: people write chat messages
+/// faster than posts, so each has its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pace {
+    /// The admins' posts per minute (fewer for new members).
+    Posts,
+    /// `CHAT_PER_MINUTE` (fewer for new members).
+    Chat,
+}
+
+/// Chat messages a member may send a minute, and a new member.
+pub const CHAT_PER_MINUTE: i64 = 30;
+pub const CHAT_PER_MINUTE_NEW_MEMBER: i64 = 10;
 
 /// Runs a check that must never lose a post: if it panics, the post is held.
 fn guarded<T>(what: &str, check: impl FnOnce() -> T) -> Option<T> {
@@ -411,6 +426,7 @@ pub async fn screen(
             app,
             conn,
             actor,
+            draft.pace,
             &rules.limits,
             new_member,
             &draft.submission.client,
@@ -622,24 +638,26 @@ fn quote_list(words: &[String]) -> String {
         .join(", ")
 }
 
-/// Posts per minute per member (fewer for new members) or per guest address,
+/// Posts (or chat messages) per minute per member (fewer for new members) or per guest address,
 /// counted in the database so that the limit holds across nodes.
 async fn check_rate(
     app: &App,
     conn: &mut Conn,
     actor: &Actor,
+    pace: Pace,
     limits: &Limits,
     new_member: bool,
     client: &str,
 ) -> ServiceResult<()> {
-    let limit = if new_member {
-        limits.new_member_posts_per_minute
-    } else {
-        limits.posts_per_minute
+    let (limit, kind) = match (pace, new_member) {
+        (Pace::Posts, true) => (limits.new_member_posts_per_minute, "post"),
+        (Pace::Posts, false) => (limits.posts_per_minute, "post"),
+        (Pace::Chat, true) => (CHAT_PER_MINUTE_NEW_MEMBER, "chat"),
+        (Pace::Chat, false) => (CHAT_PER_MINUTE, "chat"),
     };
     let who = match actor.signed_in() {
-        Some(a) => format!("post:{}", a.id),
-        None => format!("post-guest:{client}"),
+        Some(a) => format!("{kind}:{}", a.id),
+        None => format!("{kind}-guest:{client}"),
     };
     let key = app.store().sealer().blind_index(&who);
     let hits = throttle::hit(conn, &key, app.now(), MINUTE_MS).await?;

@@ -133,7 +133,10 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
         k => SpaceKind::parse(k),
     };
     if kind.is_none() {
-        problems.add("kind", "Choose whether this is a forum or a blog.");
+        problems.add(
+            "kind",
+            "Choose whether this is a forum, a blog or a chat room.",
+        );
     }
     let comments_close_days = match form.comments_close_days.trim() {
         "" => Some(None),

@@ -140,6 +140,11 @@ fn kind_choices() -> Vec<(&'static str, &'static str, &'static str)> {
             "Blog",
             "Named staff and volunteers write entries; readers comment on them.",
         ),
+        (
+            "room",
+            "Chat room",
+            "Members talk in short messages; moderators can lock it or slow it down.",
+        ),
     ]
 }
 

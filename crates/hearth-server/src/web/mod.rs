@@ -8,6 +8,7 @@ mod admin_safety;
 pub mod alerts;
 mod blogs;
 pub mod cache;
+mod chat;
 mod compose;
 pub mod csrf;
 mod error;
@@ -53,6 +54,7 @@ pub fn router() -> Router<App> {
         .merge(privacy::router())
         .merge(search::router())
         .merge(blogs::router())
+        .merge(chat::router())
         .merge(share::router())
         .merge(webmention::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })

@@ -1,0 +1,314 @@
+//! Chat rooms: spaces of kind `room` whose messages pass the same access
+//! rule, guards and audit as posts, with their own pace (a chat rate limit,
+//! a room's slow mode) and a moderator's lock. Every door — the room page
+//! without JavaScript, the API, the live socket — sends and reads here.
+
+use hearth_core::access::{Action, Decision, Viewer, decide};
+use hearth_core::model::{Role, SpaceKind};
+use hearth_core::text::{clean_text, render_markdown};
+use hearth_store::chat::{self, Message, NewMessage, Reader, RoomSettings};
+use hearth_store::spaces::Space;
+
+use super::Actor;
+use super::safety::{self, Draft, Pace, Submission};
+use crate::App;
+use crate::error::{ServiceError, ServiceResult};
+
+/// Messages a page of history shows.
+pub const PAGE: i64 = 50;
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+/// Longest slow mode a moderator may set (an hour).
+pub const MAX_SLOW_MODE_SECS: i64 = 3600;
+
+/// The rooms this person may read.
+pub async fn rooms(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
+    super::spaces::readable(app, actor, SpaceKind::Room).await
+}
+
+fn reader(viewer: Viewer) -> Reader {
+    Reader {
+        account: viewer.account(),
+        moderator: viewer.reviews(),
+    }
+}
+
+/// Staff and moderators are not slowed down, and write in locked rooms.
+fn unhurried(viewer: Viewer) -> bool {
+    viewer.moderates() || viewer.role() == Some(Role::Staff)
+}
+
+pub struct RoomPage {
+    pub room: Space,
+    pub settings: RoomSettings,
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// Pass as `before` for the page of older messages; `None` at the start.
+    pub older: Option<i64>,
+    /// Whether this person may write here, or why not.
+    pub write: Decision,
+    pub moderator: bool,
+}
+
+pub async fn room_page(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    before: Option<i64>,
+) -> ServiceResult<RoomPage> {
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let viewer = actor.viewer();
+    let mut conn = app.store().read().await?;
+    let settings = chat::settings(&mut conn, room.id).await?;
+    let mut messages = chat::before(&mut conn, room.id, reader(viewer), before, PAGE + 1).await?;
+    let older = if messages.len() as i64 > PAGE {
+        messages.remove(0);
+        messages.first().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(RoomPage {
+        write: decide(
+            viewer,
+            room.tier,
+            Action::Chat {
+                locked: settings.locked,
+            },
+        ),
+        moderator: viewer.moderates(),
+        room,
+        settings,
+        messages,
+        older,
+    })
+}
+
+/// Messages after `after` that this person may see, oldest first (at most a
+/// page): what a client that has `after` missed.
+pub async fn since(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    after: i64,
+) -> ServiceResult<(Space, Vec<Message>)> {
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let mut conn = app.store().read().await?;
+    let messages = chat::after(&mut conn, room.id, reader(actor.viewer()), after, PAGE).await?;
+    Ok((room, messages))
+}
+
+/// What a member sends.
+#[derive(Clone, Debug, Default)]
+pub struct Send {
+    pub body: String,
+    /// The message this one answers, in the same room.
+    pub reply_to: Option<i64>,
+    pub submission: Submission,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Sent {
+    pub id: i64,
+    /// Waits for a moderator: only its author and moderators see it.
+    pub held: bool,
+}
+
+pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let viewer = actor.viewer();
+    let body = clean_text(cmd.body.trim());
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(ServiceError::field("body", "Write a message first."));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ServiceError::field(
+            "body",
+            format!(
+                "Keep a message under {MAX_MESSAGE_CHARS} characters; a longer text fits better in a forum topic."
+            ),
+        ));
+    }
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let settings = chat::settings(&mut tx, room.id).await?;
+    ServiceError::check(decide(
+        viewer,
+        room.tier,
+        Action::Chat {
+            locked: settings.locked,
+        },
+    ))?;
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    super::forum::ensure_terms_accepted(&mut tx, viewer).await?;
+    if let Some(id) = cmd.reply_to {
+        let answered = chat::by_id(&mut tx, id).await?;
+        let visible = answered.is_some_and(|m| {
+            m.room_id == room.id
+                && m.deleted_at.is_none()
+                && (!m.held || m.author_id == Some(me.id) || viewer.reviews())
+        });
+        if !visible {
+            return Err(ServiceError::field(
+                "reply_to",
+                "The message you are answering is gone; send yours without it.",
+            ));
+        }
+    }
+    if settings.slow_mode_secs > 0
+        && !unhurried(viewer)
+        && let Some(last) = chat::last_by(&mut tx, room.id, me.id).await?
+    {
+        let wait_ms = settings.slow_mode_secs * 1000 - (now - last);
+        if wait_ms > 0 {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: (wait_ms as u64).div_ceil(1000),
+            });
+        }
+    }
+    let screened = safety::screen(
+        app,
+        &mut tx,
+        actor,
+        Draft {
+            space: &room,
+            title: None,
+            body,
+            held_by_access: false,
+            edit: false,
+            submission: &cmd.submission,
+            pace: Pace::Chat,
+        },
+    )
+    .await?;
+    let held = screened.held();
+    let body = screened.body.trim();
+    let id = chat::insert(
+        &mut tx,
+        NewMessage {
+            room: room.id,
+            author: me.id,
+            reply_to: cmd.reply_to,
+            body_md: body,
+            body_html: &render_markdown(body),
+            held,
+        },
+        now,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(Sent { id, held })
+}
+
+/// A message with its room, if this person may read it.
+async fn readable_message(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Space, Message)> {
+    let mut conn = app.store().read().await?;
+    let message = chat::by_id(&mut conn, id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let room = hearth_store::spaces::by_id(&mut conn, message.room_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let viewer = actor.viewer();
+    let seen = !message.held || viewer.reviews() || message.author_id == viewer.account();
+    if !seen || !decide(viewer, room.tier, Action::Read).allowed() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok((room, message))
+}
+
+/// Deletes a message (its author, or a moderator: audited). Returns its room.
+pub async fn delete(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
+    let (room, message) = readable_message(app, actor, id).await?;
+    let viewer = actor.viewer();
+    ServiceError::check(decide(
+        viewer,
+        room.tier,
+        Action::Delete {
+            author: message.author_id,
+        },
+    ))?;
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    if message.deleted_at.is_some() {
+        return Ok(room);
+    }
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    chat::set_deleted(&mut tx, id, me.id, now).await?;
+    if message.author_id != Some(me.id) {
+        super::audit::record(
+            &mut tx,
+            actor,
+            "chat.delete",
+            super::audit::Target::Space(room.id),
+            "",
+            &format!("message {id}"),
+            now,
+        )
+        .await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(room)
+}
+
+/// Lets a held message out (moderators).
+pub async fn approve(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
+    actor.require(Viewer::reviews, "Only moderators can approve messages.")?;
+    let (room, message) = readable_message(app, actor, id).await?;
+    if !message.held {
+        return Ok(room);
+    }
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    chat::approve(&mut tx, id).await?;
+    super::audit::record(
+        &mut tx,
+        actor,
+        "chat.approve",
+        super::audit::Target::Space(room.id),
+        "",
+        &format!("message {id}"),
+        now,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(room)
+}
+
+/// Locks or unlocks a room and sets its slow mode (moderators; audited).
+pub async fn set_room(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    settings: RoomSettings,
+) -> ServiceResult<Space> {
+    actor.require(
+        Viewer::moderates,
+        "Only moderators can lock a room or slow it down.",
+    )?;
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    if !(0..=MAX_SLOW_MODE_SECS).contains(&settings.slow_mode_secs) {
+        return Err(ServiceError::field(
+            "slow_mode_secs",
+            format!("Enter a number of seconds from 0 (off) to {MAX_SLOW_MODE_SECS}."),
+        ));
+    }
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    chat::set_settings(&mut tx, room.id, settings).await?;
+    super::audit::record(
+        &mut tx,
+        actor,
+        "room.settings",
+        super::audit::Target::Space(room.id),
+        "",
+        &format!(
+            "{}, slow mode {} s",
+            if settings.locked { "locked" } else { "open" },
+            settings.slow_mode_secs
+        ),
+        now,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(room)
+}

@@ -1,0 +1,256 @@
+//! Chat rooms as pages: the list of rooms, a room's history (paged back by
+//! "Older messages") with a plain form to send, and the moderators' tools.
+//! Everything works without JavaScript; the live socket comes on top.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use hearth_core::access::Decision;
+use hearth_store::chat::{Message, RoomSettings};
+use hearth_store::spaces::Space;
+use serde::Deserialize;
+
+use super::compose::{Composed, ReviewView, SafetyFields, composed};
+use super::csrf::{CsrfForm, Empty};
+use super::page::{Chrome, Errors, redirect, render, render_with};
+use super::session::ClientAddr;
+use super::views::{Author, Moment};
+use super::{Visitor, WebError};
+use crate::App;
+use crate::error::ServiceError;
+use crate::services::chat::{self, Send};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/chat", get(rooms_page))
+        .route("/r/{room}", get(room_page).post(send))
+        .route("/r/{room}/settings", post(settings))
+        .route("/chat/messages/{id}/delete", post(delete))
+        .route("/chat/messages/{id}/approve", post(approve))
+}
+
+#[derive(Template)]
+#[template(path = "rooms.html")]
+struct RoomsPage {
+    chrome: Chrome,
+    rooms: Vec<Space>,
+}
+
+async fn rooms_page(State(app): State<App>, visitor: Visitor) -> Result<Response, WebError> {
+    let rooms = chat::rooms(&app, &visitor.actor).await?;
+    Ok(render(&RoomsPage {
+        chrome: Chrome::new(&app, &visitor, "Chat rooms").await?,
+        rooms,
+    }))
+}
+
+/// A message as the room shows it.
+struct MessageView {
+    id: i64,
+    author: Author,
+    body_html: String,
+    sent: Moment,
+    reply_to: Option<(i64, String)>,
+    held: bool,
+    deleted: bool,
+    can_delete: bool,
+    can_approve: bool,
+}
+
+impl MessageView {
+    fn new(m: &Message, visitor: &Visitor, moderator: bool) -> Self {
+        let viewer = visitor.actor.viewer();
+        let own = viewer.account().is_some() && m.author_id == viewer.account();
+        let deleted = m.deleted_at.is_some();
+        Self {
+            id: m.id,
+            author: Author::new(m.author_alias.as_ref(), m.author_role, None),
+            // A deleted message's words stay for moderators only.
+            body_html: if deleted && !moderator {
+                String::new()
+            } else {
+                m.body_html.clone()
+            },
+            sent: Moment::from_ms(m.created_at),
+            reply_to: m
+                .reply_to_id
+                .map(|id| (id, m.reply_to_alias.clone().unwrap_or_default())),
+            held: m.held,
+            deleted,
+            can_delete: !deleted && (own || moderator),
+            can_approve: m.held && viewer.reviews(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct MessageForm {
+    body: String,
+    reply_to: String,
+    #[serde(flatten)]
+    safety: SafetyFields,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoomQuery {
+    before: Option<String>,
+    reply_to: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "room.html")]
+struct RoomPage {
+    chrome: Chrome,
+    room: Space,
+    settings: RoomSettings,
+    messages: Vec<MessageView>,
+    older: Option<i64>,
+    write: Decision,
+    moderator: bool,
+    form: MessageForm,
+    /// The message being answered: its id and author.
+    reply_to: Option<(i64, String)>,
+    path: String,
+    errors: Errors,
+    safety: SafetyFields,
+    review: Option<ReviewView>,
+}
+
+async fn room_view(
+    app: &App,
+    visitor: &Visitor,
+    slug: &str,
+    before: Option<i64>,
+    form: MessageForm,
+    errors: Errors,
+    review: Option<ReviewView>,
+) -> Result<RoomPage, WebError> {
+    let page = chat::room_page(app, &visitor.actor, slug, before).await?;
+    let reply_to = form.reply_to.parse::<i64>().ok().and_then(|id| {
+        page.messages
+            .iter()
+            .find(|m| m.id == id && m.deleted_at.is_none())
+            .map(|m| {
+                let who = m.author_alias.as_ref().map(|a| a.to_string());
+                (id, who.unwrap_or_default())
+            })
+    });
+    Ok(RoomPage {
+        chrome: Chrome::new(app, visitor, page.room.name.clone()).await?,
+        messages: page
+            .messages
+            .iter()
+            .map(|m| MessageView::new(m, visitor, page.moderator))
+            .collect(),
+        path: format!("/r/{}", page.room.slug),
+        older: page.older,
+        write: page.write,
+        moderator: page.moderator,
+        settings: page.settings,
+        room: page.room,
+        reply_to,
+        safety: form.safety.again(app),
+        form,
+        errors,
+        review,
+    })
+}
+
+async fn room_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+    Query(q): Query<RoomQuery>,
+) -> Result<Response, WebError> {
+    let before = q.before.as_deref().and_then(|b| b.parse().ok());
+    let form = MessageForm {
+        reply_to: q.reply_to.unwrap_or_default(),
+        safety: SafetyFields::fresh(&app),
+        ..Default::default()
+    };
+    Ok(render(
+        &room_view(&app, &visitor, &slug, before, form, Errors::default(), None).await?,
+    ))
+}
+
+async fn send(
+    State(app): State<App>,
+    visitor: Visitor,
+    ClientAddr(client): ClientAddr,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<MessageForm>,
+) -> Result<Response, WebError> {
+    let cmd = Send {
+        body: form.body.clone(),
+        reply_to: form.reply_to.parse().ok(),
+        submission: form.safety.submission(&app, &client),
+    };
+    let (errors, review) = match composed(chat::send(&app, &visitor.actor, &slug, cmd).await)? {
+        Composed::Done(sent) => return Ok(redirect(&format!("/r/{slug}#m-{}", sent.id))),
+        Composed::Fix(errors) => (errors, None),
+        Composed::Review(review) => (Errors::default(), Some(review)),
+    };
+    // The room again, with the message as typed.
+    Ok(render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &room_view(&app, &visitor, &slug, None, form, errors, review).await?,
+    ))
+}
+
+async fn delete(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let room = chat::delete(&app, &visitor.actor, id).await?;
+    Ok(redirect(&format!("/r/{}#m-{id}", room.slug)))
+}
+
+async fn approve(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let room = chat::approve(&app, &visitor.actor, id).await?;
+    Ok(redirect(&format!("/r/{}#m-{id}", room.slug)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    /// "on" when ticked.
+    locked: String,
+    slow_mode_secs: String,
+}
+
+async fn settings(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<SettingsForm>,
+) -> Result<Response, WebError> {
+    let slow_mode_secs = match form.slow_mode_secs.trim() {
+        "" => 0,
+        s => s.parse().map_err(|_| {
+            ServiceError::field(
+                "slow_mode_secs",
+                "Enter a whole number of seconds (0 turns slow mode off).",
+            )
+        })?,
+    };
+    let settings = RoomSettings {
+        locked: form.locked == "on",
+        slow_mode_secs,
+    };
+    chat::set_room(&app, &visitor.actor, &slug, settings).await?;
+    Ok(redirect(&format!("/r/{slug}")))
+}

@@ -1,0 +1,327 @@
+//! Chat rooms without JavaScript: sending and answering, history paged back,
+//! deleting, the guards and limits, held messages, and a moderator's lock
+//! and slow mode.
+
+use hearth_core::model::Role;
+use reqwest::StatusCode;
+
+use crate::common::{Browser, TestApp, spawn_app};
+
+/// An admin makes a chat room through the admin form.
+async fn room(admin: &Browser, slug: &str, tier: &str, moderation: &str) {
+    let r = admin
+        .form(
+            "/admin/spaces/new",
+            &[
+                ("kind", "room"),
+                ("name", &format!("Room {slug}")),
+                ("slug", slug),
+                ("tier", tier),
+                ("moderation", moderation),
+                ("detail_policy", "warn"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+async fn say(b: &Browser, slug: &str, fields: &[(&str, &str)]) -> crate::common::Reply {
+    b.form(&format!("/r/{slug}"), fields).await
+}
+
+/// The id in a redirect to `/r/<room>#m-<id>`.
+fn message_id(r: &crate::common::Reply) -> i64 {
+    let location = r.location.as_deref().expect("a redirect");
+    location.rsplit("#m-").next().unwrap().parse().unwrap()
+}
+
+async fn setup() -> (TestApp, Browser) {
+    let t = spawn_app().await;
+    let admin = t.signed_in("Ada", Role::Admin).await;
+    (t, admin)
+}
+
+#[tokio::test]
+async fn members_chat_answer_and_delete_in_a_room_without_javascript() {
+    let (t, admin) = setup().await;
+    room(&admin, "lounge", "public_read", "post").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let sam = t.signed_in("sam_k", Role::Member).await;
+    let moderator = t.signed_in("mona", Role::Moderator).await;
+    let guest = t.browser();
+
+    let list = guest.get("/chat").await.body;
+    assert!(
+        list.contains(r#"<a href="/r/lounge">Room lounge</a>"#),
+        "{list}"
+    );
+    let page = guest.get("/r/lounge").await.body;
+    assert!(page.contains("No messages yet."));
+    assert!(page.contains("Sign in to chat"));
+
+    let r = say(
+        &rose,
+        "lounge",
+        &[("body", "Hello everyone, first time here")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let hello = message_id(&r);
+    let r = say(
+        &sam,
+        "lounge",
+        &[
+            ("body", "Welcome **rose**!"),
+            ("reply_to", &hello.to_string()),
+        ],
+    )
+    .await;
+    let welcome = message_id(&r);
+
+    let page = guest.get("/r/lounge").await.body;
+    assert!(page.contains("Hello everyone, first time here"));
+    assert!(page.contains("Welcome <strong>rose</strong>!"), "Markdown");
+    assert!(page.contains(&format!(r##"In reply to <a href="#m-{hello}">rose</a>"##)));
+    assert!(
+        page.find("Hello everyone").unwrap() < page.find("Welcome").unwrap(),
+        "oldest first"
+    );
+
+    // Only the author or a moderator deletes; others then see that it was.
+    let r = rose
+        .form(&format!("/chat/messages/{welcome}/delete"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = sam
+        .form(&format!("/chat/messages/{welcome}/delete"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = guest.get("/r/lounge").await.body;
+    assert!(page.contains("This message was deleted."));
+    assert!(!page.contains("Welcome <strong>"));
+    assert!(
+        moderator
+            .get("/r/lounge")
+            .await
+            .body
+            .contains("Welcome <strong>rose</strong>!"),
+        "moderators still read it"
+    );
+    let r = moderator
+        .form(&format!("/chat/messages/{hello}/delete"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'chat.delete'")
+            .await,
+        1,
+        "a moderator's delete is audited, an author's own is not"
+    );
+
+    // Answering a message that is gone is refused, with the text kept.
+    let r = say(
+        &rose,
+        "lounge",
+        &[("body", "Thanks!"), ("reply_to", &welcome.to_string())],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("is gone"), "{}", r.body);
+    assert!(r.body.contains("Thanks!"));
+}
+
+#[tokio::test]
+async fn history_pages_back_fifty_at_a_time_without_gaps_or_repeats() {
+    let (t, admin) = setup().await;
+    room(&admin, "lounge", "public_read", "post").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    say(&rose, "lounge", &[("body", "message 0")]).await;
+    // The rest written straight into the database: the rate limit would
+    // rightly stop one member sending 120 messages in a second.
+    t.exec(
+        "INSERT INTO chat_messages (room_id, author_id, body_md, body_html, held, created_at)
+         SELECT room_id, author_id, body_md, body_html, held, created_at FROM chat_messages",
+    )
+    .await;
+    let mut n = 2;
+    while n < 120 {
+        t.exec(
+            "INSERT INTO chat_messages (room_id, author_id, body_md, body_html, held, created_at)
+             SELECT room_id, author_id, body_md, body_html, held, created_at FROM chat_messages",
+        )
+        .await;
+        n *= 2;
+    }
+    let total = t.count("SELECT COUNT(*) FROM chat_messages").await;
+    assert_eq!(total, 128);
+
+    let guest = t.browser();
+    let mut seen: Vec<i64> = Vec::new();
+    let mut path = "/r/lounge".to_owned();
+    let mut pages = 0;
+    loop {
+        let page = guest.get(&path).await.body;
+        let ids: Vec<i64> = page
+            .split("<li id=\"m-")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "oldest first on a page"
+        );
+        seen.splice(0..0, ids);
+        pages += 1;
+        match page.split("?before=").nth(1) {
+            Some(rest) => path = format!("/r/lounge?before={}", rest.split('"').next().unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 128);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "no gaps or repeats");
+}
+
+#[tokio::test]
+async fn the_guards_limits_lock_and_slow_mode_apply() {
+    let (t, admin) = setup().await;
+    room(&admin, "lounge", "public_read", "post").await;
+    room(&admin, "inside", "members_only", "post").await;
+    room(&admin, "checked", "public_read", "pre").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let nurse = t.signed_in("nurse_nia", Role::Staff).await;
+    let moderator = t.signed_in("mona", Role::Moderator).await;
+    let guest = t.browser();
+
+    // Guests never chat; members-only rooms do not exist for them.
+    let r = guest.form("/r/lounge", &[("body", "hi")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    assert_eq!(guest.get("/r/inside").await.status, StatusCode::NOT_FOUND);
+    assert!(!guest.get("/chat").await.body.contains("Room inside"));
+    assert_eq!(
+        rose.get("/r/inside").await.status,
+        StatusCode::OK,
+        "members read members-only rooms"
+    );
+
+    // Empty and overlong messages, each with its reason.
+    let r = say(&rose, "lounge", &[("body", "   ")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Write a message first."));
+    let long = "word ".repeat(500);
+    let r = say(&rose, "lounge", &[("body", &long)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("under 2000 characters"));
+
+    // The personal-detail guard asks first, keeping the text.
+    let r = say(&rose, "lounge", &[("body", "Ring me on 07700 900123")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("phone number"), "{}", r.body);
+    assert!(r.body.contains("07700 900123"));
+    let r = say(
+        &rose,
+        "lounge",
+        &[("body", "Ring me on 07700 900123"), ("acknowledge", "1")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // In a checked room a member's message waits for a moderator.
+    let r = say(&rose, "checked", &[("body", "Is anyone here?")]).await;
+    let waiting = message_id(&r);
+    assert!(
+        !guest
+            .get("/r/checked")
+            .await
+            .body
+            .contains("Is anyone here?")
+    );
+    assert!(
+        rose.get("/r/checked")
+            .await
+            .body
+            .contains("Waiting for a moderator")
+    );
+    let r = rose
+        .form(&format!("/chat/messages/{waiting}/approve"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = moderator
+        .form(&format!("/chat/messages/{waiting}/approve"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        guest
+            .get("/r/checked")
+            .await
+            .body
+            .contains("Is anyone here?")
+    );
+
+    // A moderator locks the room: members read, staff still write.
+    let r = rose
+        .form(
+            "/r/lounge/settings",
+            &[("locked", "on"), ("slow_mode_secs", "0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = moderator
+        .form(
+            "/r/lounge/settings",
+            &[("locked", "on"), ("slow_mode_secs", "0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = say(&rose, "lounge", &[("body", "Still there?")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("This room is locked"), "{}", r.body);
+    let r = say(
+        &nurse,
+        "lounge",
+        &[("body", "The nurses are here until six.")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // Slow mode: a member waits between messages; staff do not.
+    let r = moderator
+        .form("/r/lounge/settings", &[("slow_mode_secs", "60")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let lily = t.signed_in("lily", Role::Member).await;
+    let page = lily.get("/r/lounge").await.body;
+    assert!(page.contains("one message every 60 seconds"));
+    assert_eq!(
+        say(&lily, "lounge", &[("body", "one")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = say(&lily, "lounge", &[("body", "two")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(
+        say(&nurse, "lounge", &[("body", "a")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        say(&nurse, "lounge", &[("body", "b")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = moderator
+        .form("/r/lounge/settings", &[("slow_mode_secs", "99999")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'room.settings'")
+            .await,
+        2
+    );
+
+    // A flood: a new member's eleventh message in a minute is refused.
+    let newcomer = t.signed_in_new("newbie", Role::Member).await;
+    for i in 0..10 {
+        let r = say(&newcomer, "inside", &[("body", &format!("message {i}"))]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "message {i}: {}", r.body);
+    }
+    let r = say(&newcomer, "inside", &[("body", "one too many")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}

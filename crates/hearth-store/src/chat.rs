@@ -1,0 +1,219 @@
+//! Chat rooms (spaces of kind `room`) and their messages, paged by id: back
+//! through history, or forward from the last message a client has.
+
+use hearth_core::model::{AccountId, Alias, Role, SpaceId};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, Result, flag};
+
+/// What a room has beyond its space.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoomSettings {
+    /// Only staff and moderators write.
+    pub locked: bool,
+    /// Seconds a member waits between messages (0: none).
+    pub slow_mode_secs: i64,
+}
+
+/// A room's settings (the defaults until a moderator changes one).
+pub async fn settings(conn: &mut Conn, room: SpaceId) -> Result<RoomSettings> {
+    let row = sqlx::query("SELECT locked, slow_mode_secs FROM rooms WHERE space_id = $1")
+        .bind(room.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => RoomSettings {
+            locked: flag(row.try_get("locked")?),
+            slow_mode_secs: row.try_get("slow_mode_secs")?,
+        },
+        None => RoomSettings::default(),
+    })
+}
+
+pub async fn set_settings(conn: &mut Conn, room: SpaceId, s: RoomSettings) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO rooms (space_id, locked, slow_mode_secs) VALUES ($1, $2, $3)
+         ON CONFLICT (space_id) DO UPDATE SET locked = excluded.locked,
+            slow_mode_secs = excluded.slow_mode_secs",
+    )
+    .bind(room.0)
+    .bind(i64::from(s.locked))
+    .bind(s.slow_mode_secs)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub room_id: SpaceId,
+    pub author_id: Option<AccountId>,
+    pub author_alias: Option<Alias>,
+    pub author_role: Option<Role>,
+    pub reply_to_id: Option<i64>,
+    /// Who the answered message is by.
+    pub reply_to_alias: Option<String>,
+    pub body_md: String,
+    pub body_html: String,
+    pub held: bool,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+pub struct NewMessage<'a> {
+    pub room: SpaceId,
+    pub author: AccountId,
+    pub reply_to: Option<i64>,
+    pub body_md: &'a str,
+    pub body_html: &'a str,
+    pub held: bool,
+}
+
+pub async fn insert(conn: &mut Conn, m: NewMessage<'_>, now: i64) -> Result<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO chat_messages (room_id, author_id, reply_to_id, body_md, body_html, held, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(m.room.0)
+    .bind(m.author.0)
+    .bind(m.reply_to)
+    .bind(m.body_md)
+    .bind(m.body_html)
+    .bind(i64::from(m.held))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?)
+}
+
+const SELECT: &str = "SELECT m.id, m.room_id, m.author_id, a.alias AS author_alias,
+        a.role AS author_role, m.reply_to_id, ra.alias AS reply_to_alias, m.body_md,
+        m.body_html, m.held, m.created_at, m.edited_at, m.deleted_at
+    FROM chat_messages m
+    LEFT JOIN accounts a ON a.id = m.author_id
+    LEFT JOIN chat_messages rm ON rm.id = m.reply_to_id
+    LEFT JOIN accounts ra ON ra.id = rm.author_id";
+
+fn from_row(row: &AnyRow) -> Result<Message> {
+    Ok(Message {
+        id: row.try_get("id")?,
+        room_id: SpaceId(row.try_get("room_id")?),
+        author_id: row.try_get::<Option<i64>, _>("author_id")?.map(AccountId),
+        author_alias: row
+            .try_get::<Option<String>, _>("author_alias")?
+            .map(Alias::from_trusted),
+        author_role: row
+            .try_get::<Option<String>, _>("author_role")?
+            .and_then(|r| Role::parse(&r)),
+        reply_to_id: row.try_get("reply_to_id")?,
+        reply_to_alias: row.try_get("reply_to_alias")?,
+        body_md: row.try_get("body_md")?,
+        body_html: row.try_get("body_html")?,
+        held: flag(row.try_get("held")?),
+        created_at: row.try_get("created_at")?,
+        edited_at: row.try_get("edited_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
+/// Who is reading, for held messages: their author and moderators see them.
+#[derive(Clone, Copy, Debug)]
+pub struct Reader {
+    pub account: Option<AccountId>,
+    pub moderator: bool,
+}
+
+const VISIBLE: &str = "(m.held = 0 OR m.author_id = $2 OR $3 = 1)";
+
+/// Up to `limit` messages before `before` (the newest when `None`), oldest first.
+pub async fn before(
+    conn: &mut Conn,
+    room: SpaceId,
+    reader: Reader,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let sql = format!(
+        "{SELECT} WHERE m.room_id = $1 AND {VISIBLE} AND m.id < $4 ORDER BY m.id DESC LIMIT $5"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(room.0)
+        .bind(reader.account.map_or(0, |a| a.0))
+        .bind(i64::from(reader.moderator))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    messages.reverse();
+    Ok(messages)
+}
+
+/// Up to `limit` messages after `after`, oldest first: what a client that
+/// has `after` missed.
+pub async fn after(
+    conn: &mut Conn,
+    room: SpaceId,
+    reader: Reader,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let sql =
+        format!("{SELECT} WHERE m.room_id = $1 AND {VISIBLE} AND m.id > $4 ORDER BY m.id LIMIT $5");
+    let rows = sqlx::query(&sql)
+        .bind(room.0)
+        .bind(reader.account.map_or(0, |a| a.0))
+        .bind(i64::from(reader.moderator))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Message>> {
+    let sql = format!("{SELECT} WHERE m.id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// When this member last wrote in the room (for slow mode).
+pub async fn last_by(conn: &mut Conn, room: SpaceId, author: AccountId) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT created_at FROM chat_messages WHERE author_id = $1 AND room_id = $2
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(author.0)
+    .bind(room.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get(0)?),
+        None => None,
+    })
+}
+
+/// Deletes a message: its text stays for moderators, others see that it was.
+pub async fn set_deleted(conn: &mut Conn, id: i64, by: AccountId, now: i64) -> Result<()> {
+    sqlx::query("UPDATE chat_messages SET deleted_at = $1, deleted_by = $2 WHERE id = $3")
+        .bind(now)
+        .bind(by.0)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn approve(conn: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE chat_messages SET held = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
