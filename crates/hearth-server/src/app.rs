@@ -42,6 +42,7 @@ struct Inner {
     /// None until a mail server is configured (mail jobs wait meanwhile).
     mailer: Option<crate::mail::Mailer>,
     outbound: crate::outbound::Outbound,
+    hub: crate::realtime::Hub,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -80,8 +81,10 @@ impl App {
                 storage,
                 mailer,
                 outbound,
+                hub: Default::default(),
             }),
         };
+        app.inner.hub.start(&app);
         crate::services::search::ensure_index(&app)
             .await
             .map_err(|e| format!("building the search index: {e}"))?;
@@ -109,6 +112,11 @@ impl App {
     /// The mail server, if one is configured.
     pub fn mailer(&self) -> Option<&crate::mail::Mailer> {
         self.inner.mailer.as_ref()
+    }
+
+    /// Live chat connections on this node.
+    pub fn hub(&self) -> &crate::realtime::Hub {
+        &self.inner.hub
     }
 
     /// The client for requests to other sites.

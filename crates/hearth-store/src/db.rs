@@ -42,6 +42,7 @@ pub struct Store {
     /// Told when a transaction that queued a job commits, so that this
     /// process's workers start at once instead of at their next poll.
     jobs_queued: Arc<Notify>,
+    events: crate::events::Events,
 }
 
 /// A write transaction. Committing it (with `commit`) counts a change,
@@ -106,12 +107,17 @@ impl Store {
                     .await?
             }
         };
+        let events = crate::events::Events::default();
+        if backend == Backend::Postgres {
+            events.listen(url.to_owned());
+        }
         Ok(Self {
             pool,
             backend,
             sealer,
             changes: Arc::new(AtomicU64::new(0)),
             jobs_queued: Arc::new(Notify::new()),
+            events,
         })
     }
 
@@ -190,7 +196,33 @@ impl Store {
         self.jobs_queued.clone()
     }
 
+    /// This node's change events (see `events`).
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<crate::events::Event> {
+        self.events.subscribe()
+    }
+
+    /// Tells every node (this one included) about a committed change.
+    pub async fn publish(&self, event: crate::events::Event) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => self.events.deliver(event),
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(crate::events::CHANNEL)
+                    .bind(event.encode())
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Becomes true when the store closes (background listeners stop).
+    pub fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.events.closed()
+    }
+
     pub async fn close(&self) {
+        self.events.close();
         self.pool.close().await;
     }
 }

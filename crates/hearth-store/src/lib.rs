@@ -13,6 +13,7 @@ pub mod blogs;
 pub mod bulk;
 pub mod chat;
 mod db;
+pub mod events;
 pub mod flags;
 pub mod jobs;
 pub mod legal;

@@ -7,6 +7,7 @@ use hearth_core::access::{Action, Decision, Viewer, decide};
 use hearth_core::model::{Role, SpaceKind};
 use hearth_core::text::{clean_text, render_markdown};
 use hearth_store::chat::{self, Message, NewMessage, Reader, RoomSettings};
+use hearth_store::events::Event;
 use hearth_store::spaces::Space;
 
 use super::Actor;
@@ -80,6 +81,11 @@ pub async fn room_page(
         messages,
         older,
     })
+}
+
+/// The room a live connection opens onto, if this person may read it.
+pub async fn live_room(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Space> {
+    super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await
 }
 
 /// Messages after `after` that this person may see, oldest first (at most a
@@ -196,7 +202,30 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
     )
     .await?;
     hearth_store::commit(tx).await?;
+    announce(app, Event::ChatMessage { room: room.id, id }).await;
     Ok(Sent { id, held })
+}
+
+/// Tells the live rooms on every node. The change is committed already: if
+/// the telling fails, clients still find it when they next catch up.
+async fn announce(app: &App, event: Event) {
+    if let Err(e) = app.store().publish(event).await {
+        tracing::warn!(error = %e, "a chat change was not announced");
+    }
+}
+
+/// Tells the room that someone is typing (nothing is stored).
+pub async fn typing(app: &App, actor: &Actor, room: &Space) -> ServiceResult<()> {
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    announce(
+        app,
+        Event::Typing {
+            room: room.id,
+            alias: me.alias.to_string(),
+        },
+    )
+    .await;
+    Ok(())
 }
 
 /// A message with its room, if this person may read it.
@@ -247,6 +276,7 @@ pub async fn delete(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
         .await?;
     }
     hearth_store::commit(tx).await?;
+    announce(app, Event::ChatChanged { room: room.id, id }).await;
     Ok(room)
 }
 
@@ -271,6 +301,7 @@ pub async fn approve(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> 
     )
     .await?;
     hearth_store::commit(tx).await?;
+    announce(app, Event::ChatChanged { room: room.id, id }).await;
     Ok(room)
 }
 

@@ -28,6 +28,7 @@ pub fn router() -> Router<App> {
         .route("/chat", get(rooms_page))
         .route("/r/{room}", get(room_page).post(send))
         .route("/r/{room}/settings", post(settings))
+        .route("/r/{room}/live", get(crate::realtime::live))
         .route("/chat/messages/{id}/delete", post(delete))
         .route("/chat/messages/{id}/approve", post(approve))
 }

@@ -23,7 +23,7 @@ mod search;
 pub mod session;
 mod setup;
 mod share;
-mod views;
+pub(crate) mod views;
 mod webmention;
 
 use axum::Router;

@@ -325,3 +325,271 @@ async fn the_guards_limits_lock_and_slow_mode_apply() {
     let r = say(&newcomer, "inside", &[("body", "one too many")]).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+// ---- live, over WebSocket
+
+mod live {
+    use std::time::Duration;
+
+    use futures_util::{SinkExt, StreamExt};
+    use hearth_core::model::Role;
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    use super::{room, setup};
+    use crate::common::{Browser, TestApp};
+
+    type Stream = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    /// A live connection as a browser on the site opens it.
+    struct Live(Stream);
+
+    async fn open(
+        t: &TestApp,
+        who: Option<&Browser>,
+        room: &str,
+        after: Option<i64>,
+        origin: &str,
+    ) -> Result<Live, tokio_tungstenite::tungstenite::Error> {
+        let query = after.map(|a| format!("?after={a}")).unwrap_or_default();
+        let url = format!(
+            "{}/r/{room}/live{query}",
+            t.base.replace("http://", "ws://")
+        );
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        if let Some(b) = who.and_then(|b| b.cookie("hearth_session")) {
+            request
+                .headers_mut()
+                .insert("cookie", format!("hearth_session={b}").parse().unwrap());
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Live(stream))
+    }
+
+    async fn join(t: &TestApp, who: Option<&Browser>, room: &str, after: Option<i64>) -> Live {
+        let mut live = open(t, who, room, after, &t.base).await.expect("connect");
+        assert_eq!(live.next_of("hello").await["room"], room);
+        live
+    }
+
+    impl Live {
+        async fn send(&mut self, v: Value) {
+            self.0.send(Message::text(v.to_string())).await.unwrap();
+        }
+
+        async fn send_raw(&mut self, text: String) {
+            self.0.send(Message::text(text)).await.unwrap();
+        }
+
+        /// The next JSON frame (pings aside), within five seconds.
+        async fn next(&mut self) -> Value {
+            loop {
+                let frame = tokio::time::timeout(Duration::from_secs(5), self.0.next())
+                    .await
+                    .expect("a frame within 5 s")
+                    .expect("the socket open")
+                    .expect("a good frame");
+                if let Message::Text(text) = frame {
+                    return serde_json::from_str(text.as_str()).unwrap();
+                }
+            }
+        }
+
+        /// The next frame of this type, passing over others.
+        async fn next_of(&mut self, kind: &str) -> Value {
+            loop {
+                let v = self.next().await;
+                if v["type"] == kind {
+                    return v;
+                }
+            }
+        }
+
+        /// Frames of this type that arrive within `wait`.
+        async fn drain(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
+            let mut out = Vec::new();
+            while let Ok(Some(Ok(frame))) = tokio::time::timeout(wait, self.0.next()).await {
+                if let Message::Text(text) = frame {
+                    let v: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if v["type"] == kind {
+                        out.push(v);
+                    }
+                }
+            }
+            out
+        }
+    }
+
+    #[tokio::test]
+    async fn two_members_chat_live_with_presence_typing_and_refusals() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+
+        let mut sam_live = join(&t, Some(&sam), "lounge", None).await;
+        let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
+        let mut guest_live = join(&t, None, "lounge", None).await;
+        // Presence: sam sees rose arrive.
+        loop {
+            let p = sam_live.next_of("presence").await;
+            if p["here"] == json!(["rose", "sam_k"]) {
+                break;
+            }
+        }
+
+        rose_live.send(json!({"type": "typing"})).await;
+        assert_eq!(sam_live.next_of("typing").await["alias"], "rose");
+
+        rose_live
+            .send(json!({"type": "send", "body": "Hello **sam**"}))
+            .await;
+        let sent = rose_live.next_of("sent").await;
+        let id = sent["id"].as_i64().unwrap();
+        for live in [&mut sam_live, &mut guest_live, &mut rose_live] {
+            let m = live.next_of("message").await;
+            assert_eq!(m["message"]["id"], id);
+            assert_eq!(m["message"]["author"], "rose");
+            assert!(
+                m["message"]["html"]
+                    .as_str()
+                    .unwrap()
+                    .contains("<strong>sam</strong>")
+            );
+        }
+        // The same message is on the page without JavaScript.
+        assert!(
+            sam.get("/r/lounge")
+                .await
+                .body
+                .contains("Hello <strong>sam</strong>")
+        );
+
+        // Refusals come back as error frames; the connection stays up.
+        guest_live
+            .send(json!({"type": "send", "body": "I am a guest"}))
+            .await;
+        assert!(
+            guest_live.next_of("error").await["reason"]
+                .as_str()
+                .unwrap()
+                .contains("sign in")
+        );
+        rose_live.send_raw("{not json".into()).await;
+        assert!(
+            rose_live.next_of("error").await["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not one this chat knows")
+        );
+        rose_live.send_raw("x".repeat(20 * 1024)).await;
+        assert!(
+            rose_live.next_of("error").await["reason"]
+                .as_str()
+                .unwrap()
+                .contains("too large")
+        );
+        rose_live
+            .send(json!({"type": "send", "body": "Call me on 07700 900123"}))
+            .await;
+        let check = rose_live.next_of("error").await;
+        assert!(
+            check["check"]["personal_details"].as_array().is_some(),
+            "{check}"
+        );
+        rose_live
+            .send(json!({"type": "send", "body": "", "reply_to": id}))
+            .await;
+        assert!(
+            rose_live.next_of("error").await["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Write a message first")
+        );
+        rose_live
+            .send(json!({"type": "send", "body": "Still here", "reply_to": id}))
+            .await;
+        let still = sam_live.next_of("message").await;
+        assert_eq!(still["message"]["reply_to"], id);
+        assert_eq!(still["message"]["reply_to_name"], "rose");
+
+        // A delete reaches the room: words gone for all but moderators.
+        let deleted = still["message"]["id"].as_i64().unwrap();
+        let r = rose
+            .form(&format!("/chat/messages/{deleted}/delete"), &[])
+            .await;
+        assert_eq!(r.status, reqwest::StatusCode::SEE_OTHER);
+        let gone = sam_live.next_of("message").await;
+        assert_eq!(gone["message"]["id"], deleted);
+        assert_eq!(gone["message"]["deleted"], true);
+        assert_eq!(gone["message"]["html"], "");
+
+        // Leaving is seen too.
+        drop(rose_live);
+        loop {
+            let p = sam_live.next_of("presence").await;
+            if p["here"] == json!(["sam_k"]) {
+                break;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reconnect_resumes_from_its_cursor_without_loss_or_repeats() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+        let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
+
+        let mut sam_live = join(&t, Some(&sam), "lounge", None).await;
+        rose_live.send(json!({"type": "send", "body": "one"})).await;
+        rose_live.next_of("sent").await;
+        let last = sam_live.next_of("message").await["message"]["id"]
+            .as_i64()
+            .unwrap();
+        drop(sam_live);
+
+        let mut missed = Vec::new();
+        for body in ["two", "three", "four"] {
+            rose_live.send(json!({"type": "send", "body": body})).await;
+            missed.push(rose_live.next_of("sent").await["id"].as_i64().unwrap());
+        }
+
+        let mut sam_live = join(&t, Some(&sam), "lounge", Some(last)).await;
+        rose_live
+            .send(json!({"type": "send", "body": "five"}))
+            .await;
+        let five = rose_live.next_of("sent").await["id"].as_i64().unwrap();
+        let got: Vec<i64> = sam_live
+            .drain("message", Duration::from_millis(700))
+            .await
+            .iter()
+            .map(|m| m["message"]["id"].as_i64().unwrap())
+            .collect();
+        missed.push(five);
+        assert_eq!(
+            got, missed,
+            "each missed message once, in order, then the new one"
+        );
+    }
+
+    #[tokio::test]
+    async fn sockets_open_only_from_this_site_and_only_where_one_may_read() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        room(&admin, "inside", "members_only", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let refused = open(&t, Some(&rose), "lounge", None, "http://evil.example").await;
+        assert!(refused.is_err(), "another site's page cannot open a socket");
+        assert!(open(&t, None, "inside", None, &t.base).await.is_err());
+        assert!(open(&t, None, "nowhere", None, &t.base).await.is_err());
+        join(&t, Some(&rose), "inside", None).await;
+    }
+}

@@ -350,7 +350,7 @@ impl Browser {
         panic!("too many redirects from {path}");
     }
 
-    fn cookie(&self, name: &str) -> Option<String> {
+    pub fn cookie(&self, name: &str) -> Option<String> {
         let url = self.base.parse().unwrap();
         let header = self.jar.cookies(&url)?;
         header

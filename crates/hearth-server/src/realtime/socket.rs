@@ -1,0 +1,420 @@
+//! One live connection to a room: `GET /r/{room}/live?after=<id>` upgraded
+//! to a WebSocket. It first sends what the client missed after `after`, then
+//! every new or changed message its person may see, typing and presence.
+//! The client sends messages and "typing"; each refusal comes back as an
+//! error frame with the reason, and the connection stays up.
+//!
+//! Frames are JSON text. From the server: `hello`, `message`, `typing`,
+//! `presence`, `sent` (the answer to a send), `error`. From the client:
+//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…}` and
+//! `{"type":"typing"}`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use hearth_core::model::SpaceId;
+use hearth_store::chat::{Message, Reader};
+use hearth_store::spaces::Space;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use super::{Frame, MessageOut};
+use crate::App;
+use crate::error::ServiceError;
+use crate::services::Actor;
+use crate::services::chat::{self, Send};
+use crate::services::safety::Submission;
+use crate::web::session::ClientAddr;
+use crate::web::views::{Author, Moment};
+use crate::web::{Visitor, WebError};
+
+/// A text frame larger than this is refused with a reason (a message is at
+/// most 2,000 characters); one larger than `MAX_FRAME` closes the socket.
+const MAX_TEXT: usize = 16 * 1024;
+const MAX_FRAME: usize = 64 * 1024;
+/// How often the connection checks that its session still holds, and pings.
+const CHECK_EVERY: Duration = Duration::from_secs(30);
+/// Typing is passed on at most this often per connection.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// Messages remembered as sent, so that catching up sends none twice.
+const REMEMBERED: usize = 200;
+/// The close code for a session that has ended (4000–4999: the application's).
+pub const SESSION_ENDED: u16 = 4001;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LiveQuery {
+    /// The last message id the client has.
+    after: Option<i64>,
+}
+
+pub async fn live(
+    State(app): State<App>,
+    visitor: Visitor,
+    ClientAddr(client): ClientAddr,
+    Path(slug): Path<String>,
+    Query(q): Query<LiveQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, WebError> {
+    // A page on another site must not open a socket with this visitor's cookies.
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    if origin.is_some_and(|o| o != app.config().base_url.trim_end_matches('/')) {
+        return Err(ServiceError::Forbidden(
+            "Live chat opens only from this site's own pages.".into(),
+        )
+        .into());
+    }
+    let room = chat::live_room(&app, &visitor.actor, &slug).await?;
+    let connection = Connection {
+        reader: Reader {
+            account: visitor.actor.viewer().account(),
+            moderator: visitor.actor.viewer().reviews(),
+        },
+        alias: visitor.actor.signed_in().map(|a| a.alias.to_string()),
+        actor: visitor.actor,
+        session: visitor.session_token,
+        client,
+        app,
+        room,
+        sent: BTreeMap::new(),
+        cursor: q.after.unwrap_or(0),
+        last_typing: None,
+    };
+    Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| connection.run(socket, q.after)))
+}
+
+struct Connection {
+    app: App,
+    actor: Actor,
+    reader: Reader,
+    alias: Option<String>,
+    session: Option<String>,
+    client: String,
+    room: Space,
+    /// Messages sent, with whether each was held and deleted then (a change
+    /// is sent again); the oldest are forgotten.
+    sent: BTreeMap<i64, (bool, bool)>,
+    /// The newest message id sent.
+    cursor: i64,
+    last_typing: Option<Instant>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Send {
+        body: String,
+        #[serde(default)]
+        reply_to: Option<i64>,
+        #[serde(default)]
+        acknowledge: bool,
+    },
+    Typing,
+}
+
+/// Why the loop stopped.
+enum Stop {
+    Gone,
+    SessionEnded,
+}
+
+impl Connection {
+    async fn run(mut self, mut socket: WebSocket, after: Option<i64>) {
+        let hub = self.app.hub().clone();
+        // Listen before catching up: nothing falls between the two.
+        let mut frames = hub.subscribe();
+        if let Some(alias) = &self.alias {
+            hub.count(self.room.id, alias, true);
+        }
+        let stop = self.serve(&mut socket, &mut frames, after).await;
+        if let Some(alias) = &self.alias {
+            hub.count(self.room.id, alias, false);
+        }
+        if let Ok(Stop::SessionEnded) = stop {
+            let _ = socket
+                .send(WsMessage::Close(Some(CloseFrame {
+                    code: SESSION_ENDED,
+                    reason: "Your session has ended: sign in again to chat.".into(),
+                })))
+                .await;
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        socket: &mut WebSocket,
+        frames: &mut broadcast::Receiver<Arc<Frame>>,
+        after: Option<i64>,
+    ) -> Result<Stop, axum::Error> {
+        self.send(
+            socket,
+            json!({
+                "type": "hello",
+                "room": self.room.slug.as_str(),
+                "me": self.alias,
+                "moderator": self.reader.moderator,
+            }),
+        )
+        .await?;
+        if let Some(after) = after {
+            self.catch_up(socket, after).await?;
+        }
+        let mut check = tokio::time::interval(CHECK_EVERY);
+        check.tick().await;
+        loop {
+            tokio::select! {
+                frame = frames.recv() => match frame {
+                    Ok(frame) => self.pass_on(socket, &frame).await?,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.catch_up(socket, self.cursor).await?;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Ok(Stop::Gone),
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(WsMessage::Text(text))) => self.take(socket, text.as_str()).await?,
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        self.error(socket, "Send frames as JSON text.").await?;
+                    }
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return Ok(Stop::Gone),
+                    Some(Ok(_)) => {} // pings and pongs
+                },
+                _ = check.tick() => {
+                    if !self.session_holds().await {
+                        return Ok(Stop::SessionEnded);
+                    }
+                    socket.send(WsMessage::Ping(Default::default())).await?;
+                }
+            }
+        }
+    }
+
+    /// A signed-in person's session may end (signed out elsewhere, expired,
+    /// suspended): the socket ends with it.
+    async fn session_holds(&self) -> bool {
+        let Some(token) = &self.session else {
+            return true;
+        };
+        matches!(
+            crate::services::accounts::from_session(&self.app, token).await,
+            Ok(Some(_)) | Err(_)
+        )
+    }
+
+    async fn send(
+        &self,
+        socket: &mut WebSocket,
+        value: serde_json::Value,
+    ) -> Result<(), axum::Error> {
+        socket.send(WsMessage::Text(value.to_string().into())).await
+    }
+
+    async fn error(&self, socket: &mut WebSocket, reason: &str) -> Result<(), axum::Error> {
+        self.send(socket, json!({"type": "error", "reason": reason}))
+            .await
+    }
+
+    /// Sends what came after `after` (and anything near it not yet sent:
+    /// messages committed out of order on PostgreSQL).
+    async fn catch_up(&mut self, socket: &mut WebSocket, after: i64) -> Result<(), axum::Error> {
+        let mut from = after;
+        loop {
+            let page = match self.app.store().read().await {
+                Ok(mut conn) => {
+                    hearth_store::chat::after(
+                        &mut conn,
+                        self.room.id,
+                        self.reader,
+                        from,
+                        chat::PAGE,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            let Ok(page) = page else {
+                return self
+                    .error(
+                        socket,
+                        "Some messages could not be loaded; reload the page.",
+                    )
+                    .await;
+            };
+            let full = page.len() as i64 == chat::PAGE;
+            for m in &page {
+                from = from.max(m.id);
+                self.message(socket, m).await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn pass_on(&mut self, socket: &mut WebSocket, frame: &Frame) -> Result<(), axum::Error> {
+        match frame {
+            Frame::Message(m) if m.room_id == self.room.id => self.message(socket, m).await,
+            Frame::Typing { room, alias }
+                if self.here(*room) && Some(alias) != self.alias.as_ref() =>
+            {
+                self.send(socket, json!({"type": "typing", "alias": alias}))
+                    .await
+            }
+            Frame::Presence { room, here } if self.here(*room) => {
+                self.send(socket, json!({"type": "presence", "here": here}))
+                    .await
+            }
+            Frame::Resync => self.catch_up(socket, self.cursor).await,
+            _ => Ok(()),
+        }
+    }
+
+    fn here(&self, room: SpaceId) -> bool {
+        room == self.room.id
+    }
+
+    /// Sends a message this person may see, unless it was sent as it is.
+    async fn message(&mut self, socket: &mut WebSocket, m: &Message) -> Result<(), axum::Error> {
+        let own = self.reader.account.is_some() && m.author_id == self.reader.account;
+        if m.held && !own && !self.reader.moderator {
+            return Ok(());
+        }
+        let state = (m.held, m.deleted_at.is_some());
+        if self.sent.get(&m.id) == Some(&state) {
+            return Ok(());
+        }
+        self.sent.insert(m.id, state);
+        while self.sent.len() > REMEMBERED {
+            self.sent.pop_first();
+        }
+        self.cursor = self.cursor.max(m.id);
+        let deleted = m.deleted_at.is_some();
+        let author = Author::new(m.author_alias.as_ref(), m.author_role, None);
+        let sent = Moment::from_ms(m.created_at);
+        let out = MessageOut {
+            id: m.id,
+            author: &author.name,
+            author_href: author.href.clone(),
+            badge: author.badge,
+            // A deleted message's words stay for moderators only.
+            html: if deleted && !self.reader.moderator {
+                ""
+            } else {
+                &m.body_html
+            },
+            sent_iso: sent.iso,
+            sent_text: sent.text,
+            reply_to: m.reply_to_id,
+            reply_to_name: m.reply_to_alias.as_deref(),
+            held: m.held,
+            deleted,
+            own,
+        };
+        self.send(socket, json!({"type": "message", "message": out}))
+            .await
+    }
+
+    /// A frame from the client.
+    async fn take(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), axum::Error> {
+        if text.len() > MAX_TEXT {
+            return self
+                .error(
+                    socket,
+                    &format!("That frame is too large: at most {} KiB.", MAX_TEXT / 1024),
+                )
+                .await;
+        }
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                return self
+                    .error(
+                        socket,
+                        &format!("That frame is not one this chat knows: {e}."),
+                    )
+                    .await;
+            }
+        };
+        match frame {
+            ClientFrame::Send {
+                body,
+                reply_to,
+                acknowledge,
+            } => {
+                let cmd = Send {
+                    body,
+                    reply_to,
+                    submission: Submission {
+                        acknowledged: acknowledge,
+                        client: self.client.clone(),
+                        ..Default::default()
+                    },
+                };
+                match chat::send(&self.app, &self.actor, self.room.slug.as_str(), cmd).await {
+                    Ok(sent) => {
+                        self.send(
+                            socket,
+                            json!({"type": "sent", "id": sent.id, "held": sent.held}),
+                        )
+                        .await
+                    }
+                    Err(e) => self.refusal(socket, e).await,
+                }
+            }
+            ClientFrame::Typing => {
+                let now = Instant::now();
+                if self
+                    .last_typing
+                    .is_some_and(|t| now.duration_since(t) < TYPING_EVERY)
+                {
+                    return Ok(());
+                }
+                self.last_typing = Some(now);
+                match chat::typing(&self.app, &self.actor, &self.room).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => self.refusal(socket, e).await,
+                }
+            }
+        }
+    }
+
+    /// A refused send, as an error frame with the reason (and, for personal
+    /// details, what was found, to show before sending anyway).
+    async fn refusal(&self, socket: &mut WebSocket, e: ServiceError) -> Result<(), axum::Error> {
+        let mut frame = json!({"type": "error", "reason": e.to_string()});
+        match &e {
+            ServiceError::Invalid(fields) => {
+                frame["reason"] = fields
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .into();
+            }
+            ServiceError::CheckFirst(review) => {
+                let explain: Vec<&str> = review.findings.iter().map(|f| f.kind.explain()).collect();
+                frame["check"] = json!({
+                    "personal_details": explain,
+                    "crisis": review.crisis,
+                    "helplines_markdown": review.crisis.then_some(&review.helplines_md),
+                });
+            }
+            ServiceError::Throttled { retry_after_secs } => {
+                frame["retry_after"] = json!(retry_after_secs);
+            }
+            _ => {}
+        }
+        self.send(socket, frame).await
+    }
+}
