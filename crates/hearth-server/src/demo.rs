@@ -294,14 +294,48 @@ pub async fn load(app: &App) -> ServiceResult<()> {
         }
     }
     news_blog(app, admin, actor("NurseAnna")?, actor("rose")?).await?;
+    chat_room(app, admin, actor("NurseAnna")?, actor("rose")?).await?;
     println!(
-        "Loaded the demo community: {} spaces, a blog, {} people, {} topics.\n\
+        "Loaded the demo community: {} spaces, a blog, a chat room, {} people, {} topics.\n\
          Demo accounts have no password. To sign in as the demo admin, run\n    hearth admin reset-password --alias coordinator\n\
          and open the link it prints.",
         SPACES.len(),
         PEOPLE.len(),
         TOPICS.len() + 1
     );
+    Ok(())
+}
+
+/// A chat room where members talk with the nurses, with a short exchange.
+async fn chat_room(app: &App, admin: &Actor, nurse: &Actor, member: &Actor) -> ServiceResult<()> {
+    let form = SpaceForm {
+        name: "Chat with the nurses".into(),
+        slug: "nurse-chat".into(),
+        description: "Talk with our nurses and with each other in short messages.".into(),
+        position: "200".into(),
+        tier: "public_read".into(),
+        kind: "room".into(),
+        ..Default::default()
+    };
+    crate::services::spaces::create(app, admin, &form).await?;
+    for (who, text) in [
+        (
+            member,
+            "Is anyone around? I have a question about mouth sores during chemo.",
+        ),
+        (
+            nurse,
+            "Hello rose, I'm here. Mouth sores are common: rinse with salt water a few times a day and use a soft toothbrush. If they stop you eating or drinking, call your treatment team.",
+        ),
+        (member, "Thank you, that helps."),
+    ] {
+        let cmd = crate::services::chat::Send {
+            body: text.into(),
+            reply_to: None,
+            submission: Submission::imported(),
+        };
+        crate::services::chat::send(app, who, "nurse-chat", cmd).await?;
+    }
     Ok(())
 }
 

@@ -111,6 +111,9 @@ struct RoomPage {
     settings: RoomSettings,
     messages: Vec<MessageView>,
     older: Option<i64>,
+    /// The newest page: it goes live (with JavaScript), after `last`.
+    live: bool,
+    last: i64,
     write: Decision,
     moderator: bool,
     form: MessageForm,
@@ -149,6 +152,8 @@ async fn room_view(
             .map(|m| MessageView::new(m, visitor, page.moderator))
             .collect(),
         path: format!("/r/{}", page.room.slug),
+        live: before.is_none(),
+        last: page.messages.last().map_or(0, |m| m.id),
         older: page.older,
         write: page.write,
         moderator: page.moderator,

@@ -41,6 +41,7 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/static/hearth.css", get(stylesheet))
+        .route("/static/chat.js", get(chat_script))
         .merge(home::router())
         .merge(setup::router())
         .merge(account::router())
@@ -58,6 +59,17 @@ pub fn router() -> Router<App> {
         .merge(share::router())
         .merge(webmention::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })
+}
+
+async fn chat_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/chat.js"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

@@ -1,0 +1,79 @@
+// The "Chat" scenario: two members open the demo's "Chat with the nurses" room and talk in real
+// time — a message sent by one appears for the other without a reload, presence and
+// typing show, and the room is still usable (and checked by axe) on a phone.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  expectVisible,
+  h1,
+  launchBrowser,
+  look,
+  newActor,
+  register,
+  startServer,
+  uniqueSuffix,
+} from './helpers.mjs';
+
+const run = uniqueSuffix();
+const PASSWORD = 'correct horse battery staple';
+
+describe('chat: two members talk in real time', { timeout: 600_000 }, () => {
+  let server;
+  let browser;
+  const actors = [];
+
+  async function member(alias) {
+    const a = await newActor(browser, server.baseURL);
+    actors.push(a);
+    await register(a.page, { alias, email: `${alias}@example.test`, password: PASSWORD });
+    return a.page;
+  }
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const a of actors) await a.context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  });
+
+  test('a message sent by one member appears for the other at once', async () => {
+    const ana = await member(`ana_${run}`);
+    const ben = await member(`ben_${run}`);
+    for (const page of [ana, ben]) {
+      await page.goto('/chat');
+      await page.getByRole('link', { name: 'Chat with the nurses', exact: true }).click();
+      await expectVisible(page, h1(page, 'Chat with the nurses'), 'the room');
+      await expectVisible(page, page.getByText(/^Live:/), 'the live connection');
+    }
+    await expectVisible(ben, ben.getByText(new RegExp(`Here now: .*ana_${run}`)), 'ana in the room');
+    await look(ben, 'chat-room');
+
+    const hello = `Hello Ben, is the nurse here today? (${run})`;
+    await ana.getByLabel('Your message', { exact: true }).fill(hello);
+    await expectVisible(ben, ben.getByText(`ana_${run} is typing…`), 'the typing indicator');
+    // Enter sends; the page does not reload.
+    await ana.getByLabel('Your message', { exact: true }).press('Enter');
+    const log = ben.getByRole('log');
+    await expectVisible(ben, log.getByText(hello), 'the message on the other screen, without a reload');
+    assert.equal(await ana.getByLabel('Your message', { exact: true }).inputValue(), '', 'the composer is cleared');
+
+    const answer = `Yes, until six (${run})`;
+    await ben.getByLabel('Your message', { exact: true }).fill(answer);
+    await ben.getByRole('button', { name: 'Send', exact: true }).click();
+    await expectVisible(ana, ana.getByRole('log').getByText(answer), 'the answer');
+    await look(ana, 'chat-room-talking');
+
+    // A personal detail is caught before it goes out, and the text is kept.
+    await ana.getByLabel('Your message', { exact: true }).fill('My number is 07700 900123');
+    await ana.getByRole('button', { name: 'Send', exact: true }).click();
+    await expectVisible(ana, ana.getByRole('alert').getByText(/Please look again/), 'the warning');
+    assert.equal(await ana.getByLabel('Your message', { exact: true }).inputValue(), 'My number is 07700 900123');
+    await look(ana, 'chat-room-warning');
+  });
+});
