@@ -581,6 +581,40 @@ mod live {
     }
 
     #[tokio::test]
+    async fn a_message_sent_through_one_node_reaches_a_client_of_another() {
+        let (a, admin) = setup().await;
+        let Some(b) = a.second_node().await else {
+            return; // one node on SQLite, by design
+        };
+        room(&admin, "lounge", "public_read", "post").await;
+        let sam_on_b = b.signed_in("sam_k", Role::Member).await;
+        let rose_on_a = a.signed_in("rose", Role::Member).await;
+        let mut sam_live = join(&b, Some(&sam_on_b), "lounge", None).await;
+        let mut rose_live = join(&a, Some(&rose_on_a), "lounge", None).await;
+
+        // Sent by form through node A, and over node A's socket.
+        let r = rose_on_a
+            .form("/r/lounge", &[("body", "from node A")])
+            .await;
+        assert_eq!(r.status, reqwest::StatusCode::SEE_OTHER, "{}", r.body);
+        let m = sam_live.next_of("message").await;
+        assert_eq!(m["message"]["html"], "<p>from node A</p>\n");
+        rose_live
+            .send(json!({"type": "send", "body": "and over the socket"}))
+            .await;
+        let m = sam_live.next_of("message").await;
+        assert!(
+            m["message"]["html"]
+                .as_str()
+                .unwrap()
+                .contains("over the socket")
+        );
+        // Typing crosses too.
+        rose_live.send(json!({"type": "typing"})).await;
+        assert_eq!(sam_live.next_of("typing").await["alias"], "rose");
+    }
+
+    #[tokio::test]
     async fn sockets_open_only_from_this_site_and_only_where_one_may_read() {
         let (t, admin) = setup().await;
         room(&admin, "lounge", "public_read", "post").await;

@@ -268,6 +268,18 @@ impl TestApp {
         start(self._dir, database_url, self.pg, options).await
     }
 
+    /// Another node on the same PostgreSQL database (`None` on SQLite, which
+    /// has one node by design). It shares nothing else with this one.
+    pub async fn second_node(&self) -> Option<TestApp> {
+        self.pg.as_ref()?;
+        let dir = TempDir(std::env::temp_dir().join(format!("hearth-test-{}", unique())));
+        std::fs::create_dir_all(&dir.0).unwrap();
+        // The same secret key: both nodes read the same sealed data.
+        std::fs::copy(self._dir.0.join("secret.key"), dir.0.join("secret.key")).ok();
+        let database_url = self.app().config().database_url.clone();
+        Some(start(dir, database_url, None, Options::default()).await)
+    }
+
     pub async fn stop(self) {
         self.server.stop().await;
         if let Some((admin_url, name)) = &self.pg
