@@ -78,7 +78,7 @@ done
 
 log "$SUBSCRIBERS subscribers confirm, then one alert goes to all of them"
 RESULT=$(python3 bench/mail_driver.py "$HEARTH_URL" "$SMTP_PORT" "$SUBSCRIBERS" \
-  staff@bench.example.org "$STAFF_PASSWORD")
+  staff@bench.example.org "$STAFF_PASSWORD" "$HEARTH_PID")
 printf '%s\n' "$RESULT" >"$OUT_DIR/mail.json"
 python3 - "$RESULT" <<'PY'
 import json, sys
@@ -92,4 +92,5 @@ print("| all alerts arrived after | %s s |" % r["all_alerts_after_s"])
 print("| **alert mail throughput** | **%s messages/s** |" % r["alert_messages_per_second"])
 print("| confirmation mails (subscribing included) | %s messages/s |" % r["confirmation_messages_per_second"])
 print("| counted as sent on /api/alerts | %d |" % r["counted_sent"])
+print("| CPU per alert mail: Hearth / the SMTP server | %s / %s ms |" % (r["hearth_cpu_ms_per_message"], r["smtp_server_cpu_ms_per_message"]))
 PY

@@ -204,6 +204,16 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Alert>> {
     row.as_ref().map(alert).transpose()
 }
 
+/// What an alert says, for its mails: `by_id` also counts the deliveries,
+/// which reads all of them, too much to do for each of 10,000 mails.
+pub async fn words(conn: &mut Conn, id: i64) -> Result<Option<(String, String)>> {
+    let row = sqlx::query("SELECT subject, body FROM alerts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+}
+
 /// The newest alerts first.
 pub async fn list(conn: &mut Conn, limit: i64) -> Result<Vec<Alert>> {
     let rows = sqlx::query(&format!(

@@ -91,67 +91,120 @@ pub struct Claimed {
     pub max_attempts: i64,
 }
 
-/// Leases the oldest due job of one of `kinds` to `worker` for `lease_ms`.
-/// A running job whose lease ran out is due again (its worker died); one
-/// that has no attempts left is marked failed instead.
+/// Leases up to `limit` of the oldest due jobs of `kinds` to `worker` for
+/// `lease_ms`, in one transaction; the oldest comes first. A running job
+/// whose lease ran out is due again (its worker died) while it has attempts
+/// left (see `fail_abandoned`).
 pub async fn claim(
     store: &Store,
     worker: &str,
     kinds: &[&str],
     now: i64,
     lease_ms: i64,
-) -> Result<Option<Claimed>> {
+    limit: i64,
+) -> Result<Vec<Claimed>> {
     if kinds.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let skip_locked = match store.backend() {
-        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
-    let mut tx = store.write_private().await?;
-    sqlx::query(&format!(
-        "UPDATE jobs SET state = 'failed', locked_by = NULL, locked_until = NULL, updated_at = $1,
-            last_error = 'Its worker stopped during the last attempt (the lease ran out), and no attempts are left.'
-         WHERE id IN (SELECT id FROM jobs
-                      WHERE state = 'running' AND locked_until <= $1 AND attempts >= max_attempts
-                      {skip_locked})"
-    ))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
     let kind_params = (0..kinds.len())
-        .map(|i| format!("${}", i + 4))
+        .map(|i| format!("${}", i + 5))
         .collect::<Vec<_>>()
         .join(", ");
+    // `state IN ('queued', 'running')` repeats the condition of the partial
+    // index `jobs_waiting`: without it SQLite cannot tell that the index
+    // holds every candidate, and scans and sorts the whole table instead.
     let sql = format!(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1,
             locked_by = $1, locked_until = $2, updated_at = $3
-         WHERE id = (SELECT id FROM jobs
-                     WHERE ((state = 'queued' AND run_at <= $3)
-                            OR (state = 'running' AND locked_until <= $3 AND attempts < max_attempts))
-                       AND kind IN ({kind_params})
-                     ORDER BY run_at, id LIMIT 1 {skip_locked})
-         RETURNING id, kind, payload, attempts, max_attempts"
+         WHERE id IN (SELECT id FROM jobs
+                      WHERE state IN ('queued', 'running')
+                        AND ((state = 'queued' AND run_at <= $3)
+                             OR (state = 'running' AND locked_until <= $3 AND attempts < max_attempts))
+                        AND kind IN ({kind_params})
+                      ORDER BY run_at, id LIMIT $4 {skip_locked})
+         RETURNING id, kind, payload, attempts, max_attempts, run_at",
+        skip_locked = skip_locked(store)
     );
     let mut query = sqlx::query(&sql)
         .bind(worker)
         .bind(now + lease_ms)
-        .bind(now);
+        .bind(now)
+        .bind(limit.max(1));
     for kind in kinds {
         query = query.bind(*kind);
     }
-    let row = query.fetch_optional(&mut *tx).await?;
+    let mut tx = store.write_private().await?;
+    let rows = query.fetch_all(&mut *tx).await?;
     crate::commit(tx).await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(Claimed {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        payload: row.try_get("payload")?,
-        attempt: row.try_get("attempts")?,
-        max_attempts: row.try_get("max_attempts")?,
-    }))
+    let mut claimed = rows
+        .iter()
+        .map(|row| {
+            let run_at: i64 = row.try_get("run_at")?;
+            let job = Claimed {
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                payload: row.try_get("payload")?,
+                attempt: row.try_get("attempts")?,
+                max_attempts: row.try_get("max_attempts")?,
+            };
+            Ok((run_at, job))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // RETURNING gives the rows in no particular order.
+    claimed.sort_by_key(|(run_at, job)| (*run_at, job.id));
+    Ok(claimed.into_iter().map(|(_, job)| job).collect())
+}
+
+/// Gives back jobs that `worker` claimed but did not start (it was stopping,
+/// or their lease had no room left for them): they wait in the queue as
+/// before, and the attempt does not count.
+pub async fn release(conn: &mut Conn, ids: &[i64], worker: &str, now: i64) -> Result<()> {
+    for id in ids {
+        sqlx::query(&format!(
+            "UPDATE jobs SET state = {REQUEUED_STATE}, attempts = attempts - 1,
+                locked_by = NULL, locked_until = NULL, updated_at = $3
+             WHERE id = $1 AND state = 'running' AND locked_by = $2"
+        ))
+        .bind(id)
+        .bind(worker)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks failed the running jobs whose lease ran out with no attempts left
+/// (their worker stopped during the last one), so that admins see them.
+/// It reads every waiting job, so workers call it now and then, not at
+/// every claim.
+pub async fn fail_abandoned(store: &Store, now: i64) -> Result<u64> {
+    let mut tx = store.write_private().await?;
+    let failed = sqlx::query(&format!(
+        "UPDATE jobs SET state = 'failed', locked_by = NULL, locked_until = NULL, updated_at = $1,
+            last_error = 'Its worker stopped during the last attempt (the lease ran out), and no attempts are left.'
+         WHERE id IN (SELECT id FROM jobs
+                      WHERE state IN ('queued', 'running')
+                        AND state = 'running' AND locked_until <= $1 AND attempts >= max_attempts
+                      {skip_locked})",
+        skip_locked = skip_locked(store)
+    ))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    crate::commit(tx).await?;
+    Ok(failed)
+}
+
+/// On PostgreSQL, claimers pass over rows another transaction holds, so
+/// that nodes never wait on each other nor take the same job. SQLite has one
+/// writer at a time (`BEGIN IMMEDIATE`): its statements are exclusive already.
+fn skip_locked(store: &Store) -> &'static str {
+    match store.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
 }
 
 /// Marks a job done. `false` when `worker` no longer holds it (its lease

@@ -221,7 +221,7 @@ async fn news_alert(app: &App, alert: i64, subscriber: i64) -> Result<Option<Let
     let Some(s) = alerts::subscriber(&mut conn, store.sealer(), subscriber).await? else {
         return Ok(None);
     };
-    let Some(a) = alerts::by_id(&mut conn, alert).await? else {
+    let Some((subject, body)) = alerts::words(&mut conn, alert).await? else {
         return Ok(None);
     };
     drop(conn);
@@ -231,18 +231,18 @@ async fn news_alert(app: &App, alert: i64, subscriber: i64) -> Result<Option<Let
         why: "You get this because you subscribed to our news alerts.".into(),
         unsubscribe: app.link(&format!("/alerts/unsubscribe/{}", s.token)),
     };
-    let body_html = render_markdown(&a.body);
+    let body_html = render_markdown(&body);
     let letter = Letter::render(
         mailbox(&s.email)?,
-        a.subject.clone(),
+        subject.clone(),
         &AlertText {
             m: &m,
-            subject: &a.subject,
-            body: &a.body,
+            subject: &subject,
+            body: &body,
         },
         &AlertHtml {
             m: &m,
-            subject: &a.subject,
+            subject: &subject,
             body_html: &body_html,
         },
     )?;

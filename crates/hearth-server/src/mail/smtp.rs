@@ -1,12 +1,20 @@
-//! The mail server: its settings (one URL) and the SMTP transport.
+//! The mail server: its settings (one URL) and the connections to it.
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use lettre::Message;
 use lettre::message::Mailbox;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{self, pki_types::ServerName};
 
 use crate::jobs::JobError;
 
@@ -124,71 +132,252 @@ impl SmtpConfig {
 }
 
 /// Sends letters through the configured server. Cheap to clone; connections
-/// are pooled and reused across jobs.
+/// are kept open between mails (pooled) and shared by the workers.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: Mailbox,
+    inner: Arc<Connector>,
 }
 
-/// How long one SMTP command may take before the attempt counts as failed.
+/// How to reach the mail server, and the connections not in use.
+struct Connector {
+    host: String,
+    port: u16,
+    security: Security,
+    hello: ClientId,
+    credentials: Option<Credentials>,
+    from: Mailbox,
+    idle: Mutex<Vec<Idle>>,
+}
+
+enum Security {
+    None,
+    StartTls(TlsParameters),
+    Tls {
+        config: Arc<rustls::ClientConfig>,
+        server: ServerName<'static>,
+    },
+}
+
+struct Idle {
+    conn: AsyncSmtpConnection,
+    since: Instant,
+}
+
+/// How long connecting, or one mail's exchange, may take before the attempt
+/// counts as failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// A connection idle for longer is checked (NOOP) before it is used again:
+/// the server may have closed it. Within a fan-out no mail waits for that.
+const CHECK_AFTER: Duration = Duration::from_secs(2);
+/// A connection idle for longer is closed: servers drop idle clients after
+/// a few minutes (RFC 5321, 4.5.3.2.7).
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// Connections kept open at most (each worker uses one at a time).
+const MAX_IDLE: usize = 8;
 
 impl Mailer {
     /// `base_url` names this server in its greeting (EHLO).
     pub fn new(config: &SmtpConfig, base_url: &str) -> Result<Self, String> {
-        let tls = match config.tls {
-            TlsMode::None => Tls::None,
-            TlsMode::StartTls => Tls::Required(tls_parameters(&config.host)?),
-            TlsMode::Tls => Tls::Wrapper(tls_parameters(&config.host)?),
+        let security = match config.tls {
+            TlsMode::None => Security::None,
+            TlsMode::StartTls => Security::StartTls(
+                TlsParameters::new(config.host.clone())
+                    .map_err(|e| format!("TLS for the mail server: {e}"))?,
+            ),
+            TlsMode::Tls => Security::Tls {
+                config: Arc::new(tls_config()?),
+                server: ServerName::try_from(config.host.clone())
+                    .map_err(|e| format!("TLS for the mail server: {e}"))?,
+            },
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
-            .port(config.port)
-            .tls(tls)
-            .timeout(Some(SMTP_TIMEOUT))
-            .hello_name(client_id(base_url));
-        if let Some(user) = &config.username {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                config.password.clone().unwrap_or_default(),
-            ));
-        }
+        let credentials = config.username.as_ref().map(|user| {
+            Credentials::new(user.clone(), config.password.clone().unwrap_or_default())
+        });
         Ok(Self {
-            transport: builder.build(),
-            from: config.from.clone(),
+            inner: Arc::new(Connector {
+                host: config.host.clone(),
+                port: config.port,
+                security,
+                hello: client_id(base_url),
+                credentials,
+                from: config.from.clone(),
+                idle: Mutex::new(Vec::new()),
+            }),
         })
     }
 
     pub fn from(&self) -> &Mailbox {
-        &self.from
+        &self.inner.from
     }
 
     /// Hands a message to the mail server. A rejection of the recipient or
     /// the message (5.5.x) is final; anything else is worth another try.
     pub async fn send(&self, message: Message) -> Result<(), JobError> {
-        let recipients: Vec<String> = message
-            .envelope()
-            .to()
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
-        match self.transport.send(message).await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let code = e.status().map(|c| c.to_string());
-                // Servers echo the address they refuse; the error is kept
-                // on the job and shown to admins, so the address goes.
-                let text = recipients.iter().fold(
-                    format!("the mail server did not take the message: {e}"),
-                    |text, address| redact(&text, address),
-                );
-                if code.is_some_and(|c| c.starts_with("55")) {
-                    Err(JobError::GiveUp(text))
-                } else {
-                    Err(JobError::Retry(text))
+        let mut conn = self.inner.connection().await?;
+        let bytes = message.formatted();
+        let exchange = conn.send(message.envelope(), &bytes);
+        match tokio::time::timeout(SMTP_TIMEOUT, exchange).await {
+            Ok(Ok(_)) => {
+                self.inner.park(conn);
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                // lettre has already closed a connection that broke.
+                if !conn.has_broken() {
+                    self.inner.park(conn);
                 }
+                Err(refused(&e, &message))
+            }
+            // The server's state is unknown: the connection is dropped.
+            Err(_) => Err(JobError::Retry(format!(
+                "the mail server did not take the message: no answer within {} s",
+                SMTP_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}
+
+impl Connector {
+    /// An open connection: the most recently used idle one, else a new one.
+    async fn connection(&self) -> Result<AsyncSmtpConnection, JobError> {
+        loop {
+            let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let Some(Idle { mut conn, since }) = idle else {
+                return match tokio::time::timeout(SMTP_TIMEOUT, self.connect()).await {
+                    Ok(Ok(conn)) => Ok(conn),
+                    Ok(Err(e)) => Err(JobError::Retry(format!(
+                        "the mail server did not take the message: could not connect: {e}"
+                    ))),
+                    Err(_) => Err(JobError::Retry(format!(
+                        "the mail server did not take the message: could not connect within {} s",
+                        SMTP_TIMEOUT.as_secs()
+                    ))),
+                };
+            };
+            let idle_for = since.elapsed();
+            if idle_for < CHECK_AFTER {
+                return Ok(conn);
+            }
+            let check = tokio::time::timeout(SMTP_TIMEOUT, conn.test_connected());
+            if idle_for < IDLE_LIMIT && matches!(check.await, Ok(true)) {
+                return Ok(conn);
+            }
+            // Closed by the server, or too old: dropping it closes the socket.
+        }
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
+        let tcp = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| e.to_string())?;
+        // SMTP is a conversation of small writes, and lettre writes a
+        // message and its closing "." separately: with Nagle's algorithm the
+        // second waited for the server's delayed ACK, 40 ms per mail (see the
+        // mail.sh section of bench/README.md).
+        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+        let stream: Box<dyn AsyncTokioStream> = match &self.security {
+            Security::Tls { config, server } => Box::new(TlsTcp(
+                TlsConnector::from(config.clone())
+                    .connect(server.clone(), tcp)
+                    .await
+                    .map_err(|e| format!("TLS: {e}"))?,
+            )),
+            Security::None | Security::StartTls(_) => Box::new(tcp),
+        };
+        let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Security::StartTls(tls) = &self.security {
+            conn.starttls(tls.clone(), &self.hello)
+                .await
+                .map_err(|e| format!("STARTTLS: {e}"))?;
+        }
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials)
+                .await
+                .map_err(|e| format!("signing in: {e}"))?;
+        }
+        Ok(conn)
+    }
+
+    fn park(&self, conn: AsyncSmtpConnection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.retain(|c| c.since.elapsed() < IDLE_LIMIT);
+            if idle.len() < MAX_IDLE {
+                idle.push(Idle {
+                    conn,
+                    since: Instant::now(),
+                });
             }
         }
+    }
+}
+
+/// Why the server did not take a message, with the recipients' addresses
+/// taken out: servers echo the address they refuse, and the error is kept
+/// on the job and shown to admins.
+fn refused(e: &lettre::transport::smtp::Error, message: &Message) -> JobError {
+    let text = message.envelope().to().iter().fold(
+        format!("the mail server did not take the message: {e}"),
+        |text, address| redact(&text, address.as_ref()),
+    );
+    if e.status().is_some_and(|c| c.to_string().starts_with("55")) {
+        JobError::GiveUp(text)
+    } else {
+        JobError::Retry(text)
+    }
+}
+
+/// Server certificates are checked against Mozilla's roots, as lettre does
+/// for STARTTLS.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS for the mail server: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
+}
+
+/// TLS from the first byte (port 465), as a stream lettre can speak SMTP on.
+#[derive(Debug)]
+struct TlsTcp(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncTokioStream for TlsTcp {
+    fn peer_addr(&self) -> std::io::Result<SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl AsyncRead for TlsTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
 
@@ -207,10 +396,6 @@ fn redact(text: &str, address: &str) -> String {
     }
     out.push_str(&text[rest..]);
     out
-}
-
-fn tls_parameters(host: &str) -> Result<TlsParameters, String> {
-    TlsParameters::new(host.to_owned()).map_err(|e| format!("TLS for the mail server: {e}"))
 }
 
 /// The name this server greets the mail server with: the site's host.

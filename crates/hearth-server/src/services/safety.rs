@@ -5,7 +5,7 @@
 
 use hearth_core::access::Viewer;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use hearth_core::guard::crisis::CrisisPhrases;
@@ -73,19 +73,54 @@ impl Default for Limits {
     }
 }
 
-/// Everything admins configure, compiled, with the version it was read at.
+/// Everything admins configure, with the version it was read at.
 pub struct Rules {
-    pub words: WatchedWords,
     pub word_lists: WordLists,
-    pub crisis: CrisisPhrases,
     pub crisis_text: String,
     pub helplines_md: String,
     pub disclaimer_md: String,
     pub limits: Limits,
-    /// A stored list would not compile (it was checked when saved, so this
-    /// means a damaged database): posts are held rather than let through.
-    pub damaged: bool,
+    /// The stored watched words did not parse.
+    words_unreadable: bool,
+    /// Compiled when a post is first checked, not for the pages that show
+    /// the disclaimer or the helplines: the default crisis phrases alone take
+    /// 76 ms and 6 MiB to compile (2.3 MiB kept), which stayed resident in
+    /// every server that had shown one topic page.
+    checks: OnceLock<Checks>,
     version: String,
+}
+
+/// The watched words and crisis phrases, compiled.
+pub struct Checks {
+    pub words: WatchedWords,
+    pub crisis: CrisisPhrases,
+    /// A stored list would not parse or compile (it was checked when saved,
+    /// so this means a damaged database): posts are held rather than let
+    /// through.
+    pub damaged: bool,
+}
+
+impl Rules {
+    pub fn checks(&self) -> &Checks {
+        self.checks.get_or_init(|| {
+            let mut damaged = self.words_unreadable;
+            let words = WatchedWords::compile(&self.word_lists).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "stored watched words do not compile");
+                damaged = true;
+                WatchedWords::default()
+            });
+            let crisis = CrisisPhrases::compile(&self.crisis_text).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "stored crisis phrases do not compile");
+                damaged = true;
+                CrisisPhrases::defaults()
+            });
+            Checks {
+                words,
+                crisis,
+                damaged,
+            }
+        })
+    }
 }
 
 struct LearnedModel {
@@ -93,8 +128,8 @@ struct LearnedModel {
     version: String,
 }
 
-/// The compiled rules and the spam model, reloaded when another node (or an
-/// admin here) changes them: each check reads two version numbers first.
+/// The rules and the spam model, reloaded when another node (or an admin
+/// here) changes them: each use reads its version number first.
 pub struct Safety {
     rules: RwLock<Option<Arc<Rules>>>,
     spam: RwLock<Option<Arc<LearnedModel>>>,
@@ -109,15 +144,8 @@ impl Default for Safety {
     }
 }
 
-async fn versions(conn: &mut Conn) -> ServiceResult<(String, String)> {
-    Ok((
-        settings::get(conn, keys::VERSION)
-            .await?
-            .unwrap_or_default(),
-        settings::get(conn, keys::SPAM_VERSION)
-            .await?
-            .unwrap_or_default(),
-    ))
+async fn version(conn: &mut Conn, key: &str) -> ServiceResult<String> {
+    Ok(settings::get(conn, key).await?.unwrap_or_default())
 }
 
 fn number(value: Option<String>, default: i64) -> i64 {
@@ -125,28 +153,18 @@ fn number(value: Option<String>, default: i64) -> i64 {
 }
 
 async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
-    let mut damaged = false;
+    let mut words_unreadable = false;
     let word_lists: WordLists = match settings::get(conn, keys::WATCHED_WORDS).await? {
         Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
             tracing::error!(error = %e, "stored watched words do not parse");
-            damaged = true;
+            words_unreadable = true;
             WordLists::default()
         }),
         None => WordLists::default(),
     };
-    let words = WatchedWords::compile(&word_lists).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "stored watched words do not compile");
-        damaged = true;
-        WatchedWords::default()
-    });
     let crisis_text = settings::get(conn, keys::CRISIS_PHRASES)
         .await?
         .unwrap_or_else(|| hearth_core::guard::crisis::DEFAULT_PHRASES.to_owned());
-    let crisis = CrisisPhrases::compile(&crisis_text).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "stored crisis phrases do not compile");
-        damaged = true;
-        CrisisPhrases::defaults()
-    });
     let d = Limits::default();
     let limits = Limits {
         new_member_posts: number(
@@ -174,9 +192,7 @@ async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
             .map_or(d.private_addresses, |v| v == "1"),
     };
     Ok(Rules {
-        words,
         word_lists,
-        crisis,
         crisis_text,
         helplines_md: settings::get(conn, keys::HELPLINES)
             .await?
@@ -185,7 +201,8 @@ async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
             .await?
             .unwrap_or_else(|| DEFAULT_DISCLAIMER.to_owned()),
         limits,
-        damaged,
+        words_unreadable,
+        checks: OnceLock::new(),
         version,
     })
 }
@@ -208,54 +225,54 @@ fn clamp(n: i64) -> u32 {
 }
 
 impl Safety {
-    /// The current rules and spam model, reloaded if they changed.
-    async fn current(&self, conn: &mut Conn) -> ServiceResult<(Arc<Rules>, Arc<LearnedModel>)> {
-        let (rules_version, spam_version) = versions(conn).await?;
-        let cached_rules = self
+    /// The current rules, reloaded if they changed.
+    async fn rules(&self, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
+        let version = version(conn, keys::VERSION).await?;
+        let cached = self
             .rules
             .read()
             .ok()
             .and_then(|r| r.clone())
-            .filter(|r| r.version == rules_version);
-        let rules = match cached_rules {
-            Some(r) => r,
-            None => {
-                let fresh = Arc::new(load_rules(conn, rules_version).await?);
-                if let Ok(mut slot) = self.rules.write() {
-                    *slot = Some(fresh.clone());
-                }
-                fresh
-            }
-        };
-        let cached_spam = self
+            .filter(|r| r.version == version);
+        if let Some(rules) = cached {
+            return Ok(rules);
+        }
+        let fresh = Arc::new(load_rules(conn, version).await?);
+        if let Ok(mut slot) = self.rules.write() {
+            *slot = Some(fresh.clone());
+        }
+        Ok(fresh)
+    }
+
+    /// The current spam model, reloaded if it changed.
+    async fn spam(&self, conn: &mut Conn) -> ServiceResult<Arc<LearnedModel>> {
+        let version = version(conn, keys::SPAM_VERSION).await?;
+        let cached = self
             .spam
             .read()
             .ok()
             .and_then(|s| s.clone())
-            .filter(|s| s.version == spam_version);
-        let spam = match cached_spam {
-            Some(s) => s,
-            None => {
-                let fresh = Arc::new(load_spam(conn, spam_version).await?);
-                if let Ok(mut slot) = self.spam.write() {
-                    *slot = Some(fresh.clone());
-                }
-                fresh
-            }
-        };
-        Ok((rules, spam))
+            .filter(|s| s.version == version);
+        if let Some(spam) = cached {
+            return Ok(spam);
+        }
+        let fresh = Arc::new(load_spam(conn, version).await?);
+        if let Ok(mut slot) = self.spam.write() {
+            *slot = Some(fresh.clone());
+        }
+        Ok(fresh)
     }
 }
 
 /// The current rules (for pages that show helplines or the disclaimer).
 pub async fn rules(app: &App) -> ServiceResult<Arc<Rules>> {
     let mut conn = app.store().read().await?;
-    Ok(app.safety().current(&mut conn).await?.0)
+    app.safety().rules(&mut conn).await
 }
 
 /// The current rules, read on a connection the caller holds.
 pub async fn rules_on(app: &App, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
-    Ok(app.safety().current(conn).await?.0)
+    app.safety().rules(conn).await
 }
 
 /// Marks the rules changed, on every node.
@@ -416,7 +433,9 @@ pub async fn screen(
     {
         return Err(silenced_error(conn, a, now).await?);
     }
-    let (rules, spam_model) = app.safety().current(conn).await?;
+    let rules = app.safety().rules(conn).await?;
+    let spam_model = app.safety().spam(conn).await?;
+    let checks = rules.checks();
     let new_member = account.is_none_or(|a| a.approved_posts < rules.limits.new_member_posts);
     // Staff and operators' imports are not checked for spam; edits are, so
     // that spam cannot be edited into a post once it is approved.
@@ -448,7 +467,10 @@ pub async fn screen(
 
     // Watched words: block refuses, replace rewrites, the others queue.
     let checked = guarded("watched words", || {
-        (rules.words.check(&out.title), rules.words.check(&out.body))
+        (
+            checks.words.check(&out.title),
+            checks.words.check(&out.body),
+        )
     });
     match checked {
         Some((title_words, body_words)) => {
@@ -499,7 +521,7 @@ pub async fn screen(
         }
         None => hold(&mut out, HoldReason::WatchedWord),
     }
-    if rules.damaged && !reviewer {
+    if checks.damaged && !reviewer {
         hold(&mut out, HoldReason::WatchedWord);
     }
 
@@ -515,7 +537,7 @@ pub async fn screen(
         }
     };
     let crisis = guarded("crisis phrases", || {
-        !rules.crisis.find(&out.title).is_empty() || !rules.crisis.find(&out.body).is_empty()
+        !checks.crisis.find(&out.title).is_empty() || !checks.crisis.find(&out.body).is_empty()
     })
     .unwrap_or(true);
     let has_details = !findings.is_empty() || !title_findings.is_empty();
@@ -883,7 +905,7 @@ fn word_field(action: hearth_core::guard::words::WordAction) -> &'static str {
 /// (for `hearth guard spam`: operators see why a post was held).
 pub async fn spam_verdict(app: &App, text: &str) -> ServiceResult<Verdict> {
     let mut conn = app.store().read().await?;
-    let (_, model) = app.safety().current(&mut conn).await?;
+    let model = app.safety().spam(&mut conn).await?;
     let signals = Signals {
         new_account: true,
         first_post: true,

@@ -54,9 +54,10 @@ async fn a_job_whose_worker_died_mid_job_runs_again_after_a_restart() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     // A worker on another node claims it, then dies without a word.
     let store = t.app().store().clone();
-    let claimed = jobs::claim(&store, "node-that-dies", &["mail"], t.app().now(), 1500)
+    let claimed = jobs::claim(&store, "node-that-dies", &["mail"], t.app().now(), 1500, 8)
         .await
         .unwrap()
+        .pop()
         .expect("the mail job is due");
     assert_eq!(claimed.attempt, 1);
     let backlog = jobs::backlog(&mut store.read().await.unwrap(), t.app().now())
@@ -107,10 +108,10 @@ async fn two_workers_racing_never_run_the_same_job() {
         tokio::spawn(async move {
             let mut ran = Vec::new();
             loop {
-                let job = jobs::claim(&store, name, &["test.race"], app.now(), 60_000)
+                let batch = jobs::claim(&store, name, &["test.race"], app.now(), 60_000, 4)
                     .await
                     .unwrap();
-                let Some(job) = job else {
+                if batch.is_empty() {
                     let left = jobs::backlog(&mut store.read().await.unwrap(), app.now())
                         .await
                         .unwrap();
@@ -118,17 +119,19 @@ async fn two_workers_racing_never_run_the_same_job() {
                         return ran;
                     }
                     continue;
-                };
-                ran.push(job.id);
-                // Hold the job a moment, as real work would.
-                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-                let mut tx = store.write_private().await.unwrap();
-                assert!(
-                    jobs::complete(&mut tx, job.id, name, app.now())
-                        .await
-                        .unwrap()
-                );
-                hearth_store::commit(tx).await.unwrap();
+                }
+                for job in batch {
+                    ran.push(job.id);
+                    // Hold the job a moment, as real work would.
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    let mut tx = store.write_private().await.unwrap();
+                    assert!(
+                        jobs::complete(&mut tx, job.id, name, app.now())
+                            .await
+                            .unwrap()
+                    );
+                    hearth_store::commit(tx).await.unwrap();
+                }
             }
         })
     };
@@ -161,9 +164,10 @@ async fn a_dedupe_key_merges_waiting_jobs_but_not_one_already_running() {
     assert_eq!(again, None, "the waiting job covers it");
 
     let store = t.app().store().clone();
-    let claimed = jobs::claim(&store, "w", &["test.dedupe"], t.app().now(), 60_000)
+    let claimed = jobs::claim(&store, "w", &["test.dedupe"], t.app().now(), 60_000, 8)
         .await
         .unwrap()
+        .pop()
         .unwrap();
     assert_eq!(claimed.id, first);
     // Work queued while the first runs may need newer data: it is queued.
@@ -180,6 +184,78 @@ async fn a_dedupe_key_merges_waiting_jobs_but_not_one_already_running() {
     hearth_store::commit(tx).await.unwrap();
     assert_eq!(outcome, Failed::Superseded);
     assert_eq!(state_of(&t, second).await.0, "queued");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_claims_the_oldest_jobs_together_and_gives_back_those_it_did_not_start() {
+    let t = spawn_app().await;
+    let now = t.app().now();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let payload = json!({ "n": n }).to_string();
+        ids.push(queue(&t, NewJob::new("test.batch", &payload, now - 10 + n)).await);
+    }
+    let store = t.app().store().clone();
+    let batch = jobs::claim(&store, "w", &["test.batch"], now, 60_000, 3)
+        .await
+        .unwrap();
+    let claimed: Vec<i64> = batch.iter().map(|j| j.id).collect();
+    assert_eq!(claimed, ids[..3], "the three oldest, oldest first");
+    let rest = jobs::claim(&store, "other", &["test.batch"], now, 60_000, 3)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2, "a claimed job is no one else's");
+
+    // The first ran; the worker stopped before the other two.
+    let mut tx = store.write_private().await.unwrap();
+    assert!(jobs::complete(&mut tx, ids[0], "w", now).await.unwrap());
+    jobs::release(&mut tx, &ids[1..3], "w", now).await.unwrap();
+    hearth_store::commit(tx).await.unwrap();
+    assert_eq!(state_of(&t, ids[0]).await, ("done".into(), 1));
+    assert_eq!(
+        state_of(&t, ids[1]).await,
+        ("queued".into(), 0),
+        "not counted as tried"
+    );
+    let again = jobs::claim(&store, "w", &["test.batch"], now, 60_000, 8)
+        .await
+        .unwrap();
+    assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), ids[1..3]);
+    assert_eq!(again[0].attempt, 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_in_its_last_attempt_is_failed_for_admins_to_see() {
+    let t = spawn_app().await;
+    let now = t.app().now();
+    let id = queue(
+        &t,
+        NewJob {
+            max_attempts: 1,
+            ..NewJob::new("test.abandoned", "{}", now)
+        },
+    )
+    .await;
+    let store = t.app().store().clone();
+    let claimed = jobs::claim(&store, "dies", &["test.abandoned"], now, 1, 8)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // The lease ran out long ago; the node's runner notices within a poll.
+    eventually("the job is failed", || async {
+        state_of(&t, id).await.0 == "failed"
+    })
+    .await;
+    let job = jobs::by_id(&mut store.read().await.unwrap(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        job.last_error.unwrap().contains("worker stopped"),
+        "the admin reads why"
+    );
     t.stop().await;
 }
 
