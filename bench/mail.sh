@@ -8,12 +8,14 @@
 #   HEARTH_BIN          use this binary and skip `cargo build --release`
 #   BENCH_DATABASE_URL  run Hearth on this (empty) database instead of SQLite
 #   SUBSCRIBERS=10000
+#   SMTP_DELAY_MS=0     the SMTP server answers each message this much later (a slower relay)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 OUT_DIR="$ROOT/bench/out"
 SUBSCRIBERS=${SUBSCRIBERS:-10000}
+SMTP_DELAY_MS=${SMTP_DELAY_MS:-0}
 
 log() { printf '== %s\n' "$*" >&2; }
 die() {
@@ -78,7 +80,7 @@ done
 
 log "$SUBSCRIBERS subscribers confirm, then one alert goes to all of them"
 RESULT=$(python3 bench/mail_driver.py "$HEARTH_URL" "$SMTP_PORT" "$SUBSCRIBERS" \
-  staff@bench.example.org "$STAFF_PASSWORD" "$HEARTH_PID")
+  staff@bench.example.org "$STAFF_PASSWORD" "$HEARTH_PID" "$SMTP_DELAY_MS")
 printf '%s\n' "$RESULT" >"$OUT_DIR/mail.json"
 python3 - "$RESULT" <<'PY'
 import json, sys

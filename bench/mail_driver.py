@@ -2,13 +2,17 @@
 what arrives, N subscribers who confirm through the links in their mails,
 then one news alert to all of them, timed until the last copy arrives.
 
-Usage: python3 mail_driver.py HEARTH_URL SMTP_PORT SUBSCRIBERS STAFF_EMAIL STAFF_PASSWORD HEARTH_PID
+Usage: python3 mail_driver.py HEARTH_URL SMTP_PORT SUBSCRIBERS STAFF_EMAIL STAFF_PASSWORD HEARTH_PID [DELAY_MS]
+
+With DELAY_MS, the server answers the end of each message that much later, as a
+relay that writes its queue to disk or scans the mail before it says 250 would.
 
 While the alert goes out, the CPU time used by Hearth (from /proc/HEARTH_PID/stat)
 and by this process (mostly the SMTP server) is counted, to tell which of the two
 is the limit.
 """
 
+import asyncio
 import http.cookiejar
 import json
 import os
@@ -27,7 +31,8 @@ ALERT_SUBJECT_LINE = ("\r\nSubject: %s\r\n" % ALERT_SUBJECT).encode()
 
 
 class Count:
-    def __init__(self):
+    def __init__(self, delay):
+        self.delay = delay
         self.lock = threading.Lock()
         self.confirm_links = []
         self.alerts = 0
@@ -52,6 +57,8 @@ class Count:
                 link = re.search(r"https?://\S+/alerts/confirm/\S+", text)
                 if link:
                     self.confirm_links.append(link.group(0))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 OK"
 
 
@@ -86,7 +93,8 @@ def wait(what, check, timeout):
 def main():
     base, port, n, staff_email, staff_password = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
     hearth_pid = int(sys.argv[6])
-    count = Count()
+    delay_ms = float(sys.argv[7]) if len(sys.argv) > 7 else 0
+    count = Count(delay_ms / 1000)
     sink = Controller(count, hostname="127.0.0.1", port=port)
     sink.start()
     try:
