@@ -176,7 +176,8 @@ pub async fn release(conn: &mut Conn, ids: &[i64], worker: &str, now: i64) -> Re
 
 /// Marks failed the running jobs whose lease ran out with no attempts left
 /// (their worker stopped during the last one), so that admins see them.
-/// It reads every waiting job, so workers call it now and then, not at
+/// It reads every waiting job (through `jobs_waiting`, whose condition it
+/// repeats as `claim` does), so the runner calls it once a poll, not at
 /// every claim.
 pub async fn fail_abandoned(store: &Store, now: i64) -> Result<u64> {
     let mut tx = store.write_private().await?;
