@@ -230,20 +230,9 @@ impl Connection {
     async fn catch_up(&mut self, socket: &mut WebSocket, after: i64) -> Result<(), axum::Error> {
         let mut from = after;
         loop {
-            let page = match self.app.store().read().await {
-                Ok(mut conn) => {
-                    hearth_store::chat::after(
-                        &mut conn,
-                        self.room.id,
-                        self.reader,
-                        from,
-                        chat::PAGE,
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            };
-            let Ok(page) = page else {
+            let Ok((_, page)) =
+                chat::since(&self.app, &self.actor, self.room.slug.as_str(), from).await
+            else {
                 return self
                     .error(
                         socket,

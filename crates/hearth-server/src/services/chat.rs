@@ -263,21 +263,37 @@ pub async fn delete(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
     let now = app.now();
     let mut tx = app.store().write().await?;
     chat::set_deleted(&mut tx, id, me.id, now).await?;
-    if message.author_id != Some(me.id) {
+    // An author's own delete is not audited; a moderator's is.
+    let audited = (message.author_id != Some(me.id)).then_some("chat.delete");
+    changed(app, tx, actor, &room, id, audited).await?;
+    Ok(room)
+}
+
+/// Finishes a change to a message: audits it (when `action` names one),
+/// commits, and tells the live rooms.
+async fn changed(
+    app: &App,
+    mut tx: hearth_store::WriteTx,
+    actor: &Actor,
+    room: &Space,
+    id: i64,
+    action: Option<&str>,
+) -> ServiceResult<()> {
+    if let Some(action) = action {
         super::audit::record(
             &mut tx,
             actor,
-            "chat.delete",
+            action,
             super::audit::Target::Space(room.id),
             "",
             &format!("message {id}"),
-            now,
+            app.now(),
         )
         .await?;
     }
     hearth_store::commit(tx).await?;
     announce(app, Event::ChatChanged { room: room.id, id }).await;
-    Ok(room)
+    Ok(())
 }
 
 /// Lets a held message out (moderators).
@@ -287,21 +303,9 @@ pub async fn approve(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> 
     if !message.held {
         return Ok(room);
     }
-    let now = app.now();
     let mut tx = app.store().write().await?;
     chat::approve(&mut tx, id).await?;
-    super::audit::record(
-        &mut tx,
-        actor,
-        "chat.approve",
-        super::audit::Target::Space(room.id),
-        "",
-        &format!("message {id}"),
-        now,
-    )
-    .await?;
-    hearth_store::commit(tx).await?;
-    announce(app, Event::ChatChanged { room: room.id, id }).await;
+    changed(app, tx, actor, &room, id, Some("chat.approve")).await?;
     Ok(room)
 }
 
