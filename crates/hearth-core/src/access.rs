@@ -139,6 +139,60 @@ pub fn decide(viewer: Viewer, tier: Tier, action: Action) -> Decision {
     }
 }
 
+/// Where a person stands towards a private conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seat {
+    /// They are in it by name (its member, or staff who started or joined it).
+    pub listed: bool,
+    /// The conversation is with the staff team.
+    pub with_team: bool,
+    /// Someone in it reported it, and no moderator has closed the report.
+    pub reported: bool,
+}
+
+/// What a person may do in a private conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InConversation {
+    /// Read and write: one of the people in it.
+    Part,
+    /// Read it and delete messages, not write: a moderator, because it was
+    /// reported. Each reading is audited.
+    Moderate,
+    /// Nothing, not even that it exists.
+    Hidden,
+}
+
+/// The rule for private conversations: they are the people's in them. A
+/// conversation with the team is every staff member's. Moderators see one
+/// only once it is reported; nobody else, admins included, ever does.
+pub fn in_conversation(viewer: Viewer, seat: Seat) -> InConversation {
+    if viewer.account().is_none() {
+        return InConversation::Hidden;
+    }
+    if seat.listed || (seat.with_team && viewer.role() == Some(Role::Staff)) {
+        InConversation::Part
+    } else if seat.reported && viewer.moderates() {
+        InConversation::Moderate
+    } else {
+        InConversation::Hidden
+    }
+}
+
+/// Who may start a private conversation, and with whom: a member (or
+/// volunteer) with the staff team or a staff member; staff with anyone who
+/// is not staff. Others talk in the open.
+pub fn starts_conversation(starter: Role, other: Option<Role>) -> Result<(), &'static str> {
+    match (starter, other) {
+        (Role::Member | Role::Volunteer, None | Some(Role::Staff)) => Ok(()),
+        (Role::Member | Role::Volunteer, Some(_)) => {
+            Err("Private conversations are with our staff: choose the team or a staff member.")
+        }
+        (Role::Staff, Some(Role::Member | Role::Volunteer)) => Ok(()),
+        (Role::Staff, _) => Err("Staff start private conversations with members."),
+        _ => Err("Private conversations are between members and our staff."),
+    }
+}
+
 /// Who writes a blog's entries, sees its drafts and closes its comments:
 /// admins always; staff and volunteers an admin has named as its writers.
 pub fn writes_blog(viewer: Viewer, named_writer: bool) -> bool {
@@ -404,5 +458,67 @@ mod tests {
         };
         assert_eq!(sight(member(Role::Staff), deleted), Sight::Placeholder);
         assert_eq!(sight(member(Role::Moderator), deleted), Sight::Text);
+    }
+
+    #[test]
+    fn conversations_are_their_peoples() {
+        let member = Viewer::Member {
+            id: AccountId(1),
+            role: Role::Member,
+        };
+        let staff = Viewer::Member {
+            id: AccountId(2),
+            role: Role::Staff,
+        };
+        let moderator = Viewer::Member {
+            id: AccountId(3),
+            role: Role::Moderator,
+        };
+        let admin = Viewer::Member {
+            id: AccountId(4),
+            role: Role::Admin,
+        };
+        let listed = Seat {
+            listed: true,
+            ..Seat::default()
+        };
+        let team = Seat {
+            with_team: true,
+            ..Seat::default()
+        };
+        let reported = Seat {
+            reported: true,
+            ..team
+        };
+        assert_eq!(in_conversation(member, listed), InConversation::Part);
+        assert_eq!(in_conversation(member, team), InConversation::Hidden);
+        assert_eq!(in_conversation(staff, team), InConversation::Part);
+        assert_eq!(
+            in_conversation(staff, Seat::default()),
+            InConversation::Hidden
+        );
+        assert_eq!(in_conversation(moderator, team), InConversation::Hidden);
+        assert_eq!(in_conversation(admin, team), InConversation::Hidden);
+        assert_eq!(
+            in_conversation(moderator, reported),
+            InConversation::Moderate
+        );
+        assert_eq!(in_conversation(admin, reported), InConversation::Moderate);
+        assert_eq!(in_conversation(member, reported), InConversation::Hidden);
+        assert_eq!(
+            in_conversation(Viewer::Guest, listed),
+            InConversation::Hidden
+        );
+    }
+
+    #[test]
+    fn members_start_conversations_with_staff() {
+        assert!(starts_conversation(Role::Member, None).is_ok());
+        assert!(starts_conversation(Role::Member, Some(Role::Staff)).is_ok());
+        assert!(starts_conversation(Role::Member, Some(Role::Member)).is_err());
+        assert!(starts_conversation(Role::Member, Some(Role::Moderator)).is_err());
+        assert!(starts_conversation(Role::Staff, Some(Role::Member)).is_ok());
+        assert!(starts_conversation(Role::Staff, Some(Role::Staff)).is_err());
+        assert!(starts_conversation(Role::Moderator, Some(Role::Member)).is_err());
     }
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod blogs;
 pub mod bulk;
 pub mod chat;
+pub mod conversations;
 mod db;
 pub mod events;
 pub mod flags;

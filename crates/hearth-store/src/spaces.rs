@@ -123,9 +123,12 @@ pub async fn update(conn: &mut Conn, id: SpaceId, f: SpaceFields<'_>) -> Result<
     }
 }
 
-/// Every space in display order. Callers filter by access.
+/// Every space in display order, but for private conversations (which no
+/// list shows). Callers filter by access.
 pub async fn list(conn: &mut Conn) -> Result<Vec<Space>> {
-    let sql = format!("SELECT {COLUMNS} FROM spaces ORDER BY position, name");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM spaces WHERE kind <> 'conversation' ORDER BY position, name"
+    );
     let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
     rows.iter().map(from_row).collect()
 }

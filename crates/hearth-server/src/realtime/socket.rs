@@ -71,8 +71,9 @@ pub async fn live(
         )
         .into());
     }
-    let room = chat::live_room(&app, &visitor.actor, &slug).await?;
+    let opened = chat::live_room(&app, &visitor.actor, &slug).await?;
     let connection = Connection {
+        moderator: opened.moderator(visitor.actor.viewer()),
         reader: Reader {
             account: visitor.actor.viewer().account(),
             moderator: visitor.actor.viewer().reviews(),
@@ -82,7 +83,7 @@ pub async fn live(
         session: visitor.session_token,
         client,
         app,
-        room,
+        room: opened.room,
         sent: BTreeMap::new(),
         cursor: q.after.unwrap_or(0),
         last_typing: None,
@@ -98,7 +99,10 @@ pub async fn live(
 struct Connection {
     app: App,
     actor: Actor,
+    /// Whose held messages this person sees.
     reader: Reader,
+    /// Moderates here: sees a deleted message's words.
+    moderator: bool,
     alias: Option<String>,
     session: Option<String>,
     client: String,
@@ -164,7 +168,7 @@ impl Connection {
                 "type": "hello",
                 "room": self.room.slug.as_str(),
                 "me": self.alias,
-                "moderator": self.reader.moderator,
+                "moderator": self.moderator,
             }),
         )
         .await?;
@@ -297,7 +301,7 @@ impl Connection {
             author_href: author.href.clone(),
             badge: author.badge,
             // A deleted message's words stay for moderators only.
-            html: if deleted && !self.reader.moderator {
+            html: if deleted && !self.moderator {
                 ""
             } else {
                 &m.body_html

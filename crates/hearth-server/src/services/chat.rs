@@ -1,9 +1,11 @@
 //! Chat rooms: spaces of kind `room` whose messages pass the same access
 //! rule, guards and audit as posts, with their own pace (a chat rate limit,
-//! a room's slow mode) and a moderator's lock. Every door — the room page
-//! without JavaScript, the API, the live socket — sends and reads here.
+//! a room's slow mode) and a moderator's lock. Private conversations
+//! (`super::conversations`) are chats too, opened by their own rule. Every
+//! door — the page without JavaScript, the API, the live socket — sends and
+//! reads here.
 
-use hearth_core::access::{Action, Decision, Viewer, decide};
+use hearth_core::access::{Action, Decision, InConversation, Viewer, decide};
 use hearth_core::model::{Role, SpaceKind};
 use hearth_core::text::{clean_text, render_markdown};
 use hearth_store::chat::{self, Message, NewMessage, Reader, RoomSettings};
@@ -26,10 +28,95 @@ pub async fn rooms(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
     super::spaces::readable(app, actor, SpaceKind::Room).await
 }
 
-fn reader(viewer: Viewer) -> Reader {
-    Reader {
-        account: viewer.account(),
-        moderator: viewer.reviews(),
+/// A room or private conversation, opened for one person.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    pub room: Space,
+    /// `None` in a room; in a private conversation, where this person stands.
+    pub conversation: Option<InConversation>,
+}
+
+impl Opened {
+    /// Whose held messages this person sees (reviewers see all).
+    pub fn reader(&self, viewer: Viewer) -> Reader {
+        Reader {
+            account: viewer.account(),
+            moderator: viewer.reviews(),
+        }
+    }
+
+    /// Moderates here: sees deleted words, deletes anyone's messages.
+    pub fn moderator(&self, viewer: Viewer) -> bool {
+        match self.conversation {
+            None => viewer.moderates(),
+            Some(seat) => seat == InConversation::Moderate,
+        }
+    }
+
+    /// Whether this person may write here, or why not.
+    pub fn write(&self, viewer: Viewer, settings: RoomSettings) -> Decision {
+        match self.conversation {
+            None => decide(
+                viewer,
+                self.room.tier,
+                Action::Chat {
+                    locked: settings.locked,
+                },
+            ),
+            Some(InConversation::Part) => Decision::Allow,
+            Some(InConversation::Moderate) => Decision::Forbidden(
+                "You are reading this reported conversation as a moderator: you can delete messages here, not write.",
+            ),
+            Some(InConversation::Hidden) => Decision::Hidden,
+        }
+    }
+}
+
+/// Opens a room, or a private conversation, if this person may read it;
+/// otherwise `NotFound` (or sign in, for a room that asks it).
+pub async fn open(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Opened> {
+    let space = hearth_store::spaces::by_slug(&mut *app.store().read().await?, slug)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    open_space(app, actor, space).await
+}
+
+async fn open_space(app: &App, actor: &Actor, room: Space) -> ServiceResult<Opened> {
+    match room.kind {
+        SpaceKind::Room => {
+            ServiceError::check(decide(actor.viewer(), room.tier, Action::Read))?;
+            Ok(Opened {
+                room,
+                conversation: None,
+            })
+        }
+        SpaceKind::Conversation => {
+            let seat = super::conversations::seat(app, actor, room.id).await?;
+            if seat == InConversation::Hidden {
+                return Err(ServiceError::NotFound);
+            }
+            Ok(Opened {
+                room,
+                conversation: Some(seat),
+            })
+        }
+        SpaceKind::Forum | SpaceKind::Blog => Err(ServiceError::NotFound),
+    }
+}
+
+/// Records a moderator's reading of a reported private conversation.
+async fn audit_reading(app: &App, actor: &Actor, opened: &Opened) -> ServiceResult<()> {
+    if opened.conversation == Some(InConversation::Moderate) {
+        super::conversations::record_reading(app, actor, &opened.room).await?;
+    }
+    Ok(())
+}
+
+/// The address of a room's or conversation's page.
+pub fn path(room: &Space) -> String {
+    match room.kind {
+        SpaceKind::Conversation => format!("/messages/{}", room.slug),
+        _ => format!("/r/{}", room.slug),
     }
 }
 
@@ -48,6 +135,8 @@ pub struct RoomPage {
     /// Whether this person may write here, or why not.
     pub write: Decision,
     pub moderator: bool,
+    /// In a private conversation: where this person stands.
+    pub conversation: Option<InConversation>,
 }
 
 pub async fn room_page(
@@ -56,27 +145,29 @@ pub async fn room_page(
     slug: &str,
     before: Option<i64>,
 ) -> ServiceResult<RoomPage> {
-    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let opened = open(app, actor, slug).await?;
+    audit_reading(app, actor, &opened).await?;
     let viewer = actor.viewer();
+    let room = &opened.room;
     let mut conn = app.store().read().await?;
     let settings = chat::settings(&mut conn, room.id).await?;
-    let mut messages = chat::before(&mut conn, room.id, reader(viewer), before, PAGE + 1).await?;
+    let mut messages =
+        chat::before(&mut conn, room.id, opened.reader(viewer), before, PAGE + 1).await?;
+    drop(conn);
     let older = if messages.len() as i64 > PAGE {
         messages.remove(0);
         messages.first().map(|m| m.id)
     } else {
         None
     };
+    if let (Some(InConversation::Part), Some(last)) = (opened.conversation, messages.last()) {
+        super::conversations::read_to(app, actor, room.id, last.id).await?;
+    }
     Ok(RoomPage {
-        write: decide(
-            viewer,
-            room.tier,
-            Action::Chat {
-                locked: settings.locked,
-            },
-        ),
-        moderator: viewer.moderates(),
-        room,
+        write: opened.write(viewer, settings),
+        moderator: opened.moderator(viewer),
+        conversation: opened.conversation,
+        room: opened.room,
         settings,
         messages,
         older,
@@ -84,8 +175,10 @@ pub async fn room_page(
 }
 
 /// The room a live connection opens onto, if this person may read it.
-pub async fn live_room(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Space> {
-    super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await
+pub async fn live_room(app: &App, actor: &Actor, slug: &str) -> ServiceResult<Opened> {
+    let opened = open(app, actor, slug).await?;
+    audit_reading(app, actor, &opened).await?;
+    Ok(opened)
 }
 
 /// Messages after `after` that this person may see, oldest first (at most a
@@ -96,10 +189,11 @@ pub async fn since(
     slug: &str,
     after: i64,
 ) -> ServiceResult<(Space, Vec<Message>)> {
-    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let opened = open(app, actor, slug).await?;
     let mut conn = app.store().read().await?;
-    let messages = chat::after(&mut conn, room.id, reader(actor.viewer()), after, PAGE).await?;
-    Ok((room, messages))
+    let reader = opened.reader(actor.viewer());
+    let messages = chat::after(&mut conn, opened.room.id, reader, after, PAGE).await?;
+    Ok((opened.room, messages))
 }
 
 /// What a member sends.
@@ -119,7 +213,8 @@ pub struct Sent {
 }
 
 pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
-    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let opened = open(app, actor, slug).await?;
+    let room = &opened.room;
     let viewer = actor.viewer();
     let body = clean_text(cmd.body.trim());
     let body = body.trim();
@@ -137,13 +232,7 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
     let now = app.now();
     let mut tx = app.store().write().await?;
     let settings = chat::settings(&mut tx, room.id).await?;
-    ServiceError::check(decide(
-        viewer,
-        room.tier,
-        Action::Chat {
-            locked: settings.locked,
-        },
-    ))?;
+    ServiceError::check(opened.write(viewer, settings))?;
     let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
     super::forum::ensure_terms_accepted(&mut tx, viewer).await?;
     if let Some(id) = cmd.reply_to {
@@ -176,7 +265,7 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
         &mut tx,
         actor,
         Draft {
-            space: &room,
+            space: room,
             title: None,
             body,
             held_by_access: false,
@@ -201,6 +290,10 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
         now,
     )
     .await?;
+    if opened.conversation.is_some() {
+        // Staff of the team join the conversation by name when they write.
+        hearth_store::conversations::add_person(&mut tx, room.id, me.id).await?;
+    }
     hearth_store::commit(tx).await?;
     announce(app, Event::ChatMessage { room: room.id, id }).await;
     Ok(Sent { id, held })
@@ -229,7 +322,7 @@ pub async fn typing(app: &App, actor: &Actor, room: &Space) -> ServiceResult<()>
 }
 
 /// A message with its room, if this person may read it.
-async fn readable_message(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Space, Message)> {
+async fn readable_message(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Opened, Message)> {
     let mut conn = app.store().read().await?;
     let message = chat::by_id(&mut conn, id)
         .await?
@@ -237,25 +330,30 @@ async fn readable_message(app: &App, actor: &Actor, id: i64) -> ServiceResult<(S
     let room = hearth_store::spaces::by_id(&mut conn, message.room_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    drop(conn);
+    let opened = open_space(app, actor, room).await.map_err(|e| match e {
+        ServiceError::SignInRequired => e,
+        _ => ServiceError::NotFound,
+    })?;
     let viewer = actor.viewer();
     let seen = !message.held || viewer.reviews() || message.author_id == viewer.account();
-    if !seen || !decide(viewer, room.tier, Action::Read).allowed() {
+    if !seen {
         return Err(ServiceError::NotFound);
     }
-    Ok((room, message))
+    Ok((opened, message))
 }
 
 /// Deletes a message (its author, or a moderator: audited). Returns its room.
 pub async fn delete(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
-    let (room, message) = readable_message(app, actor, id).await?;
+    let (opened, message) = readable_message(app, actor, id).await?;
     let viewer = actor.viewer();
-    ServiceError::check(decide(
-        viewer,
-        room.tier,
-        Action::Delete {
-            author: message.author_id,
-        },
-    ))?;
+    let own = viewer.account().is_some() && message.author_id == viewer.account();
+    if !own && !opened.moderator(viewer) {
+        return Err(ServiceError::Forbidden(
+            "Only the author or a moderator can delete this message.".into(),
+        ));
+    }
+    let room = opened.room;
     let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
     if message.deleted_at.is_some() {
         return Ok(room);
@@ -299,7 +397,8 @@ async fn changed(
 /// Lets a held message out (moderators).
 pub async fn approve(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
     actor.require(Viewer::reviews, "Only moderators can approve messages.")?;
-    let (room, message) = readable_message(app, actor, id).await?;
+    let (opened, message) = readable_message(app, actor, id).await?;
+    let room = opened.room;
     if !message.held {
         return Ok(room);
     }

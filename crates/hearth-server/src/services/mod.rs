@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod audit;
 pub mod blogs;
 pub mod chat;
+pub mod conversations;
 pub mod feeds;
 pub mod forum;
 pub mod housekeeping;

@@ -147,9 +147,9 @@ pub async fn search(app: &App, actor: &Actor, input: &SearchInput) -> ServiceRes
         "" => None,
         slug => {
             // A space the searcher may not read is as unknown as one that is not there.
-            let found = spaces::by_slug(&mut conn, slug)
-                .await?
-                .filter(|s| tiers.contains(&s.tier));
+            let found = spaces::by_slug(&mut conn, slug).await?.filter(|s| {
+                s.kind != hearth_core::model::SpaceKind::Conversation && tiers.contains(&s.tier)
+            });
             if found.is_none() {
                 problems.add("space", "There is no such space.");
             }

@@ -130,7 +130,7 @@ fn validate(form: &SpaceForm) -> ServiceResult<ValidSpace> {
     }
     let kind = match form.kind.trim() {
         "" => Some(SpaceKind::Forum),
-        k => SpaceKind::parse(k),
+        k => SpaceKind::parse(k).filter(|k| SpaceKind::MADE_BY_ADMINS.contains(k)),
     };
     if kind.is_none() {
         problems.add(
@@ -298,6 +298,7 @@ pub async fn update(
     let mut tx = app.store().write().await?;
     let space = spaces::by_slug(&mut tx, slug)
         .await?
+        .filter(|s| s.kind != SpaceKind::Conversation)
         .ok_or(ServiceError::NotFound)?;
     if v.slug.as_str() != slug && spaces::by_slug(&mut tx, v.slug.as_str()).await?.is_some() {
         return Err(slug_taken());
@@ -349,8 +350,10 @@ pub async fn by_slug_for_admin(
 ) -> ServiceResult<(Space, Vec<Alias>)> {
     require_admin(actor)?;
     let mut conn = app.store().read().await?;
+    // A private conversation is not the admins' to open here.
     let space = spaces::by_slug(&mut conn, slug)
         .await?
+        .filter(|s| s.kind != SpaceKind::Conversation)
         .ok_or(ServiceError::NotFound)?;
     let writers = hearth_store::blogs::writers(&mut conn, space.id).await?;
     Ok((space, writers))

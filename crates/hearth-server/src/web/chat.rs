@@ -8,7 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use hearth_core::access::Decision;
+use hearth_core::access::{Decision, InConversation};
+use hearth_core::model::Role;
 use hearth_store::chat::{Message, RoomSettings};
 use hearth_store::spaces::Space;
 use serde::Deserialize;
@@ -22,6 +23,7 @@ use super::{Visitor, WebError};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::chat::{self, Send};
+use crate::services::conversations;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -29,6 +31,8 @@ pub fn router() -> Router<App> {
         .route("/r/{room}", get(room_page).post(send))
         .route("/r/{room}/settings", post(settings))
         .route("/r/{room}/live", get(crate::realtime::live))
+        .route("/messages/{room}", get(room_page).post(send))
+        .route("/messages/{room}/live", get(crate::realtime::live))
         .route("/chat/messages/{id}/delete", post(delete))
         .route("/chat/messages/{id}/approve", post(approve))
 }
@@ -103,6 +107,66 @@ struct RoomQuery {
     reply_to: Option<String>,
 }
 
+/// What a private conversation's page says beyond a room's.
+struct ConversationView {
+    /// Who reads what is written here, in words.
+    audience: String,
+    /// One of the people in it: may report it.
+    can_report: bool,
+    /// A moderator reading it because it was reported: who reported it, why.
+    report: Option<(String, String)>,
+}
+
+impl ConversationView {
+    async fn new(
+        app: &App,
+        visitor: &Visitor,
+        room: &Space,
+        seat: InConversation,
+    ) -> Result<Self, WebError> {
+        let (conversation, people) = conversations::people(app, room).await?;
+        let my_alias = visitor.actor.signed_in().map(|a| a.alias.to_string());
+        let names: Vec<String> = people
+            .iter()
+            .filter(|(alias, _)| Some(alias.to_string()) != my_alias)
+            .map(|(alias, role)| match role {
+                Role::Staff => format!("{alias} (staff)"),
+                _ => alias.to_string(),
+            })
+            .collect();
+        let mut with = names;
+        if conversation.with_team {
+            with.push("the staff team".into());
+        }
+        let with = match with.len() {
+            0 => "the staff".to_owned(),
+            _ => with.join(", "),
+        };
+        let audience = if seat == InConversation::Part {
+            format!(
+                "you and {with}. Moderators read it only if someone in it reports it, and each reading is recorded."
+            )
+        } else {
+            format!(
+                "{with}. You read it as a moderator because it was reported; this reading is recorded."
+            )
+        };
+        Ok(Self {
+            audience,
+            can_report: seat == InConversation::Part && conversation.reported.is_none(),
+            report: conversation
+                .reported
+                .filter(|_| seat == InConversation::Moderate)
+                .map(|r| {
+                    (
+                        r.by.map_or_else(|| "a former member".into(), |a| a.to_string()),
+                        r.reason,
+                    )
+                }),
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "room.html")]
 struct RoomPage {
@@ -119,6 +183,8 @@ struct RoomPage {
     form: MessageForm,
     /// The message being answered: its id and author.
     reply_to: Option<(i64, String)>,
+    /// A private conversation's page: who is in it, what this person may do.
+    conversation: Option<ConversationView>,
     path: String,
     errors: Errors,
     safety: SafetyFields,
@@ -135,6 +201,10 @@ async fn room_view(
     review: Option<ReviewView>,
 ) -> Result<RoomPage, WebError> {
     let page = chat::room_page(app, &visitor.actor, slug, before).await?;
+    let conversation = match page.conversation {
+        Some(seat) => Some(ConversationView::new(app, visitor, &page.room, seat).await?),
+        None => None,
+    };
     let reply_to = form.reply_to.parse::<i64>().ok().and_then(|id| {
         page.messages
             .iter()
@@ -151,7 +221,8 @@ async fn room_view(
             .iter()
             .map(|m| MessageView::new(m, visitor, page.moderator))
             .collect(),
-        path: format!("/r/{}", page.room.slug),
+        path: chat::path(&page.room),
+        conversation,
         live: before.is_none(),
         last: page.messages.last().map_or(0, |m| m.id),
         older: page.older,
@@ -197,7 +268,10 @@ async fn send(
         submission: form.safety.submission(&app, &client),
     };
     let (errors, review) = match composed(chat::send(&app, &visitor.actor, &slug, cmd).await)? {
-        Composed::Done(sent) => return Ok(redirect(&format!("/r/{slug}#m-{}", sent.id))),
+        Composed::Done(sent) => {
+            let room = chat::open(&app, &visitor.actor, &slug).await?.room;
+            return Ok(redirect(&format!("{}#m-{}", chat::path(&room), sent.id)));
+        }
         Composed::Fix(errors) => (errors, None),
         Composed::Review(review) => (Errors::default(), Some(review)),
     };
@@ -216,7 +290,7 @@ async fn delete(
 ) -> Result<Response, WebError> {
     let id = id.parse().map_err(|_| ServiceError::NotFound)?;
     let room = chat::delete(&app, &visitor.actor, id).await?;
-    Ok(redirect(&format!("/r/{}#m-{id}", room.slug)))
+    Ok(redirect(&format!("{}#m-{id}", chat::path(&room))))
 }
 
 async fn approve(
@@ -227,7 +301,7 @@ async fn approve(
 ) -> Result<Response, WebError> {
     let id = id.parse().map_err(|_| ServiceError::NotFound)?;
     let room = chat::approve(&app, &visitor.actor, id).await?;
-    Ok(redirect(&format!("/r/{}#m-{id}", room.slug)))
+    Ok(redirect(&format!("{}#m-{id}", chat::path(&room))))
 }
 
 #[derive(Deserialize, Default)]

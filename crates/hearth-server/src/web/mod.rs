@@ -10,6 +10,7 @@ mod blogs;
 pub mod cache;
 mod chat;
 mod compose;
+mod conversations;
 pub mod csrf;
 mod error;
 mod forum;
@@ -56,6 +57,7 @@ pub fn router() -> Router<App> {
         .merge(search::router())
         .merge(blogs::router())
         .merge(chat::router())
+        .merge(conversations::router())
         .merge(share::router())
         .merge(webmention::router())
         .fallback(|| async { WebError::from(crate::error::ServiceError::NotFound) })

@@ -17,6 +17,8 @@ pub struct Chrome {
     pub alias: Option<String>,
     pub is_admin: bool,
     pub unread: i64,
+    /// Private conversations with messages this person has not read.
+    pub messages: i64,
     /// For staff: posts waiting in the queue or flagged (None for others).
     pub waiting: Option<i64>,
     /// Warnings and restrictions the member has not yet read.
@@ -42,6 +44,7 @@ impl Chrome {
     ) -> Result<Self, WebError> {
         let actor = &visitor.actor;
         let unread = forum::unread_notifications(app, actor).await?;
+        let messages = crate::services::conversations::unread(app, actor).await?;
         let waiting = if actor.viewer().reviews() {
             Some(moderation::waiting(app, actor).await?)
         } else {
@@ -69,6 +72,7 @@ impl Chrome {
             alias: actor.signed_in().map(|a| a.alias.to_string()),
             is_admin: actor.viewer().administers(),
             unread,
+            messages,
             waiting,
             notices,
             csrf: visitor.csrf.clone(),

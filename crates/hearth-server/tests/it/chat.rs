@@ -328,7 +328,7 @@ async fn the_guards_limits_lock_and_slow_mode_apply() {
 
 // ---- live, over WebSocket
 
-mod live {
+pub(crate) mod live {
     use std::time::Duration;
 
     use futures_util::{SinkExt, StreamExt};
@@ -345,9 +345,9 @@ mod live {
     >;
 
     /// A live connection as a browser on the site opens it.
-    struct Live(Stream);
+    pub(crate) struct Live(Stream);
 
-    async fn open(
+    pub(crate) async fn open(
         t: &TestApp,
         who: Option<&Browser>,
         room: &str,
@@ -372,14 +372,19 @@ mod live {
         Ok(Live(stream))
     }
 
-    async fn join(t: &TestApp, who: Option<&Browser>, room: &str, after: Option<i64>) -> Live {
+    pub(crate) async fn join(
+        t: &TestApp,
+        who: Option<&Browser>,
+        room: &str,
+        after: Option<i64>,
+    ) -> Live {
         let mut live = open(t, who, room, after, &t.base).await.expect("connect");
         assert_eq!(live.next_of("hello").await["room"], room);
         live
     }
 
     impl Live {
-        async fn send(&mut self, v: Value) {
+        pub(crate) async fn send(&mut self, v: Value) {
             self.0.send(Message::text(v.to_string())).await.unwrap();
         }
 
@@ -402,7 +407,7 @@ mod live {
         }
 
         /// The next frame of this type, passing over others.
-        async fn next_of(&mut self, kind: &str) -> Value {
+        pub(crate) async fn next_of(&mut self, kind: &str) -> Value {
             loop {
                 let v = self.next().await;
                 if v["type"] == kind {

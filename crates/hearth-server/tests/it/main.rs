@@ -9,6 +9,7 @@ mod blogs;
 mod chat;
 mod cli;
 mod common;
+mod conversations;
 mod feeds;
 mod forum;
 mod jobs;
