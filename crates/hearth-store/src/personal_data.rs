@@ -25,6 +25,18 @@ pub struct PostRecord {
     pub deleted: bool,
 }
 
+/// A chat message, in a room or a private conversation.
+#[derive(Debug, Serialize)]
+pub struct ChatRecord {
+    pub id: i64,
+    /// The room's name, or the private conversation's subject.
+    pub place: String,
+    pub private: bool,
+    pub body_markdown: String,
+    pub created_at: i64,
+    pub deleted: bool,
+}
+
 #[derive(Debug, Serialize)]
 pub struct RevisionRecord {
     pub post_id: i64,
@@ -62,6 +74,7 @@ pub struct ModerationRecord {
 #[derive(Debug, Serialize)]
 pub struct Records {
     pub posts: Vec<PostRecord>,
+    pub chat_messages: Vec<ChatRecord>,
     pub earlier_versions: Vec<RevisionRecord>,
     pub liked_posts: Vec<i64>,
     pub watched_topics: Vec<i64>,
@@ -94,6 +107,26 @@ pub async fn records(conn: &mut Conn, id: AccountId) -> Result<Records> {
             edited_at: r.try_get(6)?,
             held: crate::flag(r.try_get(7)?),
             deleted: r.try_get::<Option<i64>, _>(8)?.is_some(),
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let chat_messages = sqlx::query(
+        "SELECT m.id, s.name, s.kind, m.body_md, m.created_at, m.deleted_at
+         FROM chat_messages m JOIN spaces s ON s.id = m.room_id
+         WHERE m.author_id = $1 ORDER BY m.id",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ChatRecord {
+            id: r.try_get(0)?,
+            place: r.try_get(1)?,
+            private: r.try_get::<String, _>(2)? == "conversation",
+            body_markdown: r.try_get(3)?,
+            created_at: r.try_get(4)?,
+            deleted: r.try_get::<Option<i64>, _>(5)?.is_some(),
         })
     })
     .collect::<Result<Vec<_>>>()?;
@@ -186,6 +219,7 @@ pub async fn records(conn: &mut Conn, id: AccountId) -> Result<Records> {
     let feed_token_made_at = crate::tokens::feed_token_created(conn, id).await?;
     Ok(Records {
         posts,
+        chat_messages,
         earlier_versions,
         liked_posts,
         watched_topics,
@@ -224,8 +258,9 @@ pub async fn live_posts(conn: &mut Conn, id: AccountId) -> Result<Vec<LivePost>>
 
 /// Erases what identifies the person: sealed email, alias, password,
 /// sessions, tokens, likes, reading positions, notifications, acceptances,
-/// flags, spam examples and every earlier version of their posts. With
-/// `texts`, the text of their deleted posts goes too. Posts themselves are
+/// flags, spam examples, every earlier version of their posts and their
+/// private conversations. With `texts`, the text of their deleted posts and
+/// of all their chat messages goes too. Posts themselves are
 /// the caller's (counters must follow).
 pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Result<()> {
     let gone = format!("erased:{}", id.0);
@@ -268,11 +303,32 @@ pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Res
     ] {
         sqlx::query(sql).bind(id.0).execute(&mut *conn).await?;
     }
+    // Their private conversations with staff are theirs alone: they go.
+    sqlx::query(
+        "DELETE FROM spaces WHERE kind = 'conversation'
+            AND id IN (SELECT space_id FROM conversations WHERE member_id = $1)",
+    )
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM conversation_people WHERE account_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
     if texts {
         sqlx::query(
             "UPDATE posts SET body_md = '', body_html = '' WHERE author_id = $1 AND deleted_at IS NOT NULL",
         )
         .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+        // Chat messages have no thread to keep: every one goes, text and all.
+        sqlx::query(
+            "UPDATE chat_messages SET body_md = '', body_html = '', deleted_at = COALESCE(deleted_at, $2)
+             WHERE author_id = $1",
+        )
+        .bind(id.0)
+        .bind(now)
         .execute(&mut *conn)
         .await?;
     }

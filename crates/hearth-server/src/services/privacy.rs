@@ -117,6 +117,24 @@ fn readable(d: &Export) -> String {
         ));
     }
     h.push_str(&format!(
+        "<h2>Your chat messages ({})</h2>",
+        d.records.chat_messages.len()
+    ));
+    for m in &d.records.chat_messages {
+        let state = if m.deleted { " (deleted)" } else { "" };
+        let place = if m.private {
+            "private conversation"
+        } else {
+            "chat room"
+        };
+        h.push_str(&format!(
+            "<article><h3>{} ({place}) — {}{state}</h3><pre>{}</pre></article>",
+            escape_html(&m.place),
+            super::rfc3339(m.created_at),
+            escape_html(&m.body_markdown)
+        ));
+    }
+    h.push_str(&format!(
         "<h2>Earlier versions of your posts ({})</h2>",
         d.records.earlier_versions.len()
     ));

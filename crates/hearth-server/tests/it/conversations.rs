@@ -325,3 +325,32 @@ async fn a_conversation_is_live_for_its_people_only() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_members_conversations_are_in_their_export_and_go_with_their_account() {
+    let p = people().await;
+    let path = start(&p.rose, "team", "My worries").await;
+    say(&p.rose, &path, "A private worry of mine").await;
+    say(&p.nina, &path, "We are here for you").await;
+    let export = p.rose.get("/account/export").await.body;
+    assert!(export.contains("Your chat messages (1)"), "{export}");
+    assert!(export.contains("A private worry of mine"));
+    assert!(export.contains("My worries (private conversation)"));
+    assert!(!export.contains("We are here for you"), "only one's own");
+
+    let r = p
+        .rose
+        .form(
+            "/account/delete",
+            &[("posts", "delete"), ("password", "rose-password-1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(p.nina.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert!(!p.nina.get("/messages").await.body.contains("My worries"));
+    assert_eq!(
+        p.t.count("SELECT COUNT(*) FROM chat_messages WHERE body_md LIKE '%worry%'")
+            .await,
+        0
+    );
+}
