@@ -134,21 +134,26 @@ impl ConversationView {
                 _ => alias.to_string(),
             })
             .collect();
-        let mut with = names;
-        if conversation.with_team {
-            with.push("the staff team".into());
+        let mut who = Vec::new();
+        if seat == InConversation::Part {
+            who.push("you".to_owned());
         }
-        let with = match with.len() {
-            0 => "the staff".to_owned(),
-            _ => with.join(", "),
+        who.extend(names);
+        if conversation.with_team {
+            who.push("the staff team".into());
+        }
+        let who = match who.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "the staff".into(),
         };
         let audience = if seat == InConversation::Part {
             format!(
-                "you and {with}. Moderators read it only if someone in it reports it, and each reading is recorded."
+                "{who}. Moderators read it only if someone in it reports it, and each reading is recorded."
             )
         } else {
             format!(
-                "{with}. You read it as a moderator because it was reported; this reading is recorded."
+                "{who}. You read it as a moderator because it was reported; this reading is recorded."
             )
         };
         Ok(Self {
