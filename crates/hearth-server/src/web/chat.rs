@@ -9,13 +9,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use hearth_core::access::Decision;
+use hearth_core::hours::Openness;
 use hearth_store::chat::{Message, RoomSettings};
 use hearth_store::spaces::Space;
 use serde::Deserialize;
 
 use super::compose::{Composed, ReviewView, SafetyFields, composed};
 use super::csrf::{CsrfForm, Empty};
-use super::page::{Chrome, Errors, redirect, render, render_with};
+use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::session::ClientAddr;
 use super::views::{Author, Moment};
 use super::{Visitor, WebError};
@@ -31,6 +32,7 @@ pub fn router() -> Router<App> {
         .route("/r/{room}/live", get(crate::realtime::live))
         .route("/chat/messages/{id}/delete", post(delete))
         .route("/chat/messages/{id}/approve", post(approve))
+        .route("/chat/messages/{id}/pick-up", post(pick_up))
 }
 
 #[derive(Template)]
@@ -59,6 +61,9 @@ struct MessageView {
     deleted: bool,
     can_delete: bool,
     can_approve: bool,
+    /// A question picked up in a session: when it was asked.
+    asked: Option<Moment>,
+    can_pick_up: bool,
 }
 
 impl MessageView {
@@ -82,7 +87,9 @@ impl MessageView {
             held: m.held,
             deleted,
             can_delete: !deleted && (own || moderator),
-            can_approve: m.held && viewer.reviews(),
+            can_approve: m.held && !m.waiting && viewer.reviews(),
+            asked: m.asked_at.map(Moment::from_ms),
+            can_pick_up: m.waiting && !deleted && viewer.reviews(),
         }
     }
 }
@@ -92,6 +99,8 @@ impl MessageView {
 struct MessageForm {
     body: String,
     reply_to: String,
+    /// "1": a question for the next session (the room is closed).
+    question: String,
     #[serde(flatten)]
     safety: SafetyFields,
 }
@@ -123,6 +132,26 @@ struct RoomPage {
     errors: Errors,
     safety: SafetyFields,
     review: Option<ReviewView>,
+    /// Opening hours, one session a line, as the settings form shows them.
+    hours_text: String,
+    /// The sessions, "Tuesday 18:00–19:00", and their time zone.
+    sessions: Vec<String>,
+    zone: String,
+    hours_hint: String,
+    /// "This room is closed — next session …", or when it closes.
+    hours_notice: Option<String>,
+    open: bool,
+    /// What this person sends is a question for the next session.
+    asks: bool,
+    /// Waiting questions this person may see.
+    waiting: Vec<MessageView>,
+    reviewer: bool,
+}
+
+/// What the settings form was sent with, to show again beside its errors.
+#[derive(Default)]
+struct TypedSettings {
+    hours: Option<String>,
 }
 
 async fn room_view(
@@ -133,8 +162,15 @@ async fn room_view(
     form: MessageForm,
     errors: Errors,
     review: Option<ReviewView>,
+    typed: TypedSettings,
 ) -> Result<RoomPage, WebError> {
     let page = chat::room_page(app, &visitor.actor, slug, before).await?;
+    let zone = page.hours.zone.name().to_owned();
+    let hours_notice = match &page.openness {
+        Openness::Always => None,
+        Openness::Open { now } => Some(format!("Open now: this session ends at {}.", now.ends())),
+        closed => Some(chat::closed_notice(closed)),
+    };
     let reply_to = form.reply_to.parse::<i64>().ok().and_then(|id| {
         page.messages
             .iter()
@@ -158,6 +194,27 @@ async fn room_view(
         write: page.write,
         moderator: page.moderator,
         settings: page.settings,
+        hours_text: typed.hours.unwrap_or_else(|| page.hours.hours.to_string()),
+        sessions: page
+            .hours
+            .hours
+            .sessions()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        hours_hint: format!(
+            "One session a line, such as “Tuesday 18:00–19:00”, in the organization's time zone ({zone}). Outside them members read and leave questions for the next session. Leave empty for a room that is always open."
+        ),
+        zone,
+        hours_notice,
+        open: page.openness.is_open(),
+        asks: page.asks,
+        waiting: page
+            .waiting
+            .iter()
+            .map(|m| MessageView::new(m, visitor, page.moderator))
+            .collect(),
+        reviewer: visitor.actor.viewer().reviews(),
         room: page.room,
         reply_to,
         safety: form.safety.again(app),
@@ -180,7 +237,17 @@ async fn room_page(
         ..Default::default()
     };
     Ok(render(
-        &room_view(&app, &visitor, &slug, before, form, Errors::default(), None).await?,
+        &room_view(
+            &app,
+            &visitor,
+            &slug,
+            before,
+            form,
+            Errors::default(),
+            None,
+            TypedSettings::default(),
+        )
+        .await?,
     ))
 }
 
@@ -196,7 +263,12 @@ async fn send(
         reply_to: form.reply_to.parse().ok(),
         submission: form.safety.submission(&app, &client),
     };
-    let (errors, review) = match composed(chat::send(&app, &visitor.actor, &slug, cmd).await)? {
+    let sent = if form.question == "1" {
+        chat::ask(&app, &visitor.actor, &slug, cmd).await
+    } else {
+        chat::send(&app, &visitor.actor, &slug, cmd).await
+    };
+    let (errors, review) = match composed(sent)? {
         Composed::Done(sent) => return Ok(redirect(&format!("/r/{slug}#m-{}", sent.id))),
         Composed::Fix(errors) => (errors, None),
         Composed::Review(review) => (Errors::default(), Some(review)),
@@ -204,7 +276,17 @@ async fn send(
     // The room again, with the message as typed.
     Ok(render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &room_view(&app, &visitor, &slug, None, form, errors, review).await?,
+        &room_view(
+            &app,
+            &visitor,
+            &slug,
+            None,
+            form,
+            errors,
+            review,
+            TypedSettings::default(),
+        )
+        .await?,
     ))
 }
 
@@ -230,12 +312,25 @@ async fn approve(
     Ok(redirect(&format!("/r/{}#m-{id}", room.slug)))
 }
 
+async fn pick_up(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let (room, id) = chat::pick_up(&app, &visitor.actor, id).await?;
+    Ok(redirect(&format!("/r/{}#m-{id}", room.slug)))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SettingsForm {
     /// "on" when ticked.
     locked: String,
     slow_mode_secs: String,
+    /// One session a line; absent: the hours stay as they are.
+    hours: Option<String>,
 }
 
 async fn settings(
@@ -258,5 +353,21 @@ async fn settings(
         slow_mode_secs,
     };
     chat::set_room(&app, &visitor.actor, &slug, settings).await?;
+    if let Some(hours) = &form.hours
+        && let Err(errors) = form_errors(chat::set_hours(&app, &visitor.actor, &slug, hours).await)?
+    {
+        // The schedule as typed, with what is wrong with it.
+        let form = MessageForm {
+            safety: SafetyFields::fresh(&app),
+            ..Default::default()
+        };
+        let typed = TypedSettings {
+            hours: Some(hours.clone()),
+        };
+        return Ok(render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &room_view(&app, &visitor, &slug, None, form, errors, None, typed).await?,
+        ));
+    }
     Ok(redirect(&format!("/r/{slug}")))
 }
