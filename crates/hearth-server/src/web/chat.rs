@@ -148,12 +148,6 @@ struct RoomPage {
     reviewer: bool,
 }
 
-/// What the settings form was sent with, to show again beside its errors.
-#[derive(Default)]
-struct TypedSettings {
-    hours: Option<String>,
-}
-
 async fn room_view(
     app: &App,
     visitor: &Visitor,
@@ -162,7 +156,6 @@ async fn room_view(
     form: MessageForm,
     errors: Errors,
     review: Option<ReviewView>,
-    typed: TypedSettings,
 ) -> Result<RoomPage, WebError> {
     let page = chat::room_page(app, &visitor.actor, slug, before).await?;
     let zone = page.hours.zone.name().to_owned();
@@ -194,7 +187,7 @@ async fn room_view(
         write: page.write,
         moderator: page.moderator,
         settings: page.settings,
-        hours_text: typed.hours.unwrap_or_else(|| page.hours.hours.to_string()),
+        hours_text: page.hours.hours.to_string(),
         sessions: page
             .hours
             .hours
@@ -237,17 +230,7 @@ async fn room_page(
         ..Default::default()
     };
     Ok(render(
-        &room_view(
-            &app,
-            &visitor,
-            &slug,
-            before,
-            form,
-            Errors::default(),
-            None,
-            TypedSettings::default(),
-        )
-        .await?,
+        &room_view(&app, &visitor, &slug, before, form, Errors::default(), None).await?,
     ))
 }
 
@@ -276,17 +259,7 @@ async fn send(
     // The room again, with the message as typed.
     Ok(render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &room_view(
-            &app,
-            &visitor,
-            &slug,
-            None,
-            form,
-            errors,
-            review,
-            TypedSettings::default(),
-        )
-        .await?,
+        &room_view(&app, &visitor, &slug, None, form, errors, review).await?,
     ))
 }
 
@@ -361,13 +334,9 @@ async fn settings(
             safety: SafetyFields::fresh(&app),
             ..Default::default()
         };
-        let typed = TypedSettings {
-            hours: Some(hours.clone()),
-        };
-        return Ok(render_with(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &room_view(&app, &visitor, &slug, None, form, errors, None, typed).await?,
-        ));
+        let mut page = room_view(&app, &visitor, &slug, None, form, errors, None).await?;
+        page.hours_text = hours.clone();
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     Ok(redirect(&format!("/r/{slug}")))
 }
