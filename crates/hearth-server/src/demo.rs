@@ -343,8 +343,8 @@ async fn chat_room(app: &App, admin: &Actor, nurse: &Actor, member: &Actor) -> S
     }
     // A staffed room: open for an hour a week, questions left in between.
     let form = SpaceForm {
-        name: "Ask a nurse".into(),
-        slug: "ask-a-nurse".into(),
+        name: "Nurse sessions".into(),
+        slug: "nurse-sessions".into(),
         description: "A nurse answers questions here on Tuesdays from 6 to 7 pm. Leave yours at any time: the nurse picks it up when the session opens.".into(),
         position: "210".into(),
         tier: "public_read".into(),
@@ -352,7 +352,7 @@ async fn chat_room(app: &App, admin: &Actor, nurse: &Actor, member: &Actor) -> S
         ..Default::default()
     };
     crate::services::spaces::create(app, admin, &form).await?;
-    crate::services::chat::set_hours(app, admin, "ask-a-nurse", "Tuesday 18:00–19:00").await?;
+    crate::services::chat::set_hours(app, admin, "nurse-sessions", "Tuesday 18:00–19:00").await?;
     Ok(())
 }
 
