@@ -198,16 +198,16 @@ pub struct Sent {
 /// Sends a message. While the room is closed, members are refused (with
 /// when it opens next); staff and moderators write as always.
 pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
-    write(app, actor, slug, cmd, false).await
+    deliver(app, actor, slug, cmd, false).await
 }
 
 /// Leaves a question for the next session while the room is closed (the
 /// same guards as a message). While it is open, this is a plain message.
 pub async fn ask(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
-    write(app, actor, slug, cmd, true).await
+    deliver(app, actor, slug, cmd, true).await
 }
 
-async fn write(
+async fn deliver(
     app: &App,
     actor: &Actor,
     slug: &str,
