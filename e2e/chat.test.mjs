@@ -1,6 +1,7 @@
 // The "Chat" scenario: two members open the demo's "Chat with the nurses" room and talk in real
 // time — a message sent by one appears for the other without a reload, presence and
-// typing show, and the room is still usable (and checked by axe) on a phone.
+// typing show, and the room is still usable (and checked by axe) on a phone. Outside its
+// opening hours the demo's staffed room takes questions for the next session instead.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -75,5 +76,24 @@ describe('chat: two members talk in real time', { timeout: 600_000 }, () => {
     await expectVisible(ana, ana.getByRole('alert').getByText(/Please look again/), 'the warning');
     assert.equal(await ana.getByLabel('Your message', { exact: true }).inputValue(), 'My number is 07700 900123');
     await look(ana, 'chat-room-warning');
+  });
+
+  test('outside its hours the staffed room takes a question for the next session', async (t) => {
+    const cara = await member(`cara_${run}`);
+    await cara.goto('/r/nurse-sessions');
+    await expectVisible(cara, h1(cara, 'Nurse sessions'), 'the staffed room');
+    await expectVisible(cara, cara.getByText(/^Live:/), 'the live connection');
+    if (await cara.getByText(/^Open now:/).count()) {
+      t.skip('the demo session (Tuesdays 18:00–19:00, London) is on right now');
+      return;
+    }
+    await expectVisible(cara, cara.getByText(/^This room is closed — next session .+ \(Europe\/London\)\.$/), 'when it opens');
+    const question = `Can I take paracetamol with my tablets? (${run})`;
+    await cara.getByLabel('Your question', { exact: true }).fill(question);
+    await cara.getByRole('button', { name: 'Leave a question', exact: true }).click();
+    const mine = cara.locator('ol.question-list');
+    await expectVisible(cara, mine.getByText(question), 'the question in her list, without a reload');
+    assert.equal(await cara.getByRole('log').getByText(question).count(), 0, 'not in the room itself');
+    await look(cara, 'chat-room-closed');
   });
 });

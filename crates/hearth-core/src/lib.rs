@@ -4,5 +4,6 @@
 
 pub mod access;
 pub mod guard;
+pub mod hours;
 pub mod model;
 pub mod text;

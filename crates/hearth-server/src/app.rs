@@ -2,6 +2,7 @@
 //! a server that tests can start on a random port.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,6 +21,27 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// The time the app goes by: the wall clock, unless a test moved it.
+#[derive(Debug, Default)]
+pub struct Clock {
+    /// Added to the wall clock (0 unless a test set the time).
+    shift_ms: AtomicI64,
+}
+
+impl Clock {
+    /// Milliseconds since the Unix epoch.
+    pub fn now(&self) -> i64 {
+        now_ms().saturating_add(self.shift_ms.load(Ordering::Relaxed))
+    }
+
+    /// Makes the clock read `at_ms` now and run on from there. For tests,
+    /// which hold the `App` in process: no request can reach this.
+    pub fn set(&self, at_ms: i64) {
+        self.shift_ms
+            .store(at_ms.saturating_sub(now_ms()), Ordering::Relaxed);
+    }
 }
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -43,6 +65,7 @@ struct Inner {
     mailer: Option<crate::mail::Mailer>,
     outbound: crate::outbound::Outbound,
     hub: crate::realtime::Hub,
+    clock: Clock,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -82,6 +105,7 @@ impl App {
                 mailer,
                 outbound,
                 hub: Default::default(),
+                clock: Clock::default(),
             }),
         };
         app.inner.hub.start(&app);
@@ -99,9 +123,14 @@ impl App {
         &self.inner.config
     }
 
-    /// Milliseconds since the Unix epoch.
+    /// Milliseconds since the Unix epoch, by the app's clock.
     pub fn now(&self) -> i64 {
-        now_ms()
+        self.inner.clock.now()
+    }
+
+    /// The app's clock (tests set it).
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     /// Where uploaded files are kept.

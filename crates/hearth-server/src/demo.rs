@@ -195,6 +195,10 @@ pub async fn load(app: &App) -> ServiceResult<()> {
         app.set_site_name(ORGANIZATION);
     }
     setup::publish_starter_documents(&mut tx, &app.site_name(), app.now()).await?;
+    // The demo's nurses keep London hours.
+    if settings::get(&mut tx, settings::TIME_ZONE).await?.is_none() {
+        settings::set(&mut tx, settings::TIME_ZONE, "Europe/London").await?;
+    }
     hearth_store::commit(tx).await?;
 
     let mut actors = Vec::new();
@@ -296,7 +300,7 @@ pub async fn load(app: &App) -> ServiceResult<()> {
     news_blog(app, admin, actor("NurseAnna")?, actor("rose")?).await?;
     chat_room(app, admin, actor("NurseAnna")?, actor("rose")?).await?;
     println!(
-        "Loaded the demo community: {} spaces, a blog, a chat room, {} people, {} topics.\n\
+        "Loaded the demo community: {} spaces, a blog, two chat rooms (one staffed), {} people, {} topics.\n\
          Demo accounts have no password. To sign in as the demo admin, run\n    hearth admin reset-password --alias coordinator\n\
          and open the link it prints.",
         SPACES.len(),
@@ -306,7 +310,8 @@ pub async fn load(app: &App) -> ServiceResult<()> {
     Ok(())
 }
 
-/// A chat room where members talk with the nurses, with a short exchange.
+/// A chat room where members talk with the nurses, with a short exchange,
+/// and a staffed one with opening hours.
 async fn chat_room(app: &App, admin: &Actor, nurse: &Actor, member: &Actor) -> ServiceResult<()> {
     let form = SpaceForm {
         name: "Chat with the nurses".into(),
@@ -336,6 +341,18 @@ async fn chat_room(app: &App, admin: &Actor, nurse: &Actor, member: &Actor) -> S
         };
         crate::services::chat::send(app, who, "nurse-chat", cmd).await?;
     }
+    // A staffed room: open for an hour a week, questions left in between.
+    let form = SpaceForm {
+        name: "Nurse sessions".into(),
+        slug: "nurse-sessions".into(),
+        description: "A nurse answers questions here on Tuesdays from 6 to 7 pm. Leave yours at any time: the nurse picks it up when the session opens.".into(),
+        position: "210".into(),
+        tier: "public_read".into(),
+        kind: "room".into(),
+        ..Default::default()
+    };
+    crate::services::spaces::create(app, admin, &form).await?;
+    crate::services::chat::set_hours(app, admin, "nurse-sessions", "Tuesday 18:00–19:00").await?;
     Ok(())
 }
 

@@ -8,6 +8,8 @@
   if (!room || !('WebSocket' in window)) return;
   const me = room.dataset.me || null;
   const moderator = room.dataset.moderator === 'true';
+  // Staff and moderators: they pick up questions and write while the room is closed.
+  const reviewer = room.dataset.reviewer === 'true';
   const form = document.querySelector('form.composer');
   const status = document.getElementById('live-status');
   const presence = document.getElementById('presence');
@@ -39,17 +41,48 @@
   }
 
   // A small form for a message's action, with the page's form token.
-  function action(id, what, label, author) {
+  function action(id, what, label, author, thing = 'message') {
     const token = form?.querySelector('input[name=csrf]')?.value
       || document.querySelector('input[name=csrf]')?.value || '';
     return el('form', { method: 'post', action: `/chat/messages/${id}/${what}`, class: 'inline' },
       el('input', { type: 'hidden', name: 'csrf', value: token }),
       el('button', { type: 'submit', class: 'link' }, label,
-        el('span', { class: 'visually-hidden' }, ` the message by ${author}`)));
+        el('span', { class: 'visually-hidden' }, ` the ${thing} by ${author}`)));
+  }
+
+  // A question waiting for the session: listed apart, for its author and staff.
+  function showQuestion(m) {
+    const list = document.querySelector('ol.question-list');
+    const old = document.getElementById(`m-${m.id}`);
+    if (m.deleted || !list) {
+      old?.remove();
+      return;
+    }
+    const item = el('li', { id: `m-${m.id}`, class: 'message is-waiting' });
+    const who = m.author_href
+      ? el('a', { href: m.author_href, class: 'author' }, m.author)
+      : el('span', { class: 'author' }, m.author);
+    item.append(el('p', { class: 'byline' }, who, ' ', el('time', { datetime: m.sent_iso, class: 'when' }, m.sent_text)));
+    if (m.held) item.append(el('p', { class: 'notice' }, 'Waiting for a moderator too.'));
+    const body = el('div', { class: 'body' });
+    body.innerHTML = m.html; // made safe by the server
+    item.append(body);
+    const actions = el('div', { class: 'post-actions' });
+    if (m.can_pick_up) actions.append(action(m.id, 'pick-up', 'Pick up', m.author, 'question'), ' ');
+    if (m.own || moderator) actions.append(action(m.id, 'delete', 'Delete', m.author, 'question'));
+    item.append(actions);
+    if (old) old.replaceWith(item);
+    else list.append(item);
   }
 
   function show(m) {
     last = Math.max(last, m.id);
+    if (m.question) {
+      showQuestion(m);
+      return;
+    }
+    // A question picked up: it leaves the waiting list and joins the room.
+    if (m.replaces) document.getElementById(`m-${m.replaces}`)?.remove();
     const item = el('li', { id: `m-${m.id}`, class: `message${m.held ? ' is-held' : ''}${m.deleted ? ' is-deleted' : ''}` });
     const who = m.author_href
       ? el('a', { href: m.author_href, class: 'author' }, m.author)
@@ -58,6 +91,9 @@
     item.append(el('p', { class: 'byline' }, who, ' ', m.badge ? el('span', { class: 'badge role' }, m.badge) : null, ' ', when));
     if (m.reply_to) {
       item.append(el('p', { class: 'in-reply' }, 'In reply to ', el('a', { href: `#m-${m.reply_to}` }, m.reply_to_name || 'a message')));
+    }
+    if (m.asked_text) {
+      item.append(el('p', { class: 'asked' }, 'Asked before the session, ', el('time', { datetime: m.asked_iso }, m.asked_text)));
     }
     if (m.held) item.append(el('p', { class: 'notice' }, 'Waiting for a moderator: only its author and the moderators can see this message.'));
     if (m.deleted) item.append(el('p', { class: 'notice' }, 'This message was deleted.'));
@@ -97,6 +133,35 @@
     }
   }
 
+  // Outside opening hours a member's composer leaves questions for the next session.
+  function setAsking(asking) {
+    if (!form || reviewer) return;
+    const flag = form.querySelector('input[name=question]');
+    if (asking === Boolean(flag)) return;
+    if (asking) form.prepend(el('input', { type: 'hidden', name: 'question', value: '1' }));
+    else flag.remove();
+    const heading = document.getElementById('composer');
+    if (heading) heading.textContent = asking ? 'Leave a question for the next session' : 'Send a message';
+    const label = form.querySelector('label[for=f-body]');
+    if (label) label.textContent = asking ? 'Your question' : 'Your message';
+    const hint = document.getElementById('h-body');
+    if (hint) {
+      hint.textContent = asking
+        ? 'The room is closed: only you and the staff will see your question until staff pick it up in the next session. Please leave out anything that identifies you.'
+        : 'Please leave out anything that identifies you. You can use Markdown.';
+    }
+    const button = form.querySelector('button[type=submit]:not([name])');
+    if (button) button.textContent = asking ? 'Leave a question' : 'Send';
+  }
+
+  // The room's opening state, from the server (hello, or a refusal).
+  function hours(f) {
+    if (f.open === undefined) return;
+    const notice = document.getElementById('hours-notice');
+    if (notice) notice.textContent = f.open ? `Open now: this session ends at ${f.session.text.split('–').pop()}.` : f.closed_text;
+    setAsking(!f.open);
+  }
+
   function connect() {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     socket = new WebSocket(`${scheme}://${location.host}${room.dataset.live}?after=${last}`);
@@ -107,7 +172,8 @@
     };
     socket.onmessage = (event) => {
       const f = JSON.parse(event.data);
-      if (f.type === 'message') show(f.message);
+      if (f.type === 'hello') hours(f);
+      else if (f.type === 'message') show(f.message);
       else if (f.type === 'presence' && presence) presence.textContent = f.here.length ? `Here now: ${f.here.join(', ')}` : '';
       else if (f.type === 'typing' && typing) {
         typing.textContent = `${f.alias} is typing…`;
@@ -120,6 +186,7 @@
         form.querySelector('input[name=reply_to]')?.remove();
         form.querySelector('[name=body]').focus();
       } else if (f.type === 'error') {
+        hours(f);
         let text = f.reason;
         if (f.check) {
           acknowledge = true;
@@ -152,6 +219,7 @@
         body: body.value,
         reply_to: replyTo ? Number(replyTo) : null,
         acknowledge: acknowledge || form.querySelector('input[name=acknowledge]')?.value === '1',
+        question: Boolean(form.querySelector('input[name=question]')),
       }));
     });
     body.addEventListener('input', () => {

@@ -31,6 +31,30 @@ pub async fn settings(conn: &mut Conn, room: SpaceId) -> Result<RoomSettings> {
     })
 }
 
+/// A room's opening hours as stored: one session a line (empty: always open).
+pub async fn hours(conn: &mut Conn, room: SpaceId) -> Result<String> {
+    let row = sqlx::query("SELECT hours FROM rooms WHERE space_id = $1")
+        .bind(room.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("hours")?,
+        None => String::new(),
+    })
+}
+
+pub async fn set_hours(conn: &mut Conn, room: SpaceId, hours: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO rooms (space_id, hours) VALUES ($1, $2)
+         ON CONFLICT (space_id) DO UPDATE SET hours = excluded.hours",
+    )
+    .bind(room.0)
+    .bind(hours)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_settings(conn: &mut Conn, room: SpaceId, s: RoomSettings) -> Result<()> {
     sqlx::query(
         "INSERT INTO rooms (space_id, locked, slow_mode_secs) VALUES ($1, $2, $3)
@@ -58,9 +82,23 @@ pub struct Message {
     pub body_md: String,
     pub body_html: String,
     pub held: bool,
+    /// A question left for the next session, not yet picked up: only its
+    /// author and staff see it.
+    pub waiting: bool,
+    /// A question that was picked up: when it was asked.
+    pub asked_at: Option<i64>,
+    /// A question that was picked up: the id it had while it waited.
+    pub asked_as: Option<i64>,
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+}
+
+impl Message {
+    /// Seen only by its author and the reviewers (staff and moderators).
+    pub fn kept_back(&self) -> bool {
+        self.held || self.waiting
+    }
 }
 
 pub struct NewMessage<'a> {
@@ -70,12 +108,14 @@ pub struct NewMessage<'a> {
     pub body_md: &'a str,
     pub body_html: &'a str,
     pub held: bool,
+    /// A question for the next session.
+    pub waiting: bool,
 }
 
 pub async fn insert(conn: &mut Conn, m: NewMessage<'_>, now: i64) -> Result<i64> {
     Ok(sqlx::query(
-        "INSERT INTO chat_messages (room_id, author_id, reply_to_id, body_md, body_html, held, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO chat_messages (room_id, author_id, reply_to_id, body_md, body_html, held, waiting, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(m.room.0)
     .bind(m.author.0)
@@ -83,6 +123,7 @@ pub async fn insert(conn: &mut Conn, m: NewMessage<'_>, now: i64) -> Result<i64>
     .bind(m.body_md)
     .bind(m.body_html)
     .bind(i64::from(m.held))
+    .bind(i64::from(m.waiting))
     .bind(now)
     .fetch_one(&mut *conn)
     .await?
@@ -91,7 +132,8 @@ pub async fn insert(conn: &mut Conn, m: NewMessage<'_>, now: i64) -> Result<i64>
 
 const SELECT: &str = "SELECT m.id, m.room_id, m.author_id, a.alias AS author_alias,
         a.role AS author_role, m.reply_to_id, ra.alias AS reply_to_alias, m.body_md,
-        m.body_html, m.held, m.created_at, m.edited_at, m.deleted_at
+        m.body_html, m.held, m.waiting, m.asked_at, m.asked_as, m.created_at, m.edited_at,
+        m.deleted_at
     FROM chat_messages m
     LEFT JOIN accounts a ON a.id = m.author_id
     LEFT JOIN chat_messages rm ON rm.id = m.reply_to_id
@@ -113,22 +155,27 @@ fn from_row(row: &AnyRow) -> Result<Message> {
         body_md: row.try_get("body_md")?,
         body_html: row.try_get("body_html")?,
         held: flag(row.try_get("held")?),
+        waiting: flag(row.try_get("waiting")?),
+        asked_at: row.try_get("asked_at")?,
+        asked_as: row.try_get("asked_as")?,
         created_at: row.try_get("created_at")?,
         edited_at: row.try_get("edited_at")?,
         deleted_at: row.try_get("deleted_at")?,
     })
 }
 
-/// Who is reading, for held messages: their author and moderators see them.
+/// Who is reading, for held messages and waiting questions: their author
+/// and the reviewers see them.
 #[derive(Clone, Copy, Debug)]
 pub struct Reader {
     pub account: Option<AccountId>,
     pub moderator: bool,
 }
 
-const VISIBLE: &str = "(m.held = 0 OR m.author_id = $2 OR $3 = 1)";
+const VISIBLE: &str = "((m.held = 0 AND m.waiting = 0) OR m.author_id = $2 OR $3 = 1)";
 
-/// Up to `limit` messages before `before` (the newest when `None`), oldest first.
+/// Up to `limit` messages before `before` (the newest when `None`), oldest
+/// first. Waiting questions are not history: `waiting` lists them.
 pub async fn before(
     conn: &mut Conn,
     room: SpaceId,
@@ -137,7 +184,8 @@ pub async fn before(
     limit: i64,
 ) -> Result<Vec<Message>> {
     let sql = format!(
-        "{SELECT} WHERE m.room_id = $1 AND {VISIBLE} AND m.id < $4 ORDER BY m.id DESC LIMIT $5"
+        "{SELECT} WHERE m.room_id = $1 AND {VISIBLE} AND m.waiting = 0 AND m.id < $4
+         ORDER BY m.id DESC LIMIT $5"
     );
     let rows = sqlx::query(&sql)
         .bind(room.0)
@@ -153,7 +201,7 @@ pub async fn before(
 }
 
 /// Up to `limit` messages after `after`, oldest first: what a client that
-/// has `after` missed.
+/// has `after` missed (with the waiting questions its reader may see).
 pub async fn after(
     conn: &mut Conn,
     room: SpaceId,
@@ -172,6 +220,78 @@ pub async fn after(
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The questions waiting in a room that this reader may see (a reviewer
+/// all, a member their own), oldest first.
+pub async fn waiting(
+    conn: &mut Conn,
+    room: SpaceId,
+    reader: Reader,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let Some(account) = reader.account else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "{SELECT} WHERE m.room_id = $1 AND m.waiting = 1 AND m.deleted_at IS NULL
+            AND (m.author_id = $2 OR $3 = 1)
+         ORDER BY m.id LIMIT $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(room.0)
+        .bind(account.0)
+        .bind(i64::from(reader.moderator))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Moves a waiting question to the end of its room as a message everyone
+/// may see, marked with when it was asked. Returns its new id, or None if
+/// it is no longer waiting (picked up by someone else, or deleted).
+pub async fn pick_up(conn: &mut Conn, id: i64, now: i64) -> Result<Option<i64>> {
+    // Deleting first: of two staff picking up at once, the second finds
+    // nothing (PostgreSQL waits for the first's row lock).
+    let Some(old) = sqlx::query(
+        "DELETE FROM chat_messages WHERE id = $1 AND waiting = 1 AND deleted_at IS NULL
+         RETURNING room_id, author_id, reply_to_id, body_md, body_html, created_at, edited_at",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let new_id = sqlx::query(
+        "INSERT INTO chat_messages (room_id, author_id, reply_to_id, body_md, body_html, held,
+            waiting, asked_at, asked_as, created_at, edited_at)
+         VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(old.try_get::<i64, _>("room_id")?)
+    .bind(old.try_get::<Option<i64>, _>("author_id")?)
+    .bind(old.try_get::<Option<i64>, _>("reply_to_id")?)
+    .bind(old.try_get::<String, _>("body_md")?)
+    .bind(old.try_get::<String, _>("body_html")?)
+    .bind(old.try_get::<i64, _>("created_at")?)
+    .bind(id)
+    .bind(now)
+    .bind(old.try_get::<Option<i64>, _>("edited_at")?)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?;
+    Ok(Some(new_id))
+}
+
+/// The message a picked-up question became.
+pub async fn by_asked_as(conn: &mut Conn, question: i64) -> Result<Option<Message>> {
+    let sql = format!("{SELECT} WHERE m.asked_as = $1");
+    let row = sqlx::query(&sql)
+        .bind(question)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Message>> {

@@ -5,6 +5,8 @@ use sqlx::Row;
 use crate::{Conn, Result};
 
 pub const ORGANIZATION_NAME: &str = "organization_name";
+/// The organization's IANA time zone (opening hours are in it); UTC if unset.
+pub const TIME_ZONE: &str = "time_zone";
 /// A keyed hash of a fixed text: tells whether the key in use is the one the
 /// database's personal details were sealed with.
 pub const KEY_CHECK: &str = "key_check";

@@ -1,4 +1,4 @@
-//! Spaces, members, roles and legal texts over JSON.
+//! Spaces, members, roles, legal texts and site settings over JSON.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,7 +14,7 @@ use super::{ApiActor, ApiError, ApiJson};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::spaces::{self, SpaceForm};
-use crate::services::{accounts, legal};
+use crate::services::{accounts, legal, site};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(set_role))
         .routes(routes!(current_document, publish_document))
         .routes(routes!(accept_documents))
+        .routes(routes!(get_site, put_site))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -161,4 +162,32 @@ async fn accept_documents(
 ) -> ApiResult<StatusCode> {
     legal::accept(&app, &actor.actor, &input.documents).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The site settings (admins).
+#[utoipa::path(get, path = "/api/admin/site", tag = "admin",
+    responses((status = 200, body = SiteSettingsIo), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn get_site(State(app): State<App>, actor: ApiActor) -> ApiResult<Json<SiteSettingsIo>> {
+    let zone = site::settings(&app, &actor.actor).await?;
+    Ok(Json(SiteSettingsIo {
+        time_zone: zone.name().to_owned(),
+    }))
+}
+
+/// Change the site settings (admins). A time zone that is not in the IANA
+/// database is refused; the answer spells it as stored.
+#[utoipa::path(put, path = "/api/admin/site", tag = "admin", request_body = SiteSettingsIo,
+    responses((status = 200, body = SiteSettingsIo), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("token" = []), ("session" = [])))]
+async fn put_site(
+    State(app): State<App>,
+    actor: ApiActor,
+    ApiJson(input): ApiJson<SiteSettingsIo>,
+) -> ApiResult<Json<SiteSettingsIo>> {
+    let zone = site::set_time_zone(&app, &actor.actor, &input.time_zone).await?;
+    Ok(Json(SiteSettingsIo {
+        time_zone: zone.name().to_owned(),
+    }))
 }

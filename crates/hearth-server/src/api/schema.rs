@@ -488,6 +488,14 @@ pub struct SpaceIn {
     pub writers: Vec<String>,
 }
 
+/// Site settings (admins).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SiteSettingsIo {
+    /// The organization's IANA time zone, such as `Europe/London` (chat
+    /// rooms' opening hours are in it).
+    pub time_zone: String,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct RoleIn {
     /// `member`, `volunteer`, `staff`, `moderator` or `admin`.

@@ -139,4 +139,15 @@ struct MessageOut<'a> {
     deleted: bool,
     /// This person wrote it (may delete it).
     own: bool,
+    /// A question waiting for the next session (only its author and staff
+    /// get it); the page lists it apart from the room's messages.
+    question: bool,
+    /// This person may pick the question up.
+    can_pick_up: bool,
+    /// A question picked up in a session: when it was asked.
+    asked_iso: Option<String>,
+    asked_text: Option<String>,
+    /// The id this message had while it waited as a question: a page that
+    /// shows that one replaces it.
+    replaces: Option<i64>,
 }

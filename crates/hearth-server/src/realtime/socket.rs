@@ -6,8 +6,14 @@
 //!
 //! Frames are JSON text. From the server: `hello`, `message`, `typing`,
 //! `presence`, `sent` (the answer to a send), `error`. From the client:
-//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…}` and
+//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…,"question":…}` and
 //! `{"type":"typing"}`.
+//!
+//! Opening hours: `hello` says whether the room is open (`open`) and gives
+//! the session under way or the next (`session`). While the room is closed
+//! a member's send is refused with an error frame that says when it opens
+//! (`open: false`, `session`), unless it has `"question": true`: then it is
+//! left as a question for the next session (`sent` says `waiting: true`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +23,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUp
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use hearth_core::hours::Openness;
 use hearth_core::model::SpaceId;
 use hearth_store::chat::{Message, Reader};
 use hearth_store::spaces::Space;
@@ -124,6 +131,9 @@ enum ClientFrame {
         reply_to: Option<i64>,
         #[serde(default)]
         acknowledge: bool,
+        /// A question for the next session, if the room is closed.
+        #[serde(default)]
+        question: bool,
     },
     Typing,
 }
@@ -162,16 +172,16 @@ impl Connection {
         frames: &mut broadcast::Receiver<Arc<Frame>>,
         after: Option<i64>,
     ) -> Result<Stop, axum::Error> {
-        self.send(
-            socket,
-            json!({
-                "type": "hello",
-                "room": self.room.slug.as_str(),
-                "me": self.alias,
-                "moderator": self.moderator,
-            }),
-        )
-        .await?;
+        let mut hello = json!({
+            "type": "hello",
+            "room": self.room.slug.as_str(),
+            "me": self.alias,
+            "moderator": self.moderator,
+        });
+        if let Ok(openness) = chat::openness(&self.app, &self.room).await {
+            add_hours(&mut hello, &openness);
+        }
+        self.send(socket, hello).await?;
         if let Some(after) = after {
             self.catch_up(socket, after).await?;
         }
@@ -280,7 +290,7 @@ impl Connection {
     /// Sends a message this person may see, unless it was sent as it is.
     async fn message(&mut self, socket: &mut WebSocket, m: &Message) -> Result<(), axum::Error> {
         let own = self.reader.account.is_some() && m.author_id == self.reader.account;
-        if m.held && !own && !self.reader.moderator {
+        if m.kept_back() && !own && !self.reader.moderator {
             return Ok(());
         }
         let state = (m.held, m.deleted_at.is_some());
@@ -295,6 +305,7 @@ impl Connection {
         let deleted = m.deleted_at.is_some();
         let author = Author::new(m.author_alias.as_ref(), m.author_role, None);
         let sent = Moment::from_ms(m.created_at);
+        let asked = m.asked_at.map(Moment::from_ms);
         let out = MessageOut {
             id: m.id,
             author: &author.name,
@@ -313,6 +324,11 @@ impl Connection {
             held: m.held,
             deleted,
             own,
+            question: m.waiting,
+            can_pick_up: m.waiting && !deleted && self.reader.moderator,
+            asked_iso: asked.as_ref().map(|a| a.iso.clone()),
+            asked_text: asked.map(|a| a.text),
+            replaces: m.asked_as,
         };
         self.send(socket, json!({"type": "message", "message": out}))
             .await
@@ -344,6 +360,7 @@ impl Connection {
                 body,
                 reply_to,
                 acknowledge,
+                question,
             } => {
                 let cmd = Send {
                     body,
@@ -354,11 +371,22 @@ impl Connection {
                         ..Default::default()
                     },
                 };
-                match chat::send(&self.app, &self.actor, self.room.slug.as_str(), cmd).await {
+                let slug = self.room.slug.as_str();
+                let sent = if question {
+                    chat::ask(&self.app, &self.actor, slug, cmd).await
+                } else {
+                    chat::send(&self.app, &self.actor, slug, cmd).await
+                };
+                match sent {
                     Ok(sent) => {
                         self.send(
                             socket,
-                            json!({"type": "sent", "id": sent.id, "held": sent.held}),
+                            json!({
+                                "type": "sent",
+                                "id": sent.id,
+                                "held": sent.held,
+                                "waiting": sent.waiting,
+                            }),
                         )
                         .await
                     }
@@ -406,8 +434,32 @@ impl Connection {
             ServiceError::Throttled { retry_after_secs } => {
                 frame["retry_after"] = json!(retry_after_secs);
             }
+            // Refused while the room is closed: say when it opens.
+            ServiceError::Forbidden(_) => {
+                if let Ok(openness) = chat::openness(&self.app, &self.room).await
+                    && !openness.is_open()
+                {
+                    add_hours(&mut frame, &openness);
+                }
+            }
             _ => {}
         }
         self.send(socket, frame).await
+    }
+}
+
+/// Adds a room's opening state to a frame: `open`, and `session` (the one
+/// under way, or the next; absent for a room without hours).
+fn add_hours(frame: &mut serde_json::Value, openness: &Openness) {
+    frame["open"] = json!(openness.is_open());
+    if let Some(s) = openness.sitting() {
+        frame["session"] = json!({
+            "starts": crate::services::rfc3339(s.start_ms),
+            "ends": crate::services::rfc3339(s.end_ms),
+            "text": s.to_string(),
+        });
+    }
+    if !openness.is_open() {
+        frame["closed_text"] = json!(chat::closed_notice(openness));
     }
 }

@@ -4,8 +4,13 @@
 //! (`super::conversations`) are chats too, opened by their own rule. Every
 //! door — the page without JavaScript, the API, the live socket — sends and
 //! reads here.
+//!
+//! A room may have opening hours (staffed sessions). Outside them members
+//! read, and may leave a question for the next session, which only they and
+//! staff see until staff pick it up; staff and moderators write as always.
 
 use hearth_core::access::{Action, Decision, InConversation, Viewer, decide};
+use hearth_core::hours::{Hours, Openness, Zone};
 use hearth_core::model::{Role, SpaceKind};
 use hearth_core::text::{clean_text, render_markdown};
 use hearth_store::chat::{self, Message, NewMessage, Reader, RoomSettings};
@@ -22,6 +27,8 @@ pub const PAGE: i64 = 50;
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 /// Longest slow mode a moderator may set (an hour).
 pub const MAX_SLOW_MODE_SECS: i64 = 3600;
+/// Waiting questions a room page lists.
+pub const WAITING_SHOWN: i64 = 100;
 
 /// The rooms this person may read.
 pub async fn rooms(app: &App, actor: &Actor) -> ServiceResult<Vec<Space>> {
@@ -120,9 +127,60 @@ pub fn path(room: &Space) -> String {
     }
 }
 
-/// Staff and moderators are not slowed down, and write in locked rooms.
+/// Staff and moderators are not slowed down, and write in locked rooms
+/// and outside opening hours.
 fn unhurried(viewer: Viewer) -> bool {
     viewer.moderates() || viewer.role() == Some(Role::Staff)
+}
+
+/// A room's opening hours, in the organization's time zone.
+#[derive(Clone, Debug, Default)]
+pub struct RoomHours {
+    pub hours: Hours,
+    pub zone: Zone,
+}
+
+impl RoomHours {
+    pub fn at(&self, now: i64) -> Openness {
+        self.hours.at(now, &self.zone)
+    }
+}
+
+async fn room_hours(conn: &mut hearth_store::Conn, room: &Space) -> ServiceResult<RoomHours> {
+    let text = chat::hours(conn, room.id).await?;
+    // Checked when saved: a text that no longer reads (a damaged database)
+    // leaves the room open rather than shut for good.
+    let hours = Hours::parse(&text).unwrap_or_else(|e| {
+        tracing::error!(room = room.id.0, error = %e, "stored opening hours do not read");
+        Hours::default()
+    });
+    Ok(RoomHours {
+        hours,
+        zone: super::site::time_zone_on(conn).await?,
+    })
+}
+
+/// Whether a room is open now, with the session under way or the next one.
+pub async fn openness(app: &App, room: &Space) -> ServiceResult<Openness> {
+    let mut conn = app.store().read().await?;
+    Ok(room_hours(&mut conn, room).await?.at(app.now()))
+}
+
+/// "This room is closed — next session Tuesday 24 November, 18:00–19:00
+/// (Europe/London)."
+pub fn closed_notice(openness: &Openness) -> String {
+    match openness.sitting() {
+        Some(next) => format!("This room is closed — next session {next}."),
+        None => "This room is closed, and no session is planned in the next two weeks.".into(),
+    }
+}
+
+/// What a member who sends a message while the room is closed is told.
+pub fn closed_reason(openness: &Openness) -> String {
+    format!(
+        "{} You can leave a question for the next session.",
+        closed_notice(openness)
+    )
 }
 
 pub struct RoomPage {
@@ -137,6 +195,14 @@ pub struct RoomPage {
     pub moderator: bool,
     /// In a private conversation: where this person stands.
     pub conversation: Option<InConversation>,
+    pub hours: RoomHours,
+    pub openness: Openness,
+    /// The room is closed to this person's messages: what they send is a
+    /// question for the next session.
+    pub asks: bool,
+    /// Questions waiting for the next session that this person may see
+    /// (staff: all of them; a member: their own), oldest first.
+    pub waiting: Vec<Message>,
 }
 
 pub async fn room_page(
@@ -153,18 +219,26 @@ pub async fn room_page(
     let settings = chat::settings(&mut conn, room.id).await?;
     let mut messages =
         chat::before(&mut conn, room.id, opened.reader(viewer), before, PAGE + 1).await?;
-    drop(conn);
     let older = if messages.len() as i64 > PAGE {
         messages.remove(0);
         messages.first().map(|m| m.id)
     } else {
         None
     };
+    let hours = room_hours(&mut conn, room).await?;
+    let openness = hours.at(app.now());
+    let waiting = chat::waiting(&mut conn, room.id, opened.reader(viewer), WAITING_SHOWN).await?;
+    drop(conn);
     if let (Some(InConversation::Part), Some(last)) = (opened.conversation, messages.last()) {
         super::conversations::read_to(app, actor, room.id, last.id).await?;
     }
+    let write = opened.write(viewer, settings);
     Ok(RoomPage {
-        write: opened.write(viewer, settings),
+        asks: write.allowed() && !openness.is_open() && !unhurried(viewer),
+        write,
+        hours,
+        openness,
+        waiting,
         moderator: opened.moderator(viewer),
         conversation: opened.conversation,
         room: opened.room,
@@ -210,9 +284,30 @@ pub struct Sent {
     pub id: i64,
     /// Waits for a moderator: only its author and moderators see it.
     pub held: bool,
+    /// A question for the next session: only its author and staff see it
+    /// until staff pick it up.
+    pub waiting: bool,
 }
 
+/// Sends a message. While the room is closed, members are refused (with
+/// when it opens next); staff and moderators write as always.
 pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
+    deliver(app, actor, slug, cmd, false).await
+}
+
+/// Leaves a question for the next session while the room is closed (the
+/// same guards as a message). While it is open, this is a plain message.
+pub async fn ask(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
+    deliver(app, actor, slug, cmd, true).await
+}
+
+async fn deliver(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    cmd: Send,
+    question: bool,
+) -> ServiceResult<Sent> {
     let opened = open(app, actor, slug).await?;
     let room = &opened.room;
     let viewer = actor.viewer();
@@ -234,9 +329,20 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
     let settings = chat::settings(&mut tx, room.id).await?;
     ServiceError::check(opened.write(viewer, settings))?;
     let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let openness = room_hours(&mut tx, room).await?.at(now);
+    let waiting = !openness.is_open() && !unhurried(viewer);
+    if waiting && !question {
+        return Err(ServiceError::Forbidden(closed_reason(&openness)));
+    }
     super::forum::ensure_terms_accepted(&mut tx, viewer).await?;
     if let Some(id) = cmd.reply_to {
         let answered = chat::by_id(&mut tx, id).await?;
+        if answered.as_ref().is_some_and(|m| m.waiting) {
+            return Err(ServiceError::field(
+                "reply_to",
+                "Pick this question up before answering it, so that the room sees what you answer.",
+            ));
+        }
         let visible = answered.is_some_and(|m| {
             m.room_id == room.id
                 && m.deleted_at.is_none()
@@ -286,6 +392,7 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
             body_md: body,
             body_html: &render_markdown(body),
             held,
+            waiting,
         },
         now,
     )
@@ -296,7 +403,7 @@ pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceRes
     }
     hearth_store::commit(tx).await?;
     announce(app, Event::ChatMessage { room: room.id, id }).await;
-    Ok(Sent { id, held })
+    Ok(Sent { id, held, waiting })
 }
 
 /// Tells the live rooms on every node. The change is committed already: if
@@ -336,7 +443,7 @@ async fn readable_message(app: &App, actor: &Actor, id: i64) -> ServiceResult<(O
         _ => ServiceError::NotFound,
     })?;
     let viewer = actor.viewer();
-    let seen = !message.held || viewer.reviews() || message.author_id == viewer.account();
+    let seen = !message.kept_back() || viewer.reviews() || message.author_id == viewer.account();
     if !seen {
         return Err(ServiceError::NotFound);
     }
@@ -406,6 +513,97 @@ pub async fn approve(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> 
     chat::approve(&mut tx, id).await?;
     changed(app, tx, actor, &room, id, Some("chat.approve")).await?;
     Ok(room)
+}
+
+/// Picks up a question left for the session (staff and moderators;
+/// audited): it moves to the end of the room, where everyone sees it marked
+/// as asked before the session. Returns its room and its id there.
+pub async fn pick_up(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Space, i64)> {
+    actor.require(
+        Viewer::reviews,
+        "Only staff and moderators can pick up questions.",
+    )?;
+    let (room, question) = match readable_message(app, actor, id).await {
+        Ok((opened, question)) => (opened.room, question),
+        Err(ServiceError::NotFound) => return picked_up_already(app, actor, id).await,
+        Err(e) => return Err(e),
+    };
+    if !question.waiting || question.deleted_at.is_some() {
+        return Err(ServiceError::Forbidden(
+            "This is not a question waiting for the session.".into(),
+        ));
+    }
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let Some(new_id) = chat::pick_up(&mut tx, id, now).await? else {
+        drop(tx);
+        return picked_up_already(app, actor, id).await;
+    };
+    super::audit::record(
+        &mut tx,
+        actor,
+        "chat.pick_up",
+        super::audit::Target::Space(room.id),
+        "",
+        &format!("question {id}, now message {new_id}"),
+        now,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    announce(
+        app,
+        Event::ChatMessage {
+            room: room.id,
+            id: new_id,
+        },
+    )
+    .await;
+    Ok((room, new_id))
+}
+
+/// A question someone picked up a moment before: where it is now.
+async fn picked_up_already(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Space, i64)> {
+    let moved = {
+        let mut conn = app.store().read().await?;
+        chat::by_asked_as(&mut conn, id).await?
+    };
+    let moved = moved.ok_or(ServiceError::NotFound)?;
+    let (opened, message) = readable_message(app, actor, moved.id).await?;
+    Ok((opened.room, message.id))
+}
+
+/// Sets a room's opening hours (moderators; audited). Returns them as
+/// stored. Empty: always open.
+pub async fn set_hours(app: &App, actor: &Actor, slug: &str, text: &str) -> ServiceResult<Hours> {
+    actor.require(
+        Viewer::moderates,
+        "Only moderators can set a room's opening hours.",
+    )?;
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let hours = Hours::parse(text).map_err(|e| ServiceError::field("hours", e.to_string()))?;
+    let stored = hours.to_string();
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    if chat::hours(&mut tx, room.id).await? != stored {
+        chat::set_hours(&mut tx, room.id, &stored).await?;
+        let detail = if hours.always_open() {
+            "always open".to_owned()
+        } else {
+            format!("hours: {}", stored.replace('\n', "; "))
+        };
+        super::audit::record(
+            &mut tx,
+            actor,
+            "room.hours",
+            super::audit::Target::Space(room.id),
+            "",
+            &detail,
+            now,
+        )
+        .await?;
+        hearth_store::commit(tx).await?;
+    }
+    Ok(hours)
 }
 
 /// Locks or unlocks a room and sets its slow mode (moderators; audited).

@@ -21,6 +21,7 @@ pub mod privacy;
 pub mod safety;
 pub mod search;
 pub mod setup;
+pub mod site;
 pub mod spaces;
 pub mod uploads;
 pub mod webmentions;

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use hearth_core::access::{Decision, InConversation};
+use hearth_core::hours::Openness;
 use hearth_core::model::Role;
 use hearth_store::chat::{Message, RoomSettings};
 use hearth_store::spaces::Space;
@@ -16,7 +17,7 @@ use serde::Deserialize;
 
 use super::compose::{Composed, ReviewView, SafetyFields, composed};
 use super::csrf::{CsrfForm, Empty};
-use super::page::{Chrome, Errors, redirect, render, render_with};
+use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::session::ClientAddr;
 use super::views::{Author, Moment};
 use super::{Visitor, WebError};
@@ -35,6 +36,7 @@ pub fn router() -> Router<App> {
         .route("/messages/{room}/live", get(crate::realtime::live))
         .route("/chat/messages/{id}/delete", post(delete))
         .route("/chat/messages/{id}/approve", post(approve))
+        .route("/chat/messages/{id}/pick-up", post(pick_up))
 }
 
 #[derive(Template)]
@@ -63,6 +65,9 @@ struct MessageView {
     deleted: bool,
     can_delete: bool,
     can_approve: bool,
+    /// A question picked up in a session: when it was asked.
+    asked: Option<Moment>,
+    can_pick_up: bool,
 }
 
 impl MessageView {
@@ -86,7 +91,9 @@ impl MessageView {
             held: m.held,
             deleted,
             can_delete: !deleted && (own || moderator),
-            can_approve: m.held && viewer.reviews(),
+            can_approve: m.held && !m.waiting && viewer.reviews(),
+            asked: m.asked_at.map(Moment::from_ms),
+            can_pick_up: m.waiting && !deleted && viewer.reviews(),
         }
     }
 }
@@ -96,6 +103,8 @@ impl MessageView {
 struct MessageForm {
     body: String,
     reply_to: String,
+    /// "1": a question for the next session (the room is closed).
+    question: String,
     #[serde(flatten)]
     safety: SafetyFields,
 }
@@ -194,6 +203,20 @@ struct RoomPage {
     errors: Errors,
     safety: SafetyFields,
     review: Option<ReviewView>,
+    /// Opening hours, one session a line, as the settings form shows them.
+    hours_text: String,
+    /// The sessions, "Tuesday 18:00–19:00", and their time zone.
+    sessions: Vec<String>,
+    zone: String,
+    hours_hint: String,
+    /// "This room is closed — next session …", or when it closes.
+    hours_notice: Option<String>,
+    open: bool,
+    /// What this person sends is a question for the next session.
+    asks: bool,
+    /// Waiting questions this person may see.
+    waiting: Vec<MessageView>,
+    reviewer: bool,
 }
 
 async fn room_view(
@@ -209,6 +232,12 @@ async fn room_view(
     let conversation = match page.conversation {
         Some(seat) => Some(ConversationView::new(app, visitor, &page.room, seat).await?),
         None => None,
+    };
+    let zone = page.hours.zone.name().to_owned();
+    let hours_notice = match &page.openness {
+        Openness::Always => None,
+        Openness::Open { now } => Some(format!("Open now: this session ends at {}.", now.ends())),
+        closed => Some(chat::closed_notice(closed)),
     };
     let reply_to = form.reply_to.parse::<i64>().ok().and_then(|id| {
         page.messages
@@ -234,6 +263,27 @@ async fn room_view(
         write: page.write,
         moderator: page.moderator,
         settings: page.settings,
+        hours_text: page.hours.hours.to_string(),
+        sessions: page
+            .hours
+            .hours
+            .sessions()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        hours_hint: format!(
+            "One session a line, such as “Tuesday 18:00–19:00”, in the organization's time zone ({zone}). Outside them members read and leave questions for the next session. Leave empty for a room that is always open."
+        ),
+        zone,
+        hours_notice,
+        open: page.openness.is_open(),
+        asks: page.asks,
+        waiting: page
+            .waiting
+            .iter()
+            .map(|m| MessageView::new(m, visitor, page.moderator))
+            .collect(),
+        reviewer: visitor.actor.viewer().reviews(),
         room: page.room,
         reply_to,
         safety: form.safety.again(app),
@@ -272,7 +322,12 @@ async fn send(
         reply_to: form.reply_to.parse().ok(),
         submission: form.safety.submission(&app, &client),
     };
-    let (errors, review) = match composed(chat::send(&app, &visitor.actor, &slug, cmd).await)? {
+    let sent = if form.question == "1" {
+        chat::ask(&app, &visitor.actor, &slug, cmd).await
+    } else {
+        chat::send(&app, &visitor.actor, &slug, cmd).await
+    };
+    let (errors, review) = match composed(sent)? {
         Composed::Done(sent) => {
             let room = chat::open(&app, &visitor.actor, &slug).await?.room;
             return Ok(redirect(&format!("{}#m-{}", chat::path(&room), sent.id)));
@@ -309,12 +364,25 @@ async fn approve(
     Ok(redirect(&format!("{}#m-{id}", chat::path(&room))))
 }
 
+async fn pick_up(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let (room, id) = chat::pick_up(&app, &visitor.actor, id).await?;
+    Ok(redirect(&format!("{}#m-{id}", chat::path(&room))))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SettingsForm {
     /// "on" when ticked.
     locked: String,
     slow_mode_secs: String,
+    /// One session a line; absent: the hours stay as they are.
+    hours: Option<String>,
 }
 
 async fn settings(
@@ -337,5 +405,17 @@ async fn settings(
         slow_mode_secs,
     };
     chat::set_room(&app, &visitor.actor, &slug, settings).await?;
+    if let Some(hours) = &form.hours
+        && let Err(errors) = form_errors(chat::set_hours(&app, &visitor.actor, &slug, hours).await)?
+    {
+        // The schedule as typed, with what is wrong with it.
+        let form = MessageForm {
+            safety: SafetyFields::fresh(&app),
+            ..Default::default()
+        };
+        let mut page = room_view(&app, &visitor, &slug, None, form, errors, None).await?;
+        page.hours_text = hours.clone();
+        return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+    }
     Ok(redirect(&format!("/r/{slug}")))
 }

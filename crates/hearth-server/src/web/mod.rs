@@ -5,6 +5,7 @@ pub mod account;
 mod admin;
 mod admin_jobs;
 mod admin_safety;
+mod admin_site;
 pub mod alerts;
 mod blogs;
 pub mod cache;
@@ -52,6 +53,7 @@ pub fn router() -> Router<App> {
         .merge(admin_jobs::router())
         .merge(alerts::router())
         .merge(admin_safety::router())
+        .merge(admin_site::router())
         .merge(moderation::router())
         .merge(privacy::router())
         .merge(search::router())

@@ -417,7 +417,7 @@ pub(crate) mod live {
         }
 
         /// Frames of this type that arrive within `wait`.
-        async fn drain(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
+        pub(crate) async fn drain(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
             let mut out = Vec::new();
             while let Ok(Some(Ok(frame))) = tokio::time::timeout(wait, self.0.next()).await {
                 if let Message::Text(text) = frame {
@@ -630,5 +630,352 @@ pub(crate) mod live {
         assert!(open(&t, None, "inside", None, &t.base).await.is_err());
         assert!(open(&t, None, "nowhere", None, &t.base).await.is_err());
         join(&t, Some(&rose), "inside", None).await;
+    }
+}
+
+// ---- staffed sessions: opening hours, questions, staff marks
+
+mod hours {
+    use std::time::Duration;
+
+    use hearth_core::model::Role;
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use super::live::{join, open};
+    use super::{message_id, room, say, setup};
+    use crate::common::{Browser, TestApp};
+
+    /// Milliseconds at a UTC date and time.
+    fn at(t: time::PrimitiveDateTime) -> i64 {
+        (t.assume_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    /// Sunday 22 November 2026, noon in London (GMT).
+    fn sunday_noon() -> i64 {
+        at(time::macros::datetime!(2026-11-22 12:00))
+    }
+
+    /// Half way through Tuesday's session.
+    fn tuesday_in_session() -> i64 {
+        at(time::macros::datetime!(2026-11-24 18:30))
+    }
+
+    const NEXT: &str = "next session Tuesday 24 November, 18:00–19:00 (Europe/London)";
+
+    /// An admin sets the organization's time zone and a room open on
+    /// Tuesdays 18:00–19:00; the clock reads Sunday noon.
+    async fn staffed_room(t: &TestApp, admin: &Browser) {
+        t.app().clock().set(sunday_noon());
+        let r = admin
+            .form("/admin/site", &[("time_zone", "europe/london")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        room(admin, "ask", "public_read", "post").await;
+        let r = admin
+            .form(
+                "/r/ask/settings",
+                &[("slow_mode_secs", "0"), ("hours", "tuesdays 18:00-19:00")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+
+    #[tokio::test]
+    async fn a_closed_room_refuses_members_with_the_next_session_and_staff_still_write() {
+        let (t, admin) = setup().await;
+        staffed_room(&t, &admin).await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let nurse = t.signed_in("nurse_nia", Role::Staff).await;
+
+        let page = rose.get("/r/ask").await.body;
+        assert!(
+            page.contains(&format!("This room is closed — {NEXT}.")),
+            "{page}"
+        );
+        assert!(page.contains("Opening hours (Europe/London): Tuesday 18:00–19:00."));
+        assert!(page.contains("Leave a question for the next session"));
+        assert!(page.contains(r#"name="question" value="1""#));
+        assert!(
+            t.browser().get("/r/ask").await.body.contains(NEXT),
+            "guests see when it opens too"
+        );
+
+        // A plain message is refused, with when the room opens; the text is kept.
+        let r = say(&rose, "ask", &[("body", "Is anyone there?")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains(NEXT), "{}", r.body);
+        assert!(r.body.contains("Is anyone there?"), "nothing typed is lost");
+
+        // Staff write while the room is closed, marked as staff.
+        let nurse_page = nurse.get("/r/ask").await.body;
+        assert!(nurse_page.contains("as staff you can still write"));
+        assert!(!nurse_page.contains(r#"name="question" value="1""#));
+        let r = say(&nurse, "ask", &[("body", "Back on Tuesday at six.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = t.browser().get("/r/ask").await.body;
+        let item = page
+            .split("<li id=\"m-")
+            .find(|li| li.contains("Back on Tuesday at six."))
+            .expect("the nurse's message in the room");
+        assert!(
+            item.contains(r#"<span class="badge role">Staff</span>"#),
+            "{item}"
+        );
+
+        // Settings: checked, with the typed text kept; moderators only; audited.
+        let r = admin
+            .form("/r/ask/settings", &[("hours", "Tuesday 19:00-18:00")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body
+                .contains("Line 1: a session must end after it starts (19:00–18:00)"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains(">Tuesday 19:00-18:00</textarea>"));
+        let r = rose
+            .form("/r/ask/settings", &[("hours", "Monday 09:00-17:00")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'room.hours'")
+                .await,
+            1
+        );
+        assert!(rose.get("/r/ask").await.body.contains(NEXT), "unchanged");
+
+        // The time zone: an unknown one is refused with a reason, on the
+        // page and over the API; the one set reads back properly spelt.
+        let r = admin
+            .form("/admin/site", &[("time_zone", "Europe/Lundon")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.body
+                .contains("“Europe/Lundon” is not a time zone we know")
+        );
+        let api = crate::api::Api::member(&t, "root", Role::Admin).await;
+        assert_eq!(
+            api.get("/api/admin/site").await,
+            (StatusCode::OK, json!({"time_zone": "Europe/London"}))
+        );
+        let (status, problem, _) = api
+            .send(
+                reqwest::Method::PUT,
+                "/api/admin/site",
+                Some(json!({"time_zone": "Nowhere/Special"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(rose.get("/admin/site").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'settings.site'")
+                .await,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn questions_wait_for_staff_who_pick_them_up_for_everyone_live() {
+        let (t, admin) = setup().await;
+        staffed_room(&t, &admin).await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+        let nurse = t.signed_in("nurse_nia", Role::Staff).await;
+        let guest = t.browser();
+
+        // Left by form while the room is closed: its author and staff see it.
+        let r = say(
+            &rose,
+            "ask",
+            &[("body", "Can I swim during chemo?"), ("question", "1")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let swim = message_id(&r);
+        let mine = rose.get("/r/ask").await.body;
+        assert!(mine.contains("Your questions for the next session"));
+        assert!(mine.contains("Can I swim during chemo?"));
+        for other in [&sam, &guest] {
+            assert!(!other.get("/r/ask").await.body.contains("Can I swim"));
+        }
+        let staff_page = nurse.get("/r/ask").await.body;
+        assert!(staff_page.contains("Questions waiting for the session"));
+        assert!(staff_page.contains("Can I swim during chemo?"));
+        assert!(staff_page.contains(&format!("/chat/messages/{swim}/pick-up")));
+        // Nor can anyone else reach it by its id.
+        let r = sam
+            .form(&format!("/chat/messages/{swim}/pick-up"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // Questions pass the same guards as messages.
+        let r = say(
+            &rose,
+            "ask",
+            &[("body", "Ring me on 07700 900123"), ("question", "1")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("phone number"), "{}", r.body);
+
+        // Live: the socket says the room is closed and when it opens.
+        let mut hello_socket = open(&t, Some(&sam), "ask", None, &t.base).await.unwrap();
+        let hello = hello_socket.next_of("hello").await;
+        assert_eq!(hello["open"], false, "{hello}");
+        assert_eq!(
+            hello["session"]["text"],
+            "Tuesday 24 November, 18:00–19:00 (Europe/London)"
+        );
+        assert_eq!(hello["session"]["starts"], "2026-11-24T18:00:00Z");
+        drop(hello_socket);
+        let mut sam_live = join(&t, Some(&sam), "ask", None).await;
+        let mut nurse_live = join(&t, Some(&nurse), "ask", None).await;
+        let mut rose_live = join(&t, Some(&rose), "ask", None).await;
+
+        // A send that is not a question is refused with the reason.
+        rose_live
+            .send(json!({"type": "send", "body": "Hello?"}))
+            .await;
+        let refused = rose_live.next_of("error").await;
+        assert!(
+            refused["reason"].as_str().unwrap().contains(NEXT),
+            "{refused}"
+        );
+        assert_eq!(refused["open"], false);
+        assert_eq!(refused["session"]["starts"], "2026-11-24T18:00:00Z");
+
+        // A question over the socket reaches staff, not other members.
+        rose_live
+            .send(json!({"type": "send", "body": "Should I travel?", "question": true}))
+            .await;
+        let sent = rose_live.next_of("sent").await;
+        assert_eq!(sent["waiting"], true, "{sent}");
+        let travel = sent["id"].as_i64().unwrap();
+        let seen = nurse_live.next_of("message").await;
+        assert_eq!(seen["message"]["id"], travel);
+        assert_eq!(seen["message"]["question"], true);
+        assert_eq!(seen["message"]["can_pick_up"], true);
+        let own = rose_live.next_of("message").await;
+        assert_eq!(own["message"]["id"], travel);
+        assert_eq!(own["message"]["can_pick_up"], false);
+        assert!(
+            sam_live
+                .drain("message", Duration::from_millis(500))
+                .await
+                .is_empty(),
+            "other members never get a waiting question"
+        );
+
+        // Tuesday, 18:30 in London: the session is on.
+        t.app().clock().set(tuesday_in_session());
+        let page = sam.get("/r/ask").await.body;
+        assert!(
+            page.contains("Open now: this session ends at 19:00 (Europe/London)."),
+            "{page}"
+        );
+        assert!(!page.contains(r#"name="question" value="1""#));
+
+        // The nurse picks a question up: it joins the room for everyone,
+        // marked as asked before the session, live and on the page.
+        let r = nurse
+            .form(&format!("/chat/messages/{swim}/pick-up"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let picked = message_id(&r);
+        assert!(picked > travel, "it moves to the end of the room");
+        for live in [&mut sam_live, &mut rose_live] {
+            let m = live.next_of("message").await;
+            assert_eq!(m["message"]["id"], picked, "{m}");
+            assert_eq!(m["message"]["replaces"], swim);
+            assert_eq!(m["message"]["question"], false);
+            assert_eq!(m["message"]["author"], "rose");
+            assert!(m["message"]["asked_text"].as_str().is_some());
+            assert!(
+                m["message"]["html"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Can I swim during chemo?")
+            );
+        }
+        let page = guest.get("/r/ask").await.body;
+        assert!(page.contains("Can I swim during chemo?"));
+        assert!(page.contains("Asked before the session"));
+        let mine = rose.get("/r/ask").await.body;
+        assert!(
+            !mine.contains(&format!("id=\"m-{swim}\"")),
+            "no longer waiting"
+        );
+        // Picking it up again (a second click) lands on the same message.
+        let again = nurse
+            .form(&format!("/chat/messages/{swim}/pick-up"), &[])
+            .await;
+        assert_eq!(message_id(&again), picked);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'chat.pick_up'")
+                .await,
+            1
+        );
+
+        // The nurse answers it; her message is marked as staff, live.
+        nurse_live
+            .send(json!({"type": "send", "body": "Yes, with care.", "reply_to": picked}))
+            .await;
+        loop {
+            let m = sam_live.next_of("message").await;
+            if m["message"]["html"].as_str().unwrap().contains("with care") {
+                assert_eq!(m["message"]["badge"], "Staff");
+                assert_eq!(m["message"]["reply_to"], picked);
+                break;
+            }
+        }
+        // And members write as usual while the room is open.
+        sam_live
+            .send(json!({"type": "send", "body": "Thank you!"}))
+            .await;
+        assert_eq!(sam_live.next_of("sent").await["waiting"], false);
+    }
+
+    #[tokio::test]
+    async fn the_room_opens_and_closes_with_the_clock() {
+        let (t, admin) = setup().await;
+        staffed_room(&t, &admin).await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let clock = |h: u8, m: u8| {
+            at(time::PrimitiveDateTime::new(
+                time::macros::date!(2026 - 11 - 24),
+                time::Time::from_hms(h, m, 0).unwrap(),
+            ))
+        };
+
+        t.app().clock().set(clock(17, 59));
+        let r = say(&rose, "ask", &[("body", "Early")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        t.app().clock().set(clock(18, 0));
+        let r = say(&rose, "ask", &[("body", "On time")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let mut live = open(&t, Some(&rose), "ask", None, &t.base).await.unwrap();
+        let hello = live.next_of("hello").await;
+        assert_eq!(hello["open"], true);
+        assert_eq!(hello["session"]["ends"], "2026-11-24T19:00:00Z");
+
+        t.app().clock().set(clock(19, 0));
+        let r = say(&rose, "ask", &[("body", "Late")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            r.body
+                .contains("next session Tuesday 1 December, 18:00–19:00 (Europe/London)"),
+            "{}",
+            r.body
+        );
+
+        // Without hours a room is always open.
+        let r = admin.form("/r/ask/settings", &[("hours", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = say(&rose, "ask", &[("body", "Late, but open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     }
 }
