@@ -38,8 +38,6 @@ use crate::web::{Visitor, WebError};
 /// most 2,000 characters); one larger than `MAX_FRAME` closes the socket.
 const MAX_TEXT: usize = 16 * 1024;
 const MAX_FRAME: usize = 64 * 1024;
-/// How often the connection checks that its session still holds, and pings.
-const CHECK_EVERY: Duration = Duration::from_secs(30);
 /// Typing is passed on at most this often per connection.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Messages remembered as sent, so that catching up sends none twice.
@@ -136,11 +134,12 @@ impl Connection {
         // Listen before catching up: nothing falls between the two.
         let mut frames = hub.subscribe();
         if let Some(alias) = &self.alias {
-            hub.count(self.room.id, alias, true);
+            hub.count(self.app.store(), self.room.id, alias, true).await;
         }
         let stop = self.serve(&mut socket, &mut frames, after).await;
         if let Some(alias) = &self.alias {
-            hub.count(self.room.id, alias, false);
+            hub.count(self.app.store(), self.room.id, alias, false)
+                .await;
         }
         if let Ok(Stop::SessionEnded) = stop {
             let _ = socket
@@ -171,7 +170,7 @@ impl Connection {
         if let Some(after) = after {
             self.catch_up(socket, after).await?;
         }
-        let mut check = tokio::time::interval(CHECK_EVERY);
+        let mut check = tokio::time::interval(self.app.config().live.session_check);
         check.tick().await;
         loop {
             tokio::select! {
@@ -260,9 +259,12 @@ impl Connection {
                 self.send(socket, json!({"type": "typing", "alias": alias}))
                     .await
             }
-            Frame::Presence { room, here } if self.here(*room) => {
-                self.send(socket, json!({"type": "presence", "here": here}))
-                    .await
+            Frame::Presence { room, here, more } if self.here(*room) => {
+                self.send(
+                    socket,
+                    json!({"type": "presence", "here": here, "more": more}),
+                )
+                .await
             }
             Frame::Resync => self.catch_up(socket, self.cursor).await,
             _ => Ok(()),
