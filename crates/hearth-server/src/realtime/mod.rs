@@ -250,6 +250,15 @@ struct MessageOut<'a> {
     reply_to_name: Option<&'a str>,
     held: bool,
     deleted: bool,
-    /// This person wrote it (may delete it).
+    /// This person wrote it (may edit and delete it).
     own: bool,
+    /// Changed since it was sent (at `edited_iso`).
+    edited: bool,
+    edited_iso: Option<String>,
+    /// The text as written, for its author to edit (their own only).
+    markdown: Option<&'a str>,
+    /// This person may see its earlier versions (its author, moderators).
+    history: bool,
+    /// Every kind, in order, with counts (0 too).
+    reactions: Vec<crate::web::views::ReactionView>,
 }

@@ -1,15 +1,21 @@
 //! One live connection to a room: `GET /r/{room}/live?after=<id>` upgraded
 //! to a WebSocket. It first sends what the client missed after `after`, then
 //! every new or changed message its person may see, typing and presence.
-//! The client sends messages and "typing"; each refusal comes back as an
-//! error frame with the reason, and the connection stays up.
+//! The client sends messages, edits, reactions, deletes and "typing"; each
+//! refusal comes back as an error frame with the reason, and the connection
+//! stays up.
 //!
 //! Frames are JSON text. From the server: `hello`, `message`, `typing`,
-//! `presence`, `sent` (the answer to a send), `error`. From the client:
-//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…}` and
-//! `{"type":"typing"}`.
+//! `presence`, `sent`, `edited`, `reacted`, `deleted` (the answers to the
+//! client's frames), `error` (with `action` and `id` when it answers an
+//! edit, reaction or delete). From the client:
+//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…}`,
+//! `{"type":"edit","id":…,"body":…,"acknowledge":…}`,
+//! `{"type":"react","id":…,"reaction":"heart","on":…}` (without `on` it
+//! toggles), `{"type":"delete","id":…}` and `{"type":"typing"}`.
 
 use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +23,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUp
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use hearth_core::model::SpaceId;
+use hearth_core::model::{ChatReaction, SpaceId};
 use hearth_store::chat::{Message, Reader};
 use hearth_store::spaces::Space;
 use serde::Deserialize;
@@ -28,10 +34,10 @@ use super::{Frame, MessageOut};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::Actor;
-use crate::services::chat::{self, Send};
+use crate::services::chat::{self, EditMessage, Send};
 use crate::services::safety::Submission;
 use crate::web::session::ClientAddr;
-use crate::web::views::{Author, Moment};
+use crate::web::views::{Author, Moment, ReactionView};
 use crate::web::{Visitor, WebError};
 
 /// A text frame larger than this is refused with a reason (a message is at
@@ -101,9 +107,9 @@ struct Connection {
     session: Option<String>,
     client: String,
     room: Space,
-    /// Messages sent, with whether each was held and deleted then (a change
-    /// is sent again); the oldest are forgotten.
-    sent: BTreeMap<i64, (bool, bool)>,
+    /// Messages sent, with a digest of how each looked then (a change is
+    /// sent again); the oldest are forgotten.
+    sent: BTreeMap<i64, u64>,
     /// The newest message id sent.
     cursor: i64,
     last_typing: Option<Instant>,
@@ -118,6 +124,22 @@ enum ClientFrame {
         reply_to: Option<i64>,
         #[serde(default)]
         acknowledge: bool,
+    },
+    Edit {
+        id: i64,
+        body: String,
+        #[serde(default)]
+        acknowledge: bool,
+    },
+    React {
+        id: i64,
+        reaction: String,
+        /// Add (true) or take back (false); toggles when left out.
+        #[serde(default)]
+        on: Option<bool>,
+    },
+    Delete {
+        id: i64,
     },
     Typing,
 }
@@ -281,7 +303,15 @@ impl Connection {
         if m.held && !own && !self.reader.moderator {
             return Ok(());
         }
-        let state = (m.held, m.deleted_at.is_some());
+        let reactions = ReactionView::of(m, self.reader.account, true);
+        let state = {
+            let mut digest = DefaultHasher::new();
+            (m.held, m.deleted_at, m.edited_at).hash(&mut digest);
+            for r in &reactions {
+                (r.count, r.mine).hash(&mut digest);
+            }
+            digest.finish()
+        };
         if self.sent.get(&m.id) == Some(&state) {
             return Ok(());
         }
@@ -311,6 +341,11 @@ impl Connection {
             held: m.held,
             deleted,
             own,
+            edited: m.edited_at.is_some(),
+            edited_iso: m.edited_at.map(|t| Moment::from_ms(t).iso),
+            markdown: (own && !deleted).then_some(m.body_md.as_str()),
+            history: m.edited_at.is_some() && (own || self.reader.moderator),
+            reactions,
         };
         self.send(socket, json!({"type": "message", "message": out}))
             .await
@@ -346,11 +381,7 @@ impl Connection {
                 let cmd = Send {
                     body,
                     reply_to,
-                    submission: Submission {
-                        acknowledged: acknowledge,
-                        client: self.client.clone(),
-                        ..Default::default()
-                    },
+                    submission: self.submission(acknowledge),
                 };
                 match chat::send(&self.app, &self.actor, self.room.slug.as_str(), cmd).await {
                     Ok(sent) => {
@@ -363,6 +394,56 @@ impl Connection {
                     Err(e) => self.refusal(socket, e).await,
                 }
             }
+            ClientFrame::Edit {
+                id,
+                body,
+                acknowledge,
+            } => {
+                let cmd = EditMessage {
+                    body,
+                    submission: self.submission(acknowledge),
+                };
+                match chat::edit(&self.app, &self.actor, id, cmd).await {
+                    Ok(edited) => {
+                        self.send(
+                            socket,
+                            json!({"type": "edited", "id": id, "held": edited.held}),
+                        )
+                        .await
+                    }
+                    Err(e) => self.refusal_of(socket, e, "edit", id).await,
+                }
+            }
+            ClientFrame::React { id, reaction, on } => {
+                let Some(kind) = ChatReaction::parse(&reaction) else {
+                    let known: Vec<&str> = ChatReaction::ALL.iter().map(|r| r.as_str()).collect();
+                    let e = ServiceError::field(
+                        "reaction",
+                        format!(
+                            "There is no “{reaction}” reaction here; choose one of {}.",
+                            known.join(", ")
+                        ),
+                    );
+                    return self.refusal_of(socket, e, "react", id).await;
+                };
+                match chat::react(&self.app, &self.actor, id, kind, on).await {
+                    Ok((_, on)) => {
+                        self.send(
+                            socket,
+                            json!({"type": "reacted", "id": id, "reaction": kind.as_str(), "on": on}),
+                        )
+                        .await
+                    }
+                    Err(e) => self.refusal_of(socket, e, "react", id).await,
+                }
+            }
+            ClientFrame::Delete { id } => match chat::delete(&self.app, &self.actor, id).await {
+                Ok(_) => {
+                    self.send(socket, json!({"type": "deleted", "id": id}))
+                        .await
+                }
+                Err(e) => self.refusal_of(socket, e, "delete", id).await,
+            },
             ClientFrame::Typing => {
                 let now = Instant::now();
                 if self
@@ -380,32 +461,61 @@ impl Connection {
         }
     }
 
+    /// How a frame from this client was sent, for the guards.
+    fn submission(&self, acknowledged: bool) -> Submission {
+        Submission {
+            acknowledged,
+            client: self.client.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// A refused edit, reaction or delete: the error frame says which.
+    async fn refusal_of(
+        &self,
+        socket: &mut WebSocket,
+        e: ServiceError,
+        action: &str,
+        id: i64,
+    ) -> Result<(), axum::Error> {
+        let mut frame = refusal_frame(e);
+        frame["action"] = action.into();
+        frame["id"] = id.into();
+        self.send(socket, frame).await
+    }
+
     /// A refused send, as an error frame with the reason (and, for personal
     /// details, what was found, to show before sending anyway).
     async fn refusal(&self, socket: &mut WebSocket, e: ServiceError) -> Result<(), axum::Error> {
-        let mut frame = json!({"type": "error", "reason": e.to_string()});
-        match &e {
-            ServiceError::Invalid(fields) => {
-                frame["reason"] = fields
-                    .iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .into();
-            }
-            ServiceError::CheckFirst(review) => {
-                let explain: Vec<&str> = review.findings.iter().map(|f| f.kind.explain()).collect();
-                frame["check"] = json!({
-                    "personal_details": explain,
-                    "crisis": review.crisis,
-                    "helplines_markdown": review.crisis.then_some(&review.helplines_md),
-                });
-            }
-            ServiceError::Throttled { retry_after_secs } => {
-                frame["retry_after"] = json!(retry_after_secs);
-            }
-            _ => {}
-        }
-        self.send(socket, frame).await
+        self.send(socket, refusal_frame(e)).await
     }
+}
+
+/// An error frame for a refusal: the reason, and for personal details what
+/// was found (to show before sending anyway).
+fn refusal_frame(e: ServiceError) -> serde_json::Value {
+    let mut frame = json!({"type": "error", "reason": e.to_string()});
+    match &e {
+        ServiceError::Invalid(fields) => {
+            frame["reason"] = fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into();
+        }
+        ServiceError::CheckFirst(review) => {
+            let explain: Vec<&str> = review.findings.iter().map(|f| f.kind.explain()).collect();
+            frame["check"] = json!({
+                "personal_details": explain,
+                "crisis": review.crisis,
+                "helplines_markdown": review.crisis.then_some(&review.helplines_md),
+            });
+        }
+        ServiceError::Throttled { retry_after_secs } => {
+            frame["retry_after"] = json!(retry_after_secs);
+        }
+        _ => {}
+    }
+    frame
 }
