@@ -344,7 +344,7 @@ impl Connection {
             edited: m.edited_at.is_some(),
             edited_iso: m.edited_at.map(|t| Moment::from_ms(t).iso),
             markdown: (own && !deleted).then_some(m.body_md.as_str()),
-            history: m.edited_at.is_some() && (own || self.reader.moderator),
+            history: m.edited_at.is_some() && (own || self.actor.viewer().moderates()),
             reactions,
         };
         self.send(socket, json!({"type": "message", "message": out}))

@@ -230,7 +230,11 @@ async fn room_view(
                 by: m.by_alias.clone(),
             })
             .collect(),
-        mute_form: MuteForm::default(),
+        mute_form: MuteForm {
+            // An hour, not "until lifted": the lighter choice comes first to hand.
+            minutes: "60".into(),
+            ..Default::default()
+        },
         mute_errors: Errors::default(),
         mute_lengths: &MUTE_LENGTHS,
         path: format!("/r/{}", page.room.slug),
