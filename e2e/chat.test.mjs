@@ -1,7 +1,8 @@
 // The "Chat" scenario: two members open the demo's "Chat with the nurses" room and talk in real
 // time — a message sent by one appears for the other without a reload, presence and
-// typing show, and the room is still usable (and checked by axe) on a phone. Outside its
-// opening hours the demo's staffed room takes questions for the next session instead.
+// typing show, a reaction and an edit reach the other at once, and the room is still
+// usable (and checked by axe) on a phone. Outside its opening hours the demo's staffed
+// room takes questions for the next session instead.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -69,6 +70,26 @@ describe('chat: two members talk in real time', { timeout: 600_000 }, () => {
     await ben.getByRole('button', { name: 'Send', exact: true }).click();
     await expectVisible(ana, ana.getByRole('log').getByText(answer), 'the answer');
     await look(ana, 'chat-room-talking');
+
+    // Ben sends Ana a heart by keyboard; she sees it counted, in words too.
+    const helloItem = ben.getByRole('listitem').filter({ hasText: hello });
+    await helloItem.getByRole('button', { name: 'React with heart', exact: true }).focus();
+    await ben.keyboard.press('Enter');
+    await expectVisible(ben, helloItem.getByRole('button', { name: 'You reacted with heart', exact: true }), 'his reaction, pressed');
+    const anaHello = ana.getByRole('listitem').filter({ hasText: hello });
+    await expectVisible(ana, anaHello.getByRole('button', { name: '1 person reacted with heart', exact: true }), 'the heart on her message');
+
+    // Ana edits her message in the composer; Ben sees it change in place, marked edited.
+    const edited = `Hello Ben, is the nurse in today? (${run})`;
+    await anaHello.getByRole('link', { name: 'Edit your message' }).click();
+    await expectVisible(ana, ana.getByRole('heading', { name: 'Edit your message' }), 'the composer in edit mode');
+    await ana.getByLabel('Your message', { exact: true }).fill(edited);
+    await ana.getByRole('button', { name: 'Save changes', exact: true }).click();
+    const benEdited = ben.getByRole('listitem').filter({ hasText: edited });
+    await expectVisible(ben, benEdited, 'the new text without a reload');
+    await expectVisible(ben, benEdited.getByText('edited', { exact: true }), 'the "edited" mark');
+    await expectVisible(ana, ana.getByRole('heading', { name: 'Send a message' }), 'the composer back to sending');
+    await look(ben, 'chat-room-reacted-and-edited');
 
     // A personal detail is caught before it goes out, and the text is kept.
     await ana.getByLabel('Your message', { exact: true }).fill('My number is 07700 900123');

@@ -28,6 +28,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// The job runner's timings (not read from the environment).
     pub jobs: Tuning,
+    /// The live chat's timings (not read from the environment).
+    pub live: crate::realtime::Tuning,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +144,7 @@ impl Config {
             search_language,
             smtp,
             jobs: Tuning::default(),
+            live: Default::default(),
         })
     }
 

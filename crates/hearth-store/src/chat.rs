@@ -1,7 +1,7 @@
 //! Chat rooms (spaces of kind `room`) and their messages, paged by id: back
 //! through history, or forward from the last message a client has.
 
-use hearth_core::model::{AccountId, Alias, Role, SpaceId};
+use hearth_core::model::{AccountId, Alias, ChatReaction, Role, SpaceId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -92,6 +92,22 @@ pub struct Message {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// Its reactions, in `ChatReaction::ALL` order (kinds no one chose left out).
+    pub reactions: Vec<Reactions>,
+}
+
+/// Who reacted to a message one way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reactions {
+    pub reaction: ChatReaction,
+    /// Sorted.
+    pub accounts: Vec<AccountId>,
+}
+
+impl Reactions {
+    pub fn includes(&self, account: Option<AccountId>) -> bool {
+        account.is_some_and(|a| self.accounts.binary_search(&a).is_ok())
+    }
 }
 
 impl Message {
@@ -161,6 +177,7 @@ fn from_row(row: &AnyRow) -> Result<Message> {
         created_at: row.try_get("created_at")?,
         edited_at: row.try_get("edited_at")?,
         deleted_at: row.try_get("deleted_at")?,
+        reactions: Vec::new(),
     })
 }
 
@@ -197,6 +214,7 @@ pub async fn before(
         .await?;
     let mut messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     messages.reverse();
+    add_reactions(conn, &mut messages).await?;
     Ok(messages)
 }
 
@@ -219,7 +237,9 @@ pub async fn after(
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter().map(from_row).collect()
+    let mut messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    add_reactions(conn, &mut messages).await?;
+    Ok(messages)
 }
 
 /// The questions waiting in a room that this reader may see (a reviewer
@@ -300,7 +320,149 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Message>> {
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    row.as_ref().map(from_row).transpose()
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut messages = [from_row(&row)?];
+    add_reactions(conn, &mut messages).await?;
+    let [message] = messages;
+    Ok(Some(message))
+}
+
+/// Loads the reactions of these messages (one query).
+async fn add_reactions(conn: &mut Conn, messages: &mut [Message]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let places = (1..=messages.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT message_id, reaction, account_id FROM chat_reactions
+         WHERE message_id IN ({places}) ORDER BY message_id, account_id"
+    );
+    let mut query = sqlx::query(&sql);
+    for m in messages.iter() {
+        query = query.bind(m.id);
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let id: i64 = row.try_get(0)?;
+        let Some(reaction) = ChatReaction::parse(&row.try_get::<String, _>(1)?) else {
+            continue;
+        };
+        let account = AccountId(row.try_get(2)?);
+        let Some(m) = messages.iter_mut().find(|m| m.id == id) else {
+            continue;
+        };
+        match m.reactions.iter_mut().find(|r| r.reaction == reaction) {
+            Some(r) => r.accounts.push(account),
+            None => m.reactions.push(Reactions {
+                reaction,
+                accounts: vec![account],
+            }),
+        }
+    }
+    for m in messages.iter_mut() {
+        m.reactions.sort_by_key(|r| r.reaction);
+    }
+    Ok(())
+}
+
+/// Adds (`on`) or takes back a member's reaction; false if it was so already.
+pub async fn set_reaction(
+    conn: &mut Conn,
+    message: i64,
+    account: AccountId,
+    reaction: ChatReaction,
+    on: bool,
+    now: i64,
+) -> Result<bool> {
+    let done = if on {
+        sqlx::query(
+            "INSERT INTO chat_reactions (message_id, reaction, account_id, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(message)
+        .bind(reaction.as_str())
+        .bind(account.0)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+    } else {
+        sqlx::query(
+            "DELETE FROM chat_reactions WHERE message_id = $1 AND reaction = $2 AND account_id = $3",
+        )
+        .bind(message)
+        .bind(reaction.as_str())
+        .bind(account.0)
+        .execute(&mut *conn)
+        .await?
+    };
+    Ok(done.rows_affected() > 0)
+}
+
+/// Changes a message's text, keeping the text it had (see `edits`).
+/// `held`: whether it now waits for a moderator.
+pub async fn edit(
+    conn: &mut Conn,
+    message: &Message,
+    editor: AccountId,
+    body_md: &str,
+    body_html: &str,
+    held: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO chat_message_edits (message_id, body_md, editor_id, replaced_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(message.id)
+    .bind(&message.body_md)
+    .bind(editor.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE chat_messages SET body_md = $1, body_html = $2, held = $3, edited_at = $4
+         WHERE id = $5",
+    )
+    .bind(body_md)
+    .bind(body_html)
+    .bind(i64::from(held))
+    .bind(now)
+    .bind(message.id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A text a message had before an edit.
+#[derive(Clone, Debug)]
+pub struct Edit {
+    pub body_md: String,
+    pub editor_alias: Option<String>,
+    pub replaced_at: i64,
+}
+
+/// The earlier texts of a message, oldest first.
+pub async fn edits(conn: &mut Conn, message: i64) -> Result<Vec<Edit>> {
+    let rows = sqlx::query(
+        "SELECT e.body_md, a.alias, e.replaced_at FROM chat_message_edits e
+         LEFT JOIN accounts a ON a.id = e.editor_id WHERE e.message_id = $1 ORDER BY e.id",
+    )
+    .bind(message)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Edit {
+                body_md: row.try_get(0)?,
+                editor_alias: row.try_get(1)?,
+                replaced_at: row.try_get(2)?,
+            })
+        })
+        .collect()
 }
 
 /// When this member last wrote in the room (for slow mode).
@@ -336,4 +498,125 @@ pub async fn approve(conn: &mut Conn, id: i64) -> Result<()> {
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// A member muted in a room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mute {
+    pub room_id: SpaceId,
+    pub account_id: AccountId,
+    pub alias: Option<Alias>,
+    pub reason: String,
+    pub by_alias: Option<String>,
+    pub created_at: i64,
+    /// None: until a moderator lifts it.
+    pub ends_at: Option<i64>,
+}
+
+const MUTES: &str = "SELECT u.room_id, u.account_id, a.alias, u.reason, b.alias AS by_alias,
+        u.created_at, u.ends_at
+    FROM chat_mutes u
+    LEFT JOIN accounts a ON a.id = u.account_id
+    LEFT JOIN accounts b ON b.id = u.by_id";
+
+/// In force at `now`: not lifted, and not over.
+fn in_force(now: &str) -> String {
+    format!("u.lifted_at IS NULL AND (u.ends_at IS NULL OR u.ends_at > {now})")
+}
+
+fn mute_from_row(row: &AnyRow) -> Result<Mute> {
+    Ok(Mute {
+        room_id: SpaceId(row.try_get(0)?),
+        account_id: AccountId(row.try_get(1)?),
+        alias: row
+            .try_get::<Option<String>, _>(2)?
+            .map(Alias::from_trusted),
+        reason: row.try_get(3)?,
+        by_alias: row.try_get(4)?,
+        created_at: row.try_get(5)?,
+        ends_at: row.try_get(6)?,
+    })
+}
+
+pub struct NewMute<'a> {
+    pub room: SpaceId,
+    pub account: AccountId,
+    pub reason: &'a str,
+    pub by: AccountId,
+    pub ends_at: Option<i64>,
+}
+
+/// Mutes a member in a room; a mute already in force is replaced.
+pub async fn mute(conn: &mut Conn, m: NewMute<'_>, now: i64) -> Result<()> {
+    lift_mute(conn, m.room, m.account, m.by, now).await?;
+    sqlx::query(
+        "INSERT INTO chat_mutes (room_id, account_id, reason, by_id, created_at, ends_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(m.room.0)
+    .bind(m.account.0)
+    .bind(m.reason)
+    .bind(m.by.0)
+    .bind(now)
+    .bind(m.ends_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Lifts a member's mute in a room; false if none was in force.
+pub async fn lift_mute(
+    conn: &mut Conn,
+    room: SpaceId,
+    account: AccountId,
+    by: AccountId,
+    now: i64,
+) -> Result<bool> {
+    let sql = format!(
+        "UPDATE chat_mutes AS u SET lifted_at = $3, lifted_by = $4
+         WHERE u.room_id = $1 AND u.account_id = $2 AND {}",
+        in_force("$3")
+    );
+    let done = sqlx::query(&sql)
+        .bind(room.0)
+        .bind(account.0)
+        .bind(now)
+        .bind(by.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The member's mute in this room, if one is in force.
+pub async fn mute_of(
+    conn: &mut Conn,
+    room: SpaceId,
+    account: AccountId,
+    now: i64,
+) -> Result<Option<Mute>> {
+    let sql = format!(
+        "{MUTES} WHERE u.room_id = $1 AND u.account_id = $2 AND {} ORDER BY u.id DESC LIMIT 1",
+        in_force("$3")
+    );
+    let row = sqlx::query(&sql)
+        .bind(room.0)
+        .bind(account.0)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(mute_from_row).transpose()
+}
+
+/// The mutes in force in a room, newest first.
+pub async fn mutes(conn: &mut Conn, room: SpaceId, now: i64) -> Result<Vec<Mute>> {
+    let sql = format!(
+        "{MUTES} WHERE u.room_id = $1 AND {} ORDER BY u.id DESC",
+        in_force("$2")
+    );
+    let rows = sqlx::query(&sql)
+        .bind(room.0)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(mute_from_row).collect()
 }

@@ -1,6 +1,6 @@
-//! Change events: a chat message was written or changed, someone is typing.
-//! An event carries ids (and, for typing, a public alias) only; whoever
-//! hears it loads what its reader may see. On SQLite (one node) events go
+//! Change events: a chat message was written or changed, someone is typing,
+//! who is in a room on a node. An event carries ids (and public aliases)
+//! only; whoever hears it loads what its reader may see. On SQLite (one node) events go
 //! through a channel in memory; on PostgreSQL through NOTIFY and LISTEN, so
 //! that every node, this one included, hears each event once.
 //!
@@ -22,10 +22,20 @@ const BUFFERED: usize = 4096;
 pub enum Event {
     /// A new chat message.
     ChatMessage { room: SpaceId, id: i64 },
-    /// A chat message was deleted or approved.
+    /// A chat message was edited, reacted to, deleted or approved.
     ChatChanged { room: SpaceId, id: i64 },
     /// Someone is typing in a room (nothing is stored).
     Typing { room: SpaceId, alias: String },
+    /// Who is in a room through one node (nothing is stored): each node
+    /// says so when it changes and every little while, and the others put
+    /// the nodes' lists together. `more` are there beyond the listed
+    /// aliases, which are cut to keep the payload small.
+    Presence {
+        room: SpaceId,
+        node: u64,
+        here: Vec<String>,
+        more: usize,
+    },
     /// Events may have been missed: catch up from the database.
     Resync,
 }
@@ -37,6 +47,19 @@ impl Event {
             Event::ChatMessage { room, id } => format!("m {} {id}", room.0),
             Event::ChatChanged { room, id } => format!("c {} {id}", room.0),
             Event::Typing { room, alias } => format!("t {} {alias}", room.0),
+            Event::Presence {
+                room,
+                node,
+                here,
+                more,
+            } => {
+                let mut text = format!("p {} {node:x} {more}", room.0);
+                for alias in here {
+                    text.push(' ');
+                    text.push_str(alias);
+                }
+                text
+            }
             Event::Resync => "r".into(),
         }
     }
@@ -62,6 +85,15 @@ impl Event {
                 room,
                 alias: rest.to_owned(),
             }),
+            "p" => {
+                let mut words = rest.split(' ').filter(|w| !w.is_empty());
+                Some(Event::Presence {
+                    room,
+                    node: u64::from_str_radix(words.next()?, 16).ok()?,
+                    more: words.next()?.parse().ok()?,
+                    here: words.map(str::to_owned).collect(),
+                })
+            }
             _ => None,
         }
     }
@@ -175,11 +207,24 @@ mod tests {
                 room: SpaceId(1),
                 alias: "nurse_anna".into(),
             },
+            Event::Presence {
+                room: SpaceId(2),
+                node: 0xfeed_beef_0123_4567,
+                here: vec!["nurse_anna".into(), "rose".into()],
+                more: 3,
+            },
+            Event::Presence {
+                room: SpaceId(2),
+                node: 7,
+                here: Vec::new(),
+                more: 0,
+            },
             Event::Resync,
         ] {
             assert_eq!(Event::decode(&event.encode()), Some(event));
         }
         assert_eq!(Event::decode("m x 1"), None);
+        assert_eq!(Event::decode("p 1 zz 0 rose"), None);
         assert_eq!(Event::decode(""), None);
     }
 }

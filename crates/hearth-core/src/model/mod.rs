@@ -2,6 +2,7 @@
 //! wherever it travels afterwards.
 
 mod alias;
+mod chat_reaction;
 mod email;
 mod ids;
 mod moderation;
@@ -13,6 +14,7 @@ mod space_kind;
 mod tier;
 
 pub use alias::{Alias, AliasError};
+pub use chat_reaction::ChatReaction;
 pub use email::{Email, EmailError};
 pub use ids::{AccountId, PostId, SpaceId, TopicId};
 pub use moderation::{DetailPolicy, FlagReason, HoldReason, MemberActionKind, Moderation};

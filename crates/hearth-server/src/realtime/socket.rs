@@ -1,13 +1,19 @@
 //! One live connection to a room: `GET /r/{room}/live?after=<id>` upgraded
 //! to a WebSocket. It first sends what the client missed after `after`, then
 //! every new or changed message its person may see, typing and presence.
-//! The client sends messages and "typing"; each refusal comes back as an
-//! error frame with the reason, and the connection stays up.
+//! The client sends messages, edits, reactions, deletes and "typing"; each
+//! refusal comes back as an error frame with the reason, and the connection
+//! stays up.
 //!
 //! Frames are JSON text. From the server: `hello`, `message`, `typing`,
-//! `presence`, `sent` (the answer to a send), `error`. From the client:
-//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…,"question":…}` and
-//! `{"type":"typing"}`.
+//! `presence`, `sent`, `edited`, `reacted`, `deleted` (the answers to the
+//! client's frames), `error` (with `action` and `id` when it answers an
+//! edit, reaction or delete). From the client:
+//! `{"type":"send","body":…,"reply_to":…,"acknowledge":…}`,
+//! `{"type":"edit","id":…,"body":…,"acknowledge":…}`,
+//! `{"type":"react","id":…,"reaction":"heart","on":…}` (without `on` it
+//! toggles), `{"type":"delete","id":…}` and `{"type":"typing"}`.
+//! `send` may also carry `"question":true`.
 //!
 //! Opening hours: `hello` says whether the room is open (`open`) and gives
 //! the session under way or the next (`session`). While the room is closed
@@ -16,6 +22,7 @@
 //! left as a question for the next session (`sent` says `waiting: true`).
 
 use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +31,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use hearth_core::hours::Openness;
-use hearth_core::model::SpaceId;
+use hearth_core::model::{ChatReaction, SpaceId};
 use hearth_store::chat::{Message, Reader};
 use hearth_store::spaces::Space;
 use serde::Deserialize;
@@ -35,18 +42,16 @@ use super::{Frame, MessageOut};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::Actor;
-use crate::services::chat::{self, Send};
+use crate::services::chat::{self, EditMessage, Send};
 use crate::services::safety::Submission;
 use crate::web::session::ClientAddr;
-use crate::web::views::{Author, Moment};
+use crate::web::views::{Author, Moment, ReactionView};
 use crate::web::{Visitor, WebError};
 
 /// A text frame larger than this is refused with a reason (a message is at
 /// most 2,000 characters); one larger than `MAX_FRAME` closes the socket.
 const MAX_TEXT: usize = 16 * 1024;
 const MAX_FRAME: usize = 64 * 1024;
-/// How often the connection checks that its session still holds, and pings.
-const CHECK_EVERY: Duration = Duration::from_secs(30);
 /// Typing is passed on at most this often per connection.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Messages remembered as sent, so that catching up sends none twice.
@@ -114,9 +119,9 @@ struct Connection {
     session: Option<String>,
     client: String,
     room: Space,
-    /// Messages sent, with whether each was held and deleted then (a change
-    /// is sent again); the oldest are forgotten.
-    sent: BTreeMap<i64, (bool, bool)>,
+    /// Messages sent, with a digest of how each looked then (a change is
+    /// sent again); the oldest are forgotten.
+    sent: BTreeMap<i64, u64>,
     /// The newest message id sent.
     cursor: i64,
     last_typing: Option<Instant>,
@@ -135,6 +140,22 @@ enum ClientFrame {
         #[serde(default)]
         question: bool,
     },
+    Edit {
+        id: i64,
+        body: String,
+        #[serde(default)]
+        acknowledge: bool,
+    },
+    React {
+        id: i64,
+        reaction: String,
+        /// Add (true) or take back (false); toggles when left out.
+        #[serde(default)]
+        on: Option<bool>,
+    },
+    Delete {
+        id: i64,
+    },
     Typing,
 }
 
@@ -150,11 +171,12 @@ impl Connection {
         // Listen before catching up: nothing falls between the two.
         let mut frames = hub.subscribe();
         if let Some(alias) = &self.alias {
-            hub.count(self.room.id, alias, true);
+            hub.count(self.app.store(), self.room.id, alias, true).await;
         }
         let stop = self.serve(&mut socket, &mut frames, after).await;
         if let Some(alias) = &self.alias {
-            hub.count(self.room.id, alias, false);
+            hub.count(self.app.store(), self.room.id, alias, false)
+                .await;
         }
         if let Ok(Stop::SessionEnded) = stop {
             let _ = socket
@@ -185,7 +207,7 @@ impl Connection {
         if let Some(after) = after {
             self.catch_up(socket, after).await?;
         }
-        let mut check = tokio::time::interval(CHECK_EVERY);
+        let mut check = tokio::time::interval(self.app.config().live.session_check);
         check.tick().await;
         loop {
             tokio::select! {
@@ -274,9 +296,12 @@ impl Connection {
                 self.send(socket, json!({"type": "typing", "alias": alias}))
                     .await
             }
-            Frame::Presence { room, here } if self.here(*room) => {
-                self.send(socket, json!({"type": "presence", "here": here}))
-                    .await
+            Frame::Presence { room, here, more } if self.here(*room) => {
+                self.send(
+                    socket,
+                    json!({"type": "presence", "here": here, "more": more}),
+                )
+                .await
             }
             Frame::Resync => self.catch_up(socket, self.cursor).await,
             _ => Ok(()),
@@ -293,7 +318,15 @@ impl Connection {
         if m.kept_back() && !own && !self.reader.moderator {
             return Ok(());
         }
-        let state = (m.held, m.deleted_at.is_some());
+        let reactions = ReactionView::of(m, self.reader.account, true);
+        let state = {
+            let mut digest = DefaultHasher::new();
+            (m.held, m.deleted_at, m.edited_at).hash(&mut digest);
+            for r in &reactions {
+                (r.count, r.mine).hash(&mut digest);
+            }
+            digest.finish()
+        };
         if self.sent.get(&m.id) == Some(&state) {
             return Ok(());
         }
@@ -329,6 +362,11 @@ impl Connection {
             asked_iso: asked.as_ref().map(|a| a.iso.clone()),
             asked_text: asked.map(|a| a.text),
             replaces: m.asked_as,
+            edited: m.edited_at.is_some(),
+            edited_iso: m.edited_at.map(|t| Moment::from_ms(t).iso),
+            markdown: (own && !deleted).then_some(m.body_md.as_str()),
+            history: m.edited_at.is_some() && (own || self.moderator),
+            reactions,
         };
         self.send(socket, json!({"type": "message", "message": out}))
             .await
@@ -365,11 +403,7 @@ impl Connection {
                 let cmd = Send {
                     body,
                     reply_to,
-                    submission: Submission {
-                        acknowledged: acknowledge,
-                        client: self.client.clone(),
-                        ..Default::default()
-                    },
+                    submission: self.submission(acknowledge),
                 };
                 let slug = self.room.slug.as_str();
                 let sent = if question {
@@ -393,6 +427,56 @@ impl Connection {
                     Err(e) => self.refusal(socket, e).await,
                 }
             }
+            ClientFrame::Edit {
+                id,
+                body,
+                acknowledge,
+            } => {
+                let cmd = EditMessage {
+                    body,
+                    submission: self.submission(acknowledge),
+                };
+                match chat::edit(&self.app, &self.actor, id, cmd).await {
+                    Ok(edited) => {
+                        self.send(
+                            socket,
+                            json!({"type": "edited", "id": id, "held": edited.held}),
+                        )
+                        .await
+                    }
+                    Err(e) => self.refusal_of(socket, e, "edit", id).await,
+                }
+            }
+            ClientFrame::React { id, reaction, on } => {
+                let Some(kind) = ChatReaction::parse(&reaction) else {
+                    let known: Vec<&str> = ChatReaction::ALL.iter().map(|r| r.as_str()).collect();
+                    let e = ServiceError::field(
+                        "reaction",
+                        format!(
+                            "There is no “{reaction}” reaction here; choose one of {}.",
+                            known.join(", ")
+                        ),
+                    );
+                    return self.refusal_of(socket, e, "react", id).await;
+                };
+                match chat::react(&self.app, &self.actor, id, kind, on).await {
+                    Ok((_, on)) => {
+                        self.send(
+                            socket,
+                            json!({"type": "reacted", "id": id, "reaction": kind.as_str(), "on": on}),
+                        )
+                        .await
+                    }
+                    Err(e) => self.refusal_of(socket, e, "react", id).await,
+                }
+            }
+            ClientFrame::Delete { id } => match chat::delete(&self.app, &self.actor, id).await {
+                Ok(_) => {
+                    self.send(socket, json!({"type": "deleted", "id": id}))
+                        .await
+                }
+                Err(e) => self.refusal_of(socket, e, "delete", id).await,
+            },
             ClientFrame::Typing => {
                 let now = Instant::now();
                 if self
@@ -410,42 +494,72 @@ impl Connection {
         }
     }
 
+    /// How a frame from this client was sent, for the guards.
+    fn submission(&self, acknowledged: bool) -> Submission {
+        Submission {
+            acknowledged,
+            client: self.client.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// A refused edit, reaction or delete: the error frame says which.
+    async fn refusal_of(
+        &self,
+        socket: &mut WebSocket,
+        e: ServiceError,
+        action: &str,
+        id: i64,
+    ) -> Result<(), axum::Error> {
+        let mut frame = refusal_frame(e);
+        frame["action"] = action.into();
+        frame["id"] = id.into();
+        self.send(socket, frame).await
+    }
+
     /// A refused send, as an error frame with the reason (and, for personal
     /// details, what was found, to show before sending anyway).
     async fn refusal(&self, socket: &mut WebSocket, e: ServiceError) -> Result<(), axum::Error> {
-        let mut frame = json!({"type": "error", "reason": e.to_string()});
-        match &e {
-            ServiceError::Invalid(fields) => {
-                frame["reason"] = fields
-                    .iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .into();
-            }
-            ServiceError::CheckFirst(review) => {
-                let explain: Vec<&str> = review.findings.iter().map(|f| f.kind.explain()).collect();
-                frame["check"] = json!({
-                    "personal_details": explain,
-                    "crisis": review.crisis,
-                    "helplines_markdown": review.crisis.then_some(&review.helplines_md),
-                });
-            }
-            ServiceError::Throttled { retry_after_secs } => {
-                frame["retry_after"] = json!(retry_after_secs);
-            }
-            // Refused while the room is closed: say when it opens.
-            ServiceError::Forbidden(_) => {
-                if let Ok(openness) = chat::openness(&self.app, &self.room).await
-                    && !openness.is_open()
-                {
-                    add_hours(&mut frame, &openness);
-                }
-            }
-            _ => {}
+        let closed = matches!(e, ServiceError::Forbidden(_));
+        let mut frame = refusal_frame(e);
+        // Refused while the room is closed: say when it opens.
+        if closed
+            && let Ok(openness) = chat::openness(&self.app, &self.room).await
+            && !openness.is_open()
+        {
+            add_hours(&mut frame, &openness);
         }
         self.send(socket, frame).await
     }
+}
+
+/// An error frame for a refusal: the reason, and for personal details what
+/// was found (to show before sending anyway).
+fn refusal_frame(e: ServiceError) -> serde_json::Value {
+    let mut frame = json!({"type": "error", "reason": e.to_string()});
+    match &e {
+        ServiceError::Invalid(fields) => {
+            frame["reason"] = fields
+                .iter()
+                .map(|f| f.message.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+                .into();
+        }
+        ServiceError::CheckFirst(review) => {
+            let explain: Vec<&str> = review.findings.iter().map(|f| f.kind.explain()).collect();
+            frame["check"] = json!({
+                "personal_details": explain,
+                "crisis": review.crisis,
+                "helplines_markdown": review.crisis.then_some(&review.helplines_md),
+            });
+        }
+        ServiceError::Throttled { retry_after_secs } => {
+            frame["retry_after"] = json!(retry_after_secs);
+        }
+        _ => {}
+    }
+    frame
 }
 
 /// Adds a room's opening state to a frame: `open`, and `session` (the one

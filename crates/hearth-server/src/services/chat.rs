@@ -11,16 +11,18 @@
 
 use hearth_core::access::{Action, Decision, InConversation, Viewer, decide};
 use hearth_core::hours::{Hours, Openness, Zone};
-use hearth_core::model::{Role, SpaceKind};
+use hearth_core::model::{ChatReaction, Role, SpaceKind};
 use hearth_core::text::{clean_text, render_markdown};
-use hearth_store::chat::{self, Message, NewMessage, Reader, RoomSettings};
+use hearth_store::Conn;
+use hearth_store::accounts::{self, Account};
+use hearth_store::chat::{self, Edit, Message, Mute, NewMessage, NewMute, Reader, RoomSettings};
 use hearth_store::events::Event;
 use hearth_store::spaces::Space;
 
 use super::Actor;
 use super::safety::{self, Draft, Pace, Submission};
 use crate::App;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{Problems, ServiceError, ServiceResult};
 
 /// Messages a page of history shows.
 pub const PAGE: i64 = 50;
@@ -203,6 +205,10 @@ pub struct RoomPage {
     /// Questions waiting for the next session that this person may see
     /// (staff: all of them; a member: their own), oldest first.
     pub waiting: Vec<Message>,
+    /// This person's mute here, if one is in force.
+    pub muted: Option<Mute>,
+    /// The mutes in force here (for moderators; empty for others).
+    pub mutes: Vec<Mute>,
 }
 
 pub async fn room_page(
@@ -217,6 +223,16 @@ pub async fn room_page(
     let room = &opened.room;
     let mut conn = app.store().read().await?;
     let settings = chat::settings(&mut conn, room.id).await?;
+    let now = app.now();
+    let muted = match actor.signed_in() {
+        Some(me) => chat::mute_of(&mut conn, room.id, me.id, now).await?,
+        None => None,
+    };
+    let mutes = if opened.moderator(viewer) {
+        chat::mutes(&mut conn, room.id, now).await?
+    } else {
+        Vec::new()
+    };
     let mut messages =
         chat::before(&mut conn, room.id, opened.reader(viewer), before, PAGE + 1).await?;
     let older = if messages.len() as i64 > PAGE {
@@ -242,6 +258,8 @@ pub async fn room_page(
         moderator: opened.moderator(viewer),
         conversation: opened.conversation,
         room: opened.room,
+        muted,
+        mutes,
         settings,
         messages,
         older,
@@ -289,6 +307,59 @@ pub struct Sent {
     pub waiting: bool,
 }
 
+/// A message's text, cleaned, or why it cannot be sent (a new message and
+/// an edit alike).
+fn message_text(raw: &str) -> ServiceResult<String> {
+    let body = clean_text(raw.trim());
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(ServiceError::field("body", "Write a message first."));
+    }
+    if body.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(ServiceError::field(
+            "body",
+            format!(
+                "Keep a message under {MAX_MESSAGE_CHARS} characters; a longer text fits better in a forum topic."
+            ),
+        ));
+    }
+    Ok(body.to_owned())
+}
+
+/// Whether this person may write in the room now (send, edit, react), on
+/// the writing transaction: the access rule (guests never, a locked room
+/// only staff and moderators), accepted terms, and no mute here.
+async fn may_write<'a>(
+    app: &App,
+    conn: &mut Conn,
+    actor: &'a Actor,
+    opened: &Opened,
+    settings: RoomSettings,
+) -> ServiceResult<&'a Account> {
+    let viewer = actor.viewer();
+    ServiceError::check(opened.write(viewer, settings))?;
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    super::forum::ensure_terms_accepted(conn, viewer).await?;
+    if let Some(mute) = chat::mute_of(conn, opened.room.id, me.id, app.now()).await? {
+        return Err(ServiceError::Forbidden(muted_reason(&mute)));
+    }
+    Ok(me)
+}
+
+/// What a muted member is told when they try to write.
+pub fn muted_reason(mute: &Mute) -> String {
+    let until = match mute.ends_at {
+        Some(t) => super::human_time(t),
+        None => "a moderator lifts it".into(),
+    };
+    let mut text =
+        format!("A moderator has muted you in this room until {until}. You can still read here.");
+    if !mute.reason.is_empty() {
+        text.push_str(&format!(" Their reason: {}", mute.reason));
+    }
+    text
+}
+
 /// Sends a message. While the room is closed, members are refused (with
 /// when it opens next); staff and moderators write as always.
 pub async fn send(app: &App, actor: &Actor, slug: &str, cmd: Send) -> ServiceResult<Sent> {
@@ -311,30 +382,17 @@ async fn deliver(
     let opened = open(app, actor, slug).await?;
     let room = &opened.room;
     let viewer = actor.viewer();
-    let body = clean_text(cmd.body.trim());
-    let body = body.trim();
-    if body.is_empty() {
-        return Err(ServiceError::field("body", "Write a message first."));
-    }
-    if body.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(ServiceError::field(
-            "body",
-            format!(
-                "Keep a message under {MAX_MESSAGE_CHARS} characters; a longer text fits better in a forum topic."
-            ),
-        ));
-    }
+    let body = message_text(&cmd.body)?;
+    let body = body.as_str();
     let now = app.now();
     let mut tx = app.store().write().await?;
     let settings = chat::settings(&mut tx, room.id).await?;
-    ServiceError::check(opened.write(viewer, settings))?;
-    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let me = may_write(app, &mut tx, actor, &opened, settings).await?;
     let openness = room_hours(&mut tx, room).await?.at(now);
     let waiting = !openness.is_open() && !unhurried(viewer);
     if waiting && !question {
         return Err(ServiceError::Forbidden(closed_reason(&openness)));
     }
-    super::forum::ensure_terms_accepted(&mut tx, viewer).await?;
     if let Some(id) = cmd.reply_to {
         let answered = chat::by_id(&mut tx, id).await?;
         if answered.as_ref().is_some_and(|m| m.waiting) {
@@ -430,14 +488,39 @@ pub async fn typing(app: &App, actor: &Actor, room: &Space) -> ServiceResult<()>
 
 /// A message with its room, if this person may read it.
 async fn readable_message(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Opened, Message)> {
-    let mut conn = app.store().read().await?;
-    let message = chat::by_id(&mut conn, id)
+    let found = {
+        let mut conn = app.store().read().await?;
+        message_and_room(&mut conn, id).await?
+    };
+    seen_by(app, actor, found).await
+}
+
+/// `readable_message` on a connection the caller holds (a writing
+/// transaction, so that nothing changes between the check and the write).
+async fn readable_on(
+    app: &App,
+    conn: &mut Conn,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(Opened, Message)> {
+    let found = message_and_room(conn, id).await?;
+    seen_by(app, actor, found).await
+}
+
+async fn message_and_room(conn: &mut Conn, id: i64) -> ServiceResult<(Message, Space)> {
+    let message = chat::by_id(conn, id).await?.ok_or(ServiceError::NotFound)?;
+    let room = hearth_store::spaces::by_id(conn, message.room_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let room = hearth_store::spaces::by_id(&mut conn, message.room_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    drop(conn);
+    Ok((message, room))
+}
+
+/// The message with its opened room, if this person may see it.
+async fn seen_by(
+    app: &App,
+    actor: &Actor,
+    (message, room): (Message, Space),
+) -> ServiceResult<(Opened, Message)> {
     let opened = open_space(app, actor, room).await.map_err(|e| match e {
         ServiceError::SignInRequired => e,
         _ => ServiceError::NotFound,
@@ -643,4 +726,282 @@ pub async fn set_room(
     .await?;
     hearth_store::commit(tx).await?;
     Ok(room)
+}
+
+/// An author's new text for their message.
+#[derive(Clone, Debug, Default)]
+pub struct EditMessage {
+    pub body: String,
+    pub submission: Submission,
+}
+
+#[derive(Clone, Debug)]
+pub struct Edited {
+    pub room: Space,
+    /// The new text waits for a moderator: only its author and moderators see it.
+    pub held: bool,
+}
+
+/// The message as its author may edit it (the edit form).
+pub async fn editable(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Space, Message)> {
+    let (opened, message) = readable_message(app, actor, id).await?;
+    ensure_editable(actor, &message)?;
+    Ok((opened.room, message))
+}
+
+/// Only its author edits a message, as long as it is not deleted: like a
+/// forum post, and as Slack and Discourse do, without a time limit, since
+/// the earlier text stays for the moderators. Moderators delete; they do
+/// not put words in a member's mouth.
+fn ensure_editable(actor: &Actor, message: &Message) -> ServiceResult<()> {
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    if message.author_id != Some(me.id) {
+        return Err(ServiceError::Forbidden(
+            "Only its author can edit a message.".into(),
+        ));
+    }
+    if message.deleted_at.is_some() {
+        return Err(ServiceError::Forbidden(
+            "This message was deleted, so it cannot be edited.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Edits a message: the same checks as sending it (length, the room's
+/// lock, a mute, the guards as for an edit), the earlier text kept.
+pub async fn edit(app: &App, actor: &Actor, id: i64, cmd: EditMessage) -> ServiceResult<Edited> {
+    let body = message_text(&cmd.body)?;
+    let mut tx = app.store().write().await?;
+    let (opened, message) = readable_on(app, &mut tx, actor, id).await?;
+    ensure_editable(actor, &message)?;
+    let settings = chat::settings(&mut tx, opened.room.id).await?;
+    let me = may_write(app, &mut tx, actor, &opened, settings).await?;
+    let room = opened.room;
+    if body == message.body_md {
+        return Ok(Edited {
+            held: message.held,
+            room,
+        });
+    }
+    let screened = safety::screen(
+        app,
+        &mut tx,
+        actor,
+        Draft {
+            space: &room,
+            title: None,
+            body: &body,
+            held_by_access: false,
+            edit: true,
+            submission: &cmd.submission,
+            pace: Pace::Chat,
+        },
+    )
+    .await?;
+    // A message out in the room whose new text must be checked waits again.
+    let held = message.held || screened.held();
+    let body = screened.body.trim();
+    chat::edit(
+        &mut tx,
+        &message,
+        me.id,
+        body,
+        &render_markdown(body),
+        held,
+        app.now(),
+    )
+    .await?;
+    changed(app, tx, actor, &room, id, None).await?;
+    Ok(Edited { room, held })
+}
+
+/// A message's earlier texts, oldest first, for its author and the
+/// moderators: they may hold what the author took out on purpose.
+pub async fn history(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+) -> ServiceResult<(Space, Message, Vec<Edit>)> {
+    let (opened, message) = readable_message(app, actor, id).await?;
+    let viewer = actor.viewer();
+    let moderator = opened.moderator(viewer);
+    let room = opened.room;
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    if !(message.author_id == Some(me.id) || moderator) {
+        return Err(ServiceError::Forbidden(
+            "Only its author and the moderators can see a message's earlier versions.".into(),
+        ));
+    }
+    if message.deleted_at.is_some() && !moderator {
+        return Err(ServiceError::NotFound);
+    }
+    let edits = chat::edits(&mut *app.store().read().await?, id).await?;
+    Ok((room, message, edits))
+}
+
+/// Reactions one member may change a minute: enough for anyone reading
+/// along, too few to flood a room with changes.
+pub const REACTIONS_PER_MINUTE: i64 = 60;
+
+/// Adds or takes back a reaction (`on`; `None` toggles). Whoever may write
+/// in the room may react: not guests, not members while the room is locked
+/// (a lock quiets the room), not a member muted there.
+pub async fn react(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    reaction: ChatReaction,
+    on: Option<bool>,
+) -> ServiceResult<(Space, bool)> {
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let (opened, message) = readable_on(app, &mut tx, actor, id).await?;
+    let settings = chat::settings(&mut tx, opened.room.id).await?;
+    let me = may_write(app, &mut tx, actor, &opened, settings).await?;
+    let room = opened.room;
+    if message.deleted_at.is_some() {
+        return Err(ServiceError::Forbidden(
+            "This message was deleted, so it cannot get reactions.".into(),
+        ));
+    }
+    if message.held {
+        return Err(ServiceError::Forbidden(
+            "This message waits for a moderator; you can react once it is out.".into(),
+        ));
+    }
+    let on = on.unwrap_or_else(|| {
+        !message
+            .reactions
+            .iter()
+            .any(|r| r.reaction == reaction && r.includes(Some(me.id)))
+    });
+    let key = app
+        .store()
+        .sealer()
+        .blind_index(&format!("chat-react:{}", me.id));
+    if hearth_store::throttle::hit(&mut tx, &key, now, 60_000).await? > REACTIONS_PER_MINUTE {
+        return Err(ServiceError::Throttled {
+            retry_after_secs: 60,
+        });
+    }
+    if chat::set_reaction(&mut tx, id, me.id, reaction, on, now).await? {
+        changed(app, tx, actor, &room, id, None).await?;
+    } else {
+        hearth_store::commit(tx).await?;
+    }
+    Ok((room, on))
+}
+
+/// Lengths a moderator may mute for, in minutes (30 days at most).
+pub const MAX_MUTE_MINUTES: i64 = 30 * 24 * 60;
+const MUTE_REASON_MAX_CHARS: usize = 500;
+
+/// What a moderator asks for.
+#[derive(Clone, Debug, Default)]
+pub struct MuteMember {
+    pub alias: String,
+    /// None: until lifted.
+    pub minutes: Option<i64>,
+    pub reason: String,
+}
+
+/// Mutes a member in a room (moderators, on members below them; audited).
+/// A mute already in force is replaced.
+pub async fn mute(app: &App, actor: &Actor, slug: &str, cmd: &MuteMember) -> ServiceResult<Space> {
+    actor.require(Viewer::moderates, "Only moderators can mute members.")?;
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let mut problems = Problems::default();
+    if cmd.alias.trim().is_empty() {
+        problems.add("alias", "Enter the alias of the member to mute.");
+    }
+    if cmd
+        .minutes
+        .is_some_and(|m| !(1..=MAX_MUTE_MINUTES).contains(&m))
+    {
+        problems.add("minutes", "Choose how long the mute lasts.");
+    }
+    let reason = clean_text(cmd.reason.trim());
+    let reason = reason.trim();
+    if reason.chars().count() > MUTE_REASON_MAX_CHARS {
+        problems.add(
+            "reason",
+            format!("Keep the reason under {MUTE_REASON_MAX_CHARS} characters."),
+        );
+    }
+    problems.into_result()?;
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let (me, target) = member_to_act_on(&mut tx, actor, &cmd.alias).await?;
+    let ends_at = cmd.minutes.map(|m| now + m * 60_000);
+    chat::mute(
+        &mut tx,
+        NewMute {
+            room: room.id,
+            account: target.id,
+            reason,
+            by: me.id,
+            ends_at,
+        },
+        now,
+    )
+    .await?;
+    let until = ends_at.map_or("until lifted".to_owned(), |t| {
+        format!("until {}", super::human_time(t))
+    });
+    super::audit::record(
+        &mut tx,
+        actor,
+        "room.mute",
+        super::audit::Target::Account(target.id),
+        reason,
+        &format!("in room {}, {until}", room.slug),
+        now,
+    )
+    .await?;
+    hearth_store::commit(tx).await?;
+    Ok(room)
+}
+
+/// Lifts a member's mute in a room (moderators; audited).
+pub async fn unmute(app: &App, actor: &Actor, slug: &str, alias: &str) -> ServiceResult<Space> {
+    actor.require(Viewer::moderates, "Only moderators can lift a mute.")?;
+    let room = super::spaces::readable_by_slug(app, actor, SpaceKind::Room, slug).await?;
+    let now = app.now();
+    let mut tx = app.store().write().await?;
+    let (me, target) = member_to_act_on(&mut tx, actor, alias).await?;
+    if chat::lift_mute(&mut tx, room.id, target.id, me.id, now).await? {
+        super::audit::record(
+            &mut tx,
+            actor,
+            "room.unmute",
+            super::audit::Target::Account(target.id),
+            "",
+            &format!("in room {}", room.slug),
+            now,
+        )
+        .await?;
+    }
+    hearth_store::commit(tx).await?;
+    Ok(room)
+}
+
+/// The moderator and the member they act on: someone whose role is below theirs.
+async fn member_to_act_on<'a>(
+    conn: &mut Conn,
+    actor: &'a Actor,
+    alias: &str,
+) -> ServiceResult<(&'a Account, Account)> {
+    let me = actor.signed_in().ok_or(ServiceError::SignInRequired)?;
+    let target = accounts::by_alias(conn, alias.trim())
+        .await?
+        .ok_or_else(|| {
+            ServiceError::field("alias", format!("No member is called “{}”.", alias.trim()))
+        })?;
+    if target.id == me.id || !super::members::outranks(me.role, target.role) {
+        return Err(ServiceError::Forbidden(
+            "You can mute only members whose role is below yours.".into(),
+        ));
+    }
+    Ok((me, target))
 }

@@ -47,7 +47,7 @@ pub struct ActOnMember {
 
 /// Moderators act on members below them: admins on anyone but admins,
 /// moderators on members, volunteers and staff.
-fn outranks(actor: Role, target: Role) -> bool {
+pub(super) fn outranks(actor: Role, target: Role) -> bool {
     match actor {
         Role::Admin => target != Role::Admin,
         Role::Moderator => !target.moderates(),

@@ -10,7 +10,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use hearth_core::access::{Decision, InConversation};
 use hearth_core::hours::Openness;
-use hearth_core::model::Role;
+use hearth_core::model::{ChatReaction, Role};
+use hearth_core::text::render_markdown;
 use hearth_store::chat::{Message, RoomSettings};
 use hearth_store::spaces::Space;
 use serde::Deserialize;
@@ -19,11 +20,11 @@ use super::compose::{Composed, ReviewView, SafetyFields, composed};
 use super::csrf::{CsrfForm, Empty};
 use super::page::{Chrome, Errors, form_errors, redirect, render, render_with};
 use super::session::ClientAddr;
-use super::views::{Author, Moment};
+use super::views::{Author, Moment, ReactionView};
 use super::{Visitor, WebError};
 use crate::App;
 use crate::error::ServiceError;
-use crate::services::chat::{self, Send};
+use crate::services::chat::{self, EditMessage, MuteMember, Send};
 use crate::services::conversations;
 
 pub fn router() -> Router<App> {
@@ -37,6 +38,11 @@ pub fn router() -> Router<App> {
         .route("/chat/messages/{id}/delete", post(delete))
         .route("/chat/messages/{id}/approve", post(approve))
         .route("/chat/messages/{id}/pick-up", post(pick_up))
+        .route("/r/{room}/mutes", post(mute))
+        .route("/r/{room}/mutes/lift", post(unmute))
+        .route("/chat/messages/{id}/edit", get(edit_page).post(edit))
+        .route("/chat/messages/{id}/history", get(history))
+        .route("/chat/messages/{id}/react", post(react))
 }
 
 #[derive(Template)]
@@ -68,14 +74,39 @@ struct MessageView {
     /// A question picked up in a session: when it was asked.
     asked: Option<Moment>,
     can_pick_up: bool,
+    /// When it was last edited.
+    edited: Option<Moment>,
+    can_edit: bool,
+    /// This person may see its earlier versions.
+    has_history: bool,
+    /// Buttons when this person may react; otherwise the kinds chosen.
+    reactions: Vec<ReactionView>,
+    can_react: bool,
+    /// Its author, for a moderator's "Mute" link (not their own).
+    mutable_alias: Option<String>,
+    /// The text as written, for its author's editor in the page's script.
+    markdown: Option<String>,
 }
 
 impl MessageView {
-    fn new(m: &Message, visitor: &Visitor, moderator: bool) -> Self {
+    /// `writes`: this person may write in the room now.
+    fn new(m: &Message, visitor: &Visitor, moderator: bool, writes: bool) -> Self {
         let viewer = visitor.actor.viewer();
         let own = viewer.account().is_some() && m.author_id == viewer.account();
         let deleted = m.deleted_at.is_some();
+        let can_react = writes && !deleted && !m.held;
         Self {
+            edited: m.edited_at.map(Moment::from_ms),
+            can_edit: own && writes && !deleted,
+            markdown: (own && writes && !deleted).then(|| m.body_md.clone()),
+            has_history: m.edited_at.is_some() && (own || moderator),
+            reactions: ReactionView::of(m, viewer.account(), can_react),
+            can_react,
+            mutable_alias: m
+                .author_alias
+                .as_ref()
+                .filter(|_| moderator && !own)
+                .map(|a| a.to_string()),
             id: m.id,
             author: Author::new(m.author_alias.as_ref(), m.author_role, None),
             // A deleted message's words stay for moderators only.
@@ -114,6 +145,35 @@ struct MessageForm {
 struct RoomQuery {
     before: Option<String>,
     reply_to: Option<String>,
+    /// Fills in the moderators' mute form with this alias.
+    mute: Option<String>,
+}
+
+/// The moderators' form to mute a member.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct MuteForm {
+    alias: String,
+    /// Minutes; empty: until lifted.
+    minutes: String,
+    reason: String,
+}
+
+/// How long a mute may last, as the form offers it (minutes; "" until lifted).
+const MUTE_LENGTHS: [(&str, &str); 5] = [
+    ("10", "10 minutes"),
+    ("60", "1 hour"),
+    ("1440", "1 day"),
+    ("10080", "1 week"),
+    ("", "Until a moderator lifts it"),
+];
+
+/// A mute in force, for the moderators' list.
+struct MuteView {
+    alias: String,
+    until: Option<Moment>,
+    reason: String,
+    by: Option<String>,
 }
 
 /// What a private conversation's page says beyond a room's.
@@ -217,6 +277,12 @@ struct RoomPage {
     /// Waiting questions this person may see.
     waiting: Vec<MessageView>,
     reviewer: bool,
+    /// Why this person cannot write here: muted.
+    muted: Option<String>,
+    mutes: Vec<MuteView>,
+    mute_form: MuteForm,
+    mute_errors: Errors,
+    mute_lengths: &'static [(&'static str, &'static str)],
 }
 
 async fn room_view(
@@ -248,13 +314,32 @@ async fn room_view(
                 (id, who.unwrap_or_default())
             })
     });
+    let writes = page.write.allowed() && page.muted.is_none();
     Ok(RoomPage {
         chrome: Chrome::new(app, visitor, page.room.name.clone()).await?,
         messages: page
             .messages
             .iter()
-            .map(|m| MessageView::new(m, visitor, page.moderator))
+            .map(|m| MessageView::new(m, visitor, page.moderator, writes))
             .collect(),
+        muted: page.muted.as_ref().map(chat::muted_reason),
+        mutes: page
+            .mutes
+            .iter()
+            .map(|m| MuteView {
+                alias: m.alias.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+                until: m.ends_at.map(Moment::from_ms),
+                reason: m.reason.clone(),
+                by: m.by_alias.clone(),
+            })
+            .collect(),
+        mute_form: MuteForm {
+            // An hour, not "until lifted": the lighter choice comes first to hand.
+            minutes: "60".into(),
+            ..Default::default()
+        },
+        mute_errors: Errors::default(),
+        mute_lengths: &MUTE_LENGTHS,
         path: chat::path(&page.room),
         conversation,
         live: before.is_none(),
@@ -281,7 +366,8 @@ async fn room_view(
         waiting: page
             .waiting
             .iter()
-            .map(|m| MessageView::new(m, visitor, page.moderator))
+            // A waiting question is not edited or reacted to until picked up.
+            .map(|m| MessageView::new(m, visitor, page.moderator, false))
             .collect(),
         reviewer: visitor.actor.viewer().reviews(),
         room: page.room,
@@ -305,9 +391,9 @@ async fn room_page(
         safety: SafetyFields::fresh(&app),
         ..Default::default()
     };
-    Ok(render(
-        &room_view(&app, &visitor, &slug, before, form, Errors::default(), None).await?,
-    ))
+    let mut page = room_view(&app, &visitor, &slug, before, form, Errors::default(), None).await?;
+    page.mute_form.alias = q.mute.unwrap_or_default();
+    Ok(render(&page))
 }
 
 async fn send(
@@ -418,4 +504,211 @@ async fn settings(
         return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
     }
     Ok(redirect(&format!("/r/{slug}")))
+}
+
+async fn mute(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<MuteForm>,
+) -> Result<Response, WebError> {
+    let minutes = match form.minutes.trim() {
+        "" => Ok(None),
+        m => m
+            .parse()
+            .map(Some)
+            .map_err(|_| ServiceError::field("minutes", "Choose how long the mute lasts.")),
+    };
+    let result = match minutes {
+        Ok(minutes) => {
+            let cmd = MuteMember {
+                alias: form.alias.clone(),
+                minutes,
+                reason: form.reason.clone(),
+            };
+            chat::mute(&app, &visitor.actor, &slug, &cmd).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(room) => Ok(redirect(&format!("/r/{}#room-tools", room.slug))),
+        // The room again, with the form as filled in and what to fix.
+        Err(ServiceError::Invalid(fields)) => {
+            let mut page = room_view(
+                &app,
+                &visitor,
+                &slug,
+                None,
+                MessageForm {
+                    safety: SafetyFields::fresh(&app),
+                    ..Default::default()
+                },
+                Errors::default(),
+                None,
+            )
+            .await?;
+            page.mute_form = form;
+            page.mute_errors = Errors(fields);
+            Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LiftForm {
+    alias: String,
+}
+
+async fn unmute(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<LiftForm>,
+) -> Result<Response, WebError> {
+    let room = chat::unmute(&app, &visitor.actor, &slug, &form.alias).await?;
+    Ok(redirect(&format!("/r/{}#room-tools", room.slug)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReactForm {
+    reaction: String,
+}
+
+async fn react(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<ReactForm>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let reaction = ChatReaction::parse(&form.reaction).ok_or_else(|| {
+        ServiceError::field("reaction", "Choose one of the reactions under the message.")
+    })?;
+    let (room, _) = chat::react(&app, &visitor.actor, id, reaction, None).await?;
+    Ok(redirect(&format!("{}#m-{id}", chat::path(&room))))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EditForm {
+    body: String,
+    #[serde(flatten)]
+    safety: SafetyFields,
+}
+
+#[derive(Template)]
+#[template(path = "chat_edit.html")]
+struct EditPage {
+    chrome: Chrome,
+    id: i64,
+    room: Space,
+    form: EditForm,
+    errors: Errors,
+    safety: SafetyFields,
+    review: Option<ReviewView>,
+}
+
+async fn edit_page(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let (room, message) = chat::editable(&app, &visitor.actor, id).await?;
+    Ok(render(&EditPage {
+        chrome: Chrome::new(&app, &visitor, "Edit message").await?,
+        id,
+        room,
+        form: EditForm {
+            body: message.body_md,
+            safety: SafetyFields::default(),
+        },
+        errors: Errors::default(),
+        safety: SafetyFields::fresh(&app),
+        review: None,
+    }))
+}
+
+async fn edit(
+    State(app): State<App>,
+    visitor: Visitor,
+    ClientAddr(client): ClientAddr,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<EditForm>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let cmd = EditMessage {
+        body: form.body.clone(),
+        submission: form.safety.submission(&app, &client),
+    };
+    let (errors, review) = match composed(chat::edit(&app, &visitor.actor, id, cmd).await)? {
+        Composed::Done(edited) => {
+            return Ok(redirect(&format!("{}#m-{id}", chat::path(&edited.room))));
+        }
+        Composed::Fix(errors) => (errors, None),
+        Composed::Review(review) => (Errors::default(), Some(review)),
+    };
+    // The form again, with the text as typed.
+    let (room, _) = chat::editable(&app, &visitor.actor, id).await?;
+    Ok(render_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &EditPage {
+            chrome: Chrome::new(&app, &visitor, "Edit message").await?,
+            id,
+            room,
+            safety: form.safety.again(&app),
+            form,
+            errors,
+            review,
+        },
+    ))
+}
+
+/// An earlier text of a message.
+struct VersionView {
+    html: String,
+    editor: Option<String>,
+    replaced: Moment,
+}
+
+#[derive(Template)]
+#[template(path = "chat_history.html")]
+struct HistoryPage {
+    chrome: Chrome,
+    id: i64,
+    room: Space,
+    author: String,
+    sent: Moment,
+    current_html: String,
+    /// Newest first.
+    versions: Vec<VersionView>,
+}
+
+async fn history(
+    State(app): State<App>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let (room, message, edits) = chat::history(&app, &visitor.actor, id).await?;
+    Ok(render(&HistoryPage {
+        chrome: Chrome::new(&app, &visitor, "Earlier versions").await?,
+        id,
+        author: Author::new(message.author_alias.as_ref(), message.author_role, None).name,
+        sent: Moment::from_ms(message.created_at),
+        current_html: message.body_html,
+        versions: edits
+            .into_iter()
+            .rev()
+            .map(|e| VersionView {
+                html: render_markdown(&e.body_md),
+                editor: e.editor_alias,
+                replaced: Moment::from_ms(e.replaced_at),
+            })
+            .collect(),
+        room,
+    }))
 }

@@ -195,3 +195,41 @@ impl PostView {
         }
     }
 }
+
+/// One kind of reaction on a chat message, as the room page and the live
+/// socket show it: the emoji and count for the eye, the words for a screen
+/// reader, and whether this person is among those who chose it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ReactionView {
+    pub reaction: &'static str,
+    pub emoji: &'static str,
+    pub count: usize,
+    pub mine: bool,
+    pub label: String,
+}
+
+impl ReactionView {
+    /// Every kind, in order (`all`: those no one chose too, as buttons for
+    /// someone who may react).
+    pub fn of(
+        message: &hearth_store::chat::Message,
+        me: Option<hearth_core::model::AccountId>,
+        all: bool,
+    ) -> Vec<Self> {
+        hearth_core::model::ChatReaction::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let chosen = message.reactions.iter().find(|r| r.reaction == kind);
+                let count = chosen.map_or(0, |r| r.accounts.len());
+                let mine = chosen.is_some_and(|r| r.includes(me));
+                (all || count > 0).then(|| Self {
+                    reaction: kind.as_str(),
+                    emoji: kind.emoji(),
+                    count,
+                    mine,
+                    label: kind.summary(count, mine),
+                })
+            })
+            .collect()
+    }
+}

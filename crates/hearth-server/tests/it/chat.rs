@@ -345,7 +345,7 @@ pub(crate) mod live {
     >;
 
     /// A live connection as a browser on the site opens it.
-    pub(crate) struct Live(Stream);
+    pub(crate) struct Live(pub(crate) Stream);
 
     pub(crate) async fn open(
         t: &TestApp,
@@ -393,9 +393,11 @@ pub(crate) mod live {
         }
 
         /// The next JSON frame (pings aside), within five seconds.
-        async fn next(&mut self) -> Value {
+        pub(super) async fn next(&mut self) -> Value {
+            // One deadline for all: pings alone must not keep a test waiting.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
             loop {
-                let frame = tokio::time::timeout(Duration::from_secs(5), self.0.next())
+                let frame = tokio::time::timeout_at(deadline, self.0.next())
                     .await
                     .expect("a frame within 5 s")
                     .expect("the socket open")
@@ -977,5 +979,538 @@ mod hours {
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         let r = say(&rose, "ask", &[("body", "Late, but open")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+}
+
+// ---- message actions: edit, reactions, mutes; presence across nodes; the
+// ---- end of a session
+
+mod actions {
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use hearth_core::model::{Role, SpaceId};
+    use hearth_store::events::Event;
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::live::join;
+    use super::{message_id, room, say, setup};
+
+    async fn edit(b: &crate::common::Browser, id: i64, fields: &[(&str, &str)]) -> StatusCode {
+        b.form(&format!("/chat/messages/{id}/edit"), fields)
+            .await
+            .status
+    }
+
+    #[tokio::test]
+    async fn an_author_edits_their_message_and_moderators_keep_the_earlier_text() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        room(&admin, "checked", "public_read", "pre").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+        let moderator = t.signed_in("mona", Role::Moderator).await;
+        let guest = t.browser();
+        let id = message_id(&say(&rose, "lounge", &[("body", "I start chemo on Monday")]).await);
+
+        // Only the author edits: not another member, not a guest, not a moderator.
+        assert_eq!(
+            edit(&sam, id, &[("body", "hijacked")]).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            edit(&moderator, id, &[("body", "reworded")]).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            edit(&guest, id, &[("body", "hi")]).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let form = rose.get(&format!("/chat/messages/{id}/edit")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains("I start chemo on Monday"));
+
+        // The checks of a new message: length, and the personal-detail guard
+        // asks first, keeping the text.
+        let r = rose
+            .form(&format!("/chat/messages/{id}/edit"), &[("body", "  ")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("Write a message first."));
+        let r = rose
+            .form(
+                &format!("/chat/messages/{id}/edit"),
+                &[("body", "I start chemo on Monday, ring 07700 900123")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("phone number"), "{}", r.body);
+        assert!(r.body.contains("ring 07700 900123"));
+        assert_eq!(
+            edit(
+                &rose,
+                id,
+                &[
+                    ("body", "I start chemo on Monday, ring 07700 900123"),
+                    ("acknowledge", "1")
+                ]
+            )
+            .await,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            edit(&rose, id, &[("body", "I start **treatment** on Monday")]).await,
+            StatusCode::SEE_OTHER
+        );
+
+        // Everyone sees the new text, marked edited; the earlier ones are
+        // for the author and the moderators.
+        let page = sam.get("/r/lounge").await.body;
+        assert!(page.contains("I start <strong>treatment</strong> on Monday"));
+        assert!(page.contains(r#"<span class="edited">edited"#), "{page}");
+        assert!(!page.contains("chemo"));
+        assert!(!page.contains("Earlier versions"));
+        let history = format!("/chat/messages/{id}/history");
+        assert_eq!(sam.get(&history).await.status, StatusCode::FORBIDDEN);
+        let r = guest.get(&history).await;
+        assert!(
+            r.location.is_some_and(|l| l.starts_with("/login")),
+            "guests are asked to sign in"
+        );
+        for who in [&moderator, &rose] {
+            let page = who.get(&history).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.body.contains("I start chemo on Monday"));
+            assert!(page.body.contains("07700 900123"));
+            assert!(page.body.contains("<strong>treatment</strong>"));
+        }
+        assert!(
+            moderator
+                .get("/r/lounge")
+                .await
+                .body
+                .contains("Earlier versions")
+        );
+        assert_eq!(t.count("SELECT COUNT(*) FROM chat_message_edits").await, 2);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'chat.%'")
+                .await,
+            0,
+            "an author's own edit is not audited"
+        );
+
+        // In a checked room the new text of an approved message waits again.
+        let waiting = message_id(&say(&rose, "checked", &[("body", "Anyone around?")]).await);
+        moderator
+            .form(&format!("/chat/messages/{waiting}/approve"), &[])
+            .await;
+        assert!(
+            guest
+                .get("/r/checked")
+                .await
+                .body
+                .contains("Anyone around?")
+        );
+        assert_eq!(
+            edit(&rose, waiting, &[("body", "Anyone around tonight?")]).await,
+            StatusCode::SEE_OTHER
+        );
+        let page = guest.get("/r/checked").await.body;
+        assert!(!page.contains("Anyone around"), "{page}");
+        assert!(
+            rose.get("/r/checked")
+                .await
+                .body
+                .contains("Waiting for a moderator")
+        );
+
+        // A deleted message stays as it was.
+        rose.form(&format!("/chat/messages/{id}/delete"), &[]).await;
+        assert_eq!(
+            edit(&rose, id, &[("body", "back again")]).await,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[tokio::test]
+    async fn members_react_and_take_it_back_and_guests_only_see_the_counts() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+        let moderator = t.signed_in("mona", Role::Moderator).await;
+        let guest = t.browser();
+        let id = message_id(&say(&rose, "lounge", &[("body", "Scan was clear!")]).await);
+        let react = format!("/chat/messages/{id}/react");
+
+        let r = sam.form(&react, &[("reaction", "heart")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(
+            sam.get("/r/lounge")
+                .await
+                .body
+                .contains(r#"aria-pressed="true" aria-label="You reacted with heart""#)
+        );
+        rose.form(&react, &[("reaction", "heart")]).await;
+        rose.form(&react, &[("reaction", "thanks")]).await;
+        let page = sam.get("/r/lounge").await.body;
+        assert!(
+            page.contains(r#"aria-label="2 people reacted with heart; you did""#),
+            "{page}"
+        );
+        assert!(page.contains(r#"aria-label="1 person reacted with thanks""#));
+        assert!(page.contains(r#"aria-label="React with hug""#));
+
+        // Guests see what was chosen, with words, but get no buttons.
+        let page = guest.get("/r/lounge").await.body;
+        assert!(page.contains(r#"role="img" aria-label="2 people reacted with heart""#));
+        assert!(!page.contains("React with hug"));
+        assert!(!page.contains("/react"));
+        assert_eq!(
+            guest.form(&react, &[("reaction", "heart")]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let r = sam.form(&react, &[("reaction", "laugh")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Pressing again takes it back.
+        sam.form(&react, &[("reaction", "heart")]).await;
+        assert!(
+            sam.get("/r/lounge")
+                .await
+                .body
+                .contains(r#"aria-pressed="false" aria-label="1 person reacted with heart""#)
+        );
+        assert_eq!(t.count("SELECT COUNT(*) FROM chat_reactions").await, 2);
+
+        // While a room is locked, only those who may write in it react.
+        moderator
+            .form("/r/lounge/settings", &[("locked", "on")])
+            .await;
+        let r = sam.form(&react, &[("reaction", "hug")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("locked"));
+        assert!(!sam.get("/r/lounge").await.body.contains("/react"));
+        assert_eq!(
+            moderator.form(&react, &[("reaction", "hug")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+
+    #[tokio::test]
+    async fn edits_reactions_and_deletes_travel_over_the_socket_with_reasons_for_refusals() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+        let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
+        let mut sam_live = join(&t, Some(&sam), "lounge", None).await;
+        let mut guest_live = join(&t, None, "lounge", None).await;
+
+        rose_live
+            .send(json!({"type": "send", "body": "Hello all"}))
+            .await;
+        let id = rose_live.next_of("sent").await["id"].as_i64().unwrap();
+        let first = sam_live.next_of("message").await["message"].clone();
+        assert_eq!(first["edited"], false);
+        assert_eq!(
+            first["markdown"],
+            Value::Null,
+            "only its author gets the text to edit"
+        );
+        assert_eq!(first["reactions"].as_array().unwrap().len(), 4);
+        guest_live.next_of("message").await;
+
+        // An edit reaches everyone in place, marked edited.
+        rose_live
+            .send(json!({"type": "edit", "id": id, "body": "Hello *everyone*"}))
+            .await;
+        assert_eq!(rose_live.next_of("edited").await["id"], id);
+        let m = sam_live.next_of("message").await["message"].clone();
+        assert_eq!(m["id"], id);
+        assert_eq!(m["edited"], true);
+        assert_eq!(m["html"], "<p>Hello <em>everyone</em></p>\n");
+        assert_eq!(m["history"], false);
+        let mine = rose_live.next_of("message").await["message"].clone();
+        assert_eq!(mine["markdown"], "Hello *everyone*");
+        assert_eq!(mine["history"], true);
+
+        // Someone else's edit, a guest's reaction, an unknown reaction: each
+        // an error frame naming what it answers, and the socket stays up.
+        sam_live
+            .send(json!({"type": "edit", "id": id, "body": "mine now"}))
+            .await;
+        let e = sam_live.next_of("error").await;
+        assert_eq!(e["action"], "edit");
+        assert_eq!(e["id"], id);
+        assert!(e["reason"].as_str().unwrap().contains("Only its author"));
+        guest_live
+            .send(json!({"type": "react", "id": id, "reaction": "heart"}))
+            .await;
+        let e = guest_live.next_of("error").await;
+        assert_eq!(e["action"], "react");
+        assert!(e["reason"].as_str().unwrap().contains("sign in"), "{e}");
+        sam_live
+            .send(json!({"type": "react", "id": id, "reaction": "laugh"}))
+            .await;
+        assert!(
+            sam_live.next_of("error").await["reason"]
+                .as_str()
+                .unwrap()
+                .contains("heart")
+        );
+        rose_live
+            .send(json!({"type": "edit", "id": id, "body": "Ring me: 07700 900123"}))
+            .await;
+        let check = rose_live.next_of("error").await;
+        assert!(check["check"]["personal_details"].is_array(), "{check}");
+
+        // A reaction: counted for all, "mine" for the one who chose it.
+        sam_live
+            .send(json!({"type": "react", "id": id, "reaction": "heart"}))
+            .await;
+        let reacted = sam_live.next_of("reacted").await;
+        assert_eq!(reacted["on"], true);
+        let heart = |m: &Value| m["message"]["reactions"][1].clone();
+        let seen = sam_live.next_of("message").await;
+        assert_eq!(heart(&seen)["count"], 1);
+        assert_eq!(heart(&seen)["mine"], true);
+        assert_eq!(heart(&seen)["label"], "You reacted with heart");
+        let seen = guest_live.next_of("message").await;
+        assert_eq!(heart(&seen)["count"], 1);
+        assert_eq!(heart(&seen)["mine"], false);
+        assert_eq!(heart(&seen)["label"], "1 person reacted with heart");
+        sam_live
+            .send(json!({"type": "react", "id": id, "reaction": "heart", "on": false}))
+            .await;
+        assert_eq!(sam_live.next_of("reacted").await["on"], false);
+        assert_eq!(heart(&guest_live.next_of("message").await)["count"], 0);
+
+        // A delete: refused to others, done for the author.
+        sam_live.send(json!({"type": "delete", "id": id})).await;
+        let e = sam_live.next_of("error").await;
+        assert_eq!(e["action"], "delete");
+        rose_live.send(json!({"type": "delete", "id": id})).await;
+        assert_eq!(rose_live.next_of("deleted").await["id"], id);
+        let gone = guest_live.next_of("message").await;
+        assert_eq!(gone["message"]["deleted"], true);
+        assert_eq!(gone["message"]["html"], "");
+    }
+
+    #[tokio::test]
+    async fn a_muted_member_reads_but_cannot_write_in_that_room_until_it_is_lifted() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        room(&admin, "other", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let sam = t.signed_in("sam_k", Role::Member).await;
+        let moderator = t.signed_in("mona", Role::Moderator).await;
+        t.account("max_mod", Role::Moderator).await;
+        let id = message_id(&say(&sam, "lounge", &[("body", "Hi")]).await);
+
+        // Only moderators mute, and only those below them.
+        let mute = |alias: &'static str, minutes: &'static str| {
+            [
+                ("alias", alias),
+                ("minutes", minutes),
+                ("reason", "Please take a break and read the guidelines"),
+            ]
+        };
+        let r = sam.form("/r/lounge/mutes", &mute("rose", "60")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = moderator
+            .form("/r/lounge/mutes", &mute("max_mod", "60"))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = moderator
+            .form("/r/lounge/mutes", &mute("nobody_here", "60"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("No member is called"), "{}", r.body);
+        assert!(
+            r.body.contains("Please take a break"),
+            "the form keeps its text"
+        );
+        let r = moderator.form("/r/lounge/mutes", &mute("rose", "60")).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'room.mute'")
+                .await,
+            1
+        );
+
+        // Refused on the page, with the reason and until when …
+        let r = say(&rose, "lounge", &[("body", "Why?")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            r.body.contains("muted you in this room until"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("UTC"));
+        assert!(r.body.contains("Please take a break"));
+        let page = rose.get("/r/lounge").await.body;
+        assert!(page.contains("muted you in this room"));
+        assert!(
+            !page.contains(r#"class="composer""#),
+            "no composer while muted"
+        );
+        assert!(page.contains("Hi"), "still reads");
+        let r = rose
+            .form(
+                &format!("/chat/messages/{id}/react"),
+                &[("reaction", "heart")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // … and on the socket, which stays up.
+        let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
+        rose_live
+            .send(json!({"type": "send", "body": "Why?"}))
+            .await;
+        let e = rose_live.next_of("error").await;
+        assert!(e["reason"].as_str().unwrap().contains("muted"), "{e}");
+        assert!(
+            e["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Please take a break")
+        );
+        // Per room: elsewhere she writes.
+        assert_eq!(
+            say(&rose, "other", &[("body", "Hello")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let tools = moderator.get("/r/lounge").await.body;
+        assert!(tools.contains("Muted here now"));
+        assert!(tools.contains("<strong>rose</strong>, until"));
+        assert!(!sam.get("/r/lounge").await.body.contains("Muted here now"));
+
+        // Lifted: she writes again.
+        let r = moderator
+            .form("/r/lounge/mutes/lift", &[("alias", "rose")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            t.count("SELECT COUNT(*) FROM audit_log WHERE action = 'room.unmute'")
+                .await,
+            1
+        );
+        rose_live
+            .send(json!({"type": "send", "body": "Thank you"}))
+            .await;
+        rose_live.next_of("sent").await;
+
+        // A mute until lifted holds; a timed one ends by itself.
+        moderator.form("/r/lounge/mutes", &mute("rose", "")).await;
+        assert!(
+            say(&rose, "lounge", &[("body", "x")])
+                .await
+                .body
+                .contains("until a moderator lifts it")
+        );
+        moderator.form("/r/lounge/mutes", &mute("rose", "10")).await;
+        assert_eq!(
+            say(&rose, "lounge", &[("body", "y")]).await.status,
+            StatusCode::FORBIDDEN,
+            "a new mute replaces the one in force"
+        );
+        t.exec("UPDATE chat_mutes SET ends_at = 1 WHERE lifted_at IS NULL")
+            .await;
+        assert_eq!(
+            say(&rose, "lounge", &[("body", "Back")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+
+    /// Reads presence frames until one lists `want` (within ten seconds).
+    async fn presence_becomes(live: &mut super::live::Live, want: Value) -> Value {
+        let wait = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let p = live.next_of("presence").await;
+                if p["here"] == want {
+                    return p;
+                }
+            }
+        });
+        wait.await
+            .unwrap_or_else(|_| panic!("presence never became {want}"))
+    }
+
+    #[tokio::test]
+    async fn who_is_here_is_the_union_of_every_node() {
+        let (a, admin) = setup().await;
+        let Some(b) = a.second_node().await else {
+            return; // one node on SQLite, by design
+        };
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose_on_a = a.signed_in("rose", Role::Member).await;
+        let sam_on_b = b.signed_in("sam_k", Role::Member).await;
+        let lily_on_b = b.signed_in("lily", Role::Member).await;
+        let mut rose_live = join(&a, Some(&rose_on_a), "lounge", None).await;
+        let mut sam_live = join(&b, Some(&sam_on_b), "lounge", None).await;
+        presence_becomes(&mut rose_live, json!(["rose", "sam_k"])).await;
+        presence_becomes(&mut sam_live, json!(["rose", "sam_k"])).await;
+        let lily_live = join(&b, Some(&lily_on_b), "lounge", None).await;
+        presence_becomes(&mut rose_live, json!(["lily", "rose", "sam_k"])).await;
+        drop(lily_live);
+        presence_becomes(&mut rose_live, json!(["rose", "sam_k"])).await;
+        drop(sam_live);
+        presence_becomes(&mut rose_live, json!(["rose"])).await;
+    }
+
+    #[tokio::test]
+    async fn a_node_that_falls_silent_is_forgotten_with_the_people_it_had() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
+        presence_becomes(&mut rose_live, json!(["rose"])).await;
+        let room_id = t.count("SELECT id FROM spaces WHERE slug = 'lounge'").await;
+        // A node's last word before it crashed.
+        t.app()
+            .store()
+            .publish(Event::Presence {
+                room: SpaceId(room_id),
+                node: 0xdead,
+                here: vec!["ghost_gus".into()],
+                more: 2,
+            })
+            .await
+            .unwrap();
+        let p = presence_becomes(&mut rose_live, json!(["ghost_gus", "rose"])).await;
+        assert_eq!(p["more"], 2);
+        // Not heard from again (the tests' stale time is 1.5 s).
+        presence_becomes(&mut rose_live, json!(["rose"])).await;
+    }
+
+    #[tokio::test]
+    async fn a_socket_whose_session_ends_closes_with_4001_and_a_reason() {
+        let (t, admin) = setup().await;
+        room(&admin, "lounge", "public_read", "post").await;
+        let rose = t.signed_in("rose", Role::Member).await;
+        let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
+        let r = rose.form("/logout", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let close = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match rose_live.0.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame,
+                    Some(Ok(_)) => {}
+                    other => panic!("the socket ended without a close frame: {other:?}"),
+                }
+            }
+        })
+        .await
+        .expect("closed within 5 s (the tests check every second)")
+        .expect("a close frame with a code");
+        assert_eq!(u16::from(close.code), 4001);
+        assert!(
+            close.reason.contains("session has ended"),
+            "{}",
+            close.reason
+        );
     }
 }

@@ -101,6 +101,17 @@ pub fn test_tuning() -> Tuning {
     }
 }
 
+/// Live chat timings short enough for tests: a signed-out socket closes
+/// within a second, a quiet node is forgotten within two. (The session
+/// check also pings, so not much more often: `drain` waits for a pause.)
+pub fn test_live_tuning() -> hearth_server::realtime::Tuning {
+    hearth_server::realtime::Tuning {
+        session_check: std::time::Duration::from_secs(1),
+        presence_every: std::time::Duration::from_millis(300),
+        presence_stale: std::time::Duration::from_millis(1500),
+    }
+}
+
 /// A server with its own fresh database (with the shipped rate limits).
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = TempDir(std::env::temp_dir().join(format!("hearth-test-{}", unique())));
@@ -148,6 +159,7 @@ async fn start(
         search_language: hearth_core::text::search::Language::English,
         smtp: options.smtp,
         jobs: test_tuning(),
+        live: test_live_tuning(),
     };
     let app = App::open(config).await.expect("open app");
     let server = Server::start(app, listener).unwrap();
