@@ -258,8 +258,8 @@ pub async fn live_posts(conn: &mut Conn, id: AccountId) -> Result<Vec<LivePost>>
 
 /// Erases what identifies the person: sealed email, alias, password,
 /// sessions, tokens, likes, reading positions, notifications, acceptances,
-/// flags, spam examples, every earlier version of their posts and their
-/// private conversations. With `texts`, the text of their deleted posts and
+/// flags, spam examples, every earlier version of their posts and chat
+/// messages, their chat reactions and their private conversations. With `texts`, the text of their deleted posts and
 /// of all their chat messages goes too. Posts themselves are
 /// the caller's (counters must follow).
 pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Result<()> {
@@ -299,6 +299,8 @@ pub async fn erase(conn: &mut Conn, id: AccountId, texts: bool, now: i64) -> Res
         "DELETE FROM flags WHERE account_id = $1",
         "DELETE FROM spam_examples WHERE author_id = $1",
         "DELETE FROM post_revisions WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)",
+        "DELETE FROM chat_reactions WHERE account_id = $1",
+        "DELETE FROM chat_message_edits WHERE message_id IN (SELECT id FROM chat_messages WHERE author_id = $1)",
         "UPDATE queue_items SET detail = '{}' WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)",
     ] {
         sqlx::query(sql).bind(id.0).execute(&mut *conn).await?;
