@@ -108,8 +108,11 @@
     socket.onmessage = (event) => {
       const f = JSON.parse(event.data);
       if (f.type === 'message') show(f.message);
-      else if (f.type === 'presence' && presence) presence.textContent = f.here.length ? `Here now: ${f.here.join(', ')}` : '';
-      else if (f.type === 'typing' && typing) {
+      else if (f.type === 'presence' && presence) {
+        // A busy room names the first few and counts the rest.
+        const more = (f.count || 0) - f.here.length;
+        presence.textContent = f.here.length ? `Here now: ${f.here.join(', ')}${more > 0 ? ` and ${more} more` : ''}` : '';
+      } else if (f.type === 'typing' && typing) {
         typing.textContent = `${f.alias} is typing…`;
         clearTimeout(typingTimer);
         typingTimer = setTimeout(() => { typing.textContent = ''; }, 4000);

@@ -9,7 +9,7 @@
 //! `{"type":"send","body":…,"reply_to":…,"acknowledge":…}` and
 //! `{"type":"typing"}`.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUp
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use futures_util::SinkExt;
 use hearth_core::model::SpaceId;
 use hearth_store::chat::{Message, Reader};
 use hearth_store::spaces::Space;
@@ -24,14 +25,13 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::{Frame, MessageOut};
+use super::{Frame, LiveMessage, Seen, message_frame};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::Actor;
 use crate::services::chat::{self, Send};
 use crate::services::safety::Submission;
 use crate::web::session::ClientAddr;
-use crate::web::views::{Author, Moment};
 use crate::web::{Visitor, WebError};
 
 /// A text frame larger than this is refused with a reason (a message is at
@@ -44,6 +44,8 @@ const CHECK_EVERY: Duration = Duration::from_secs(30);
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Messages remembered as sent, so that catching up sends none twice.
 const REMEMBERED: usize = 200;
+/// Frames waiting for a connection that go out in one write at most.
+const BATCH: usize = 64;
 /// The close code for a session that has ended (4000–4999: the application's).
 pub const SESSION_ENDED: u16 = 4001;
 
@@ -72,7 +74,9 @@ pub async fn live(
         .into());
     }
     let room = chat::live_room(&app, &visitor.actor, &slug).await?;
+    let hub = app.hub().clone();
     let connection = Connection {
+        server: tokio::runtime::Handle::current(),
         reader: Reader {
             account: visitor.actor.viewer().account(),
             moderator: visitor.actor.viewer().reviews(),
@@ -83,7 +87,7 @@ pub async fn live(
         client,
         app,
         room,
-        sent: BTreeMap::new(),
+        sent: SentLog::default(),
         cursor: q.after.unwrap_or(0),
         last_typing: None,
     };
@@ -92,10 +96,15 @@ pub async fn live(
         .write_buffer_size(4 * 1024)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| connection.run(socket, q.after)))
+        .on_upgrade(move |socket| {
+            hub.connections.spawn(connection.run(socket, q.after));
+            std::future::ready(())
+        }))
 }
 
 struct Connection {
+    /// The server's runtime, where this connection's database work runs.
+    server: tokio::runtime::Handle,
     app: App,
     actor: Actor,
     reader: Reader,
@@ -105,7 +114,7 @@ struct Connection {
     room: Space,
     /// Messages sent, with whether each was held and deleted then (a change
     /// is sent again); the oldest are forgotten.
-    sent: BTreeMap<i64, (bool, bool)>,
+    sent: SentLog,
     /// The newest message id sent.
     cursor: i64,
     last_typing: Option<Instant>,
@@ -174,9 +183,13 @@ impl Connection {
         let mut check = tokio::time::interval(CHECK_EVERY);
         check.tick().await;
         loop {
+            // Frames first: a wake-up is mostly one, and polling the socket
+            // and the clock before it costs ten thousand connections dear.
+            // The socket is not starved: a batch takes what is waiting.
             tokio::select! {
+                biased;
                 frame = frames.recv() => match frame {
-                    Ok(frame) => self.pass_on(socket, &frame).await?,
+                    Ok(frame) => self.pass_on_waiting(socket, frames, &frame).await?,
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         self.catch_up(socket, self.cursor).await?;
                     }
@@ -203,13 +216,26 @@ impl Connection {
     /// A signed-in person's session may end (signed out elsewhere, expired,
     /// suspended): the socket ends with it.
     async fn session_holds(&self) -> bool {
-        let Some(token) = &self.session else {
+        let Some(token) = self.session.clone() else {
             return true;
         };
-        matches!(
-            crate::services::accounts::from_session(&self.app, token).await,
-            Ok(Some(_)) | Err(_)
-        )
+        let app = self.app.clone();
+        let found = self
+            .on_server(async move { crate::services::accounts::from_session(&app, &token).await })
+            .await;
+        // Only a session found to be gone ends the socket, not a failure to look.
+        !matches!(found, Ok(None))
+    }
+
+    /// Runs database work on the server's runtime (see the module's notes).
+    async fn on_server<T: std::marker::Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, ServiceError>> + std::marker::Send + 'static,
+    ) -> Result<T, ServiceError> {
+        self.server
+            .spawn(work)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("chat work: {e}")))?
     }
 
     async fn send(
@@ -230,9 +256,15 @@ impl Connection {
     async fn catch_up(&mut self, socket: &mut WebSocket, after: i64) -> Result<(), axum::Error> {
         let mut from = after;
         loop {
-            let Ok((_, page)) =
-                chat::since(&self.app, &self.actor, self.room.slug.as_str(), from).await
-            else {
+            let (app, actor, slug) = (
+                self.app.clone(),
+                self.actor.clone(),
+                self.room.slug.as_str().to_owned(),
+            );
+            let loaded = self
+                .on_server(async move { chat::since(&app, &actor, &slug, from).await })
+                .await;
+            let Ok((_, page)) = loaded else {
                 return self
                     .error(
                         socket,
@@ -243,7 +275,9 @@ impl Connection {
             let full = page.len() as i64 == chat::PAGE;
             for m in &page {
                 from = from.max(m.id);
-                self.message(socket, m).await?;
+                if let Some(seen) = self.sees(m) {
+                    socket.send(WsMessage::Text(message_frame(m, seen))).await?;
+                }
             }
             if !full {
                 return Ok(());
@@ -251,18 +285,40 @@ impl Connection {
         }
     }
 
+    /// Passes a frame on with the others already waiting, in one write: a
+    /// connection that falls behind catches up in fewer, larger writes.
+    async fn pass_on_waiting(
+        &mut self,
+        socket: &mut WebSocket,
+        frames: &mut broadcast::Receiver<Arc<Frame>>,
+        first: &Frame,
+    ) -> Result<(), axum::Error> {
+        self.pass_on(socket, first).await?;
+        for _ in 1..BATCH {
+            match frames.try_recv() {
+                Ok(frame) => self.pass_on(socket, &frame).await?,
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    return self.catch_up(socket, self.cursor).await;
+                }
+                Err(_) => break,
+            }
+        }
+        socket.flush().await
+    }
+
+    /// Queues a frame for this connection; `pass_on_waiting` writes them out.
     async fn pass_on(&mut self, socket: &mut WebSocket, frame: &Frame) -> Result<(), axum::Error> {
         match frame {
-            Frame::Message(m) if m.room_id == self.room.id => self.message(socket, m).await,
-            Frame::Typing { room, alias }
+            Frame::Message(live) if live.message.room_id == self.room.id => {
+                self.message(socket, live).await
+            }
+            Frame::Typing { room, alias, text }
                 if self.here(*room) && Some(alias) != self.alias.as_ref() =>
             {
-                self.send(socket, json!({"type": "typing", "alias": alias}))
-                    .await
+                socket.feed(WsMessage::Text(text.clone())).await
             }
-            Frame::Presence { room, here } if self.here(*room) => {
-                self.send(socket, json!({"type": "presence", "here": here}))
-                    .await
+            Frame::Presence { room, text } if self.here(*room) => {
+                socket.feed(WsMessage::Text(text.clone())).await
             }
             Frame::Resync => self.catch_up(socket, self.cursor).await,
             _ => Ok(()),
@@ -273,45 +329,33 @@ impl Connection {
         room == self.room.id
     }
 
-    /// Sends a message this person may see, unless it was sent as it is.
-    async fn message(&mut self, socket: &mut WebSocket, m: &Message) -> Result<(), axum::Error> {
+    /// Queues a new or changed message this person may see.
+    async fn message(
+        &mut self,
+        socket: &mut WebSocket,
+        live: &LiveMessage,
+    ) -> Result<(), axum::Error> {
+        match self.sees(&live.message) {
+            Some(seen) => socket.feed(WsMessage::Text(live.frame(seen))).await,
+            None => Ok(()),
+        }
+    }
+
+    /// How this person sees a message, if it is to be sent: not when they
+    /// may not see it, nor when it was sent already as it is. Counts it as sent.
+    fn sees(&mut self, m: &Message) -> Option<Seen> {
         let own = self.reader.account.is_some() && m.author_id == self.reader.account;
         if m.held && !own && !self.reader.moderator {
-            return Ok(());
+            return None;
         }
-        let state = (m.held, m.deleted_at.is_some());
-        if self.sent.get(&m.id) == Some(&state) {
-            return Ok(());
-        }
-        self.sent.insert(m.id, state);
-        while self.sent.len() > REMEMBERED {
-            self.sent.pop_first();
+        if !self.sent.record(m.id, m.held, m.deleted_at.is_some()) {
+            return None;
         }
         self.cursor = self.cursor.max(m.id);
-        let deleted = m.deleted_at.is_some();
-        let author = Author::new(m.author_alias.as_ref(), m.author_role, None);
-        let sent = Moment::from_ms(m.created_at);
-        let out = MessageOut {
-            id: m.id,
-            author: &author.name,
-            author_href: author.href.clone(),
-            badge: author.badge,
-            // A deleted message's words stay for moderators only.
-            html: if deleted && !self.reader.moderator {
-                ""
-            } else {
-                &m.body_html
-            },
-            sent_iso: sent.iso,
-            sent_text: sent.text,
-            reply_to: m.reply_to_id,
-            reply_to_name: m.reply_to_alias.as_deref(),
-            held: m.held,
-            deleted,
+        Some(Seen {
             own,
-        };
-        self.send(socket, json!({"type": "message", "message": out}))
-            .await
+            withheld: m.deleted_at.is_some() && !self.reader.moderator,
+        })
     }
 
     /// A frame from the client.
@@ -350,7 +394,15 @@ impl Connection {
                         ..Default::default()
                     },
                 };
-                match chat::send(&self.app, &self.actor, self.room.slug.as_str(), cmd).await {
+                let (app, actor, slug) = (
+                    self.app.clone(),
+                    self.actor.clone(),
+                    self.room.slug.as_str().to_owned(),
+                );
+                let sent = self
+                    .on_server(async move { chat::send(&app, &actor, &slug, cmd).await })
+                    .await;
+                match sent {
                     Ok(sent) => {
                         self.send(
                             socket,
@@ -370,7 +422,11 @@ impl Connection {
                     return Ok(());
                 }
                 self.last_typing = Some(now);
-                match chat::typing(&self.app, &self.actor, &self.room).await {
+                let (app, actor, room) = (self.app.clone(), self.actor.clone(), self.room.clone());
+                let told = self
+                    .on_server(async move { chat::typing(&app, &actor, &room).await })
+                    .await;
+                match told {
                     Ok(()) => Ok(()),
                     Err(e) => self.refusal(socket, e).await,
                 }
@@ -405,5 +461,65 @@ impl Connection {
             _ => {}
         }
         self.send(socket, frame).await
+    }
+}
+
+/// The newest `REMEMBERED` messages sent on a connection by id, each with
+/// whether it was held and deleted then, packed in eight bytes (ten
+/// thousand connections each keep one).
+#[derive(Default)]
+struct SentLog(VecDeque<u64>);
+
+impl SentLog {
+    /// Notes that message `id` goes out in this state; false when it went
+    /// out so already.
+    fn record(&mut self, id: i64, held: bool, deleted: bool) -> bool {
+        let entry = ((id as u64) << 2) | (u64::from(held) << 1) | u64::from(deleted);
+        // Mostly a new message, the newest yet: no search.
+        if self.0.back().is_none_or(|last| last >> 2 < entry >> 2) {
+            self.0.push_back(entry);
+            if self.0.len() > REMEMBERED {
+                self.0.pop_front();
+            }
+            return true;
+        }
+        match self.0.binary_search_by_key(&(entry >> 2), |e| e >> 2) {
+            Ok(i) if self.0[i] == entry => return false,
+            Ok(i) => self.0[i] = entry,
+            Err(i) => {
+                self.0.insert(i, entry);
+                if self.0.len() > REMEMBERED {
+                    self.0.pop_front();
+                }
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REMEMBERED, SentLog};
+
+    #[test]
+    fn a_message_goes_out_again_only_when_it_changed() {
+        let mut sent = SentLog::default();
+        assert!(sent.record(7, false, false));
+        assert!(!sent.record(7, false, false), "the same again");
+        assert!(sent.record(5, false, false), "an older one, out of order");
+        assert!(sent.record(7, false, true), "deleted since");
+        assert!(!sent.record(7, false, true));
+        assert!(sent.record(5, true, false), "held since");
+    }
+
+    #[test]
+    fn the_oldest_are_forgotten() {
+        let mut sent = SentLog::default();
+        for id in 1..=REMEMBERED as i64 + 10 {
+            assert!(sent.record(id, false, false));
+        }
+        assert_eq!(sent.0.len(), REMEMBERED);
+        assert!(sent.record(1, false, false), "forgotten, so sent again");
+        assert!(!sent.record(REMEMBERED as i64 + 10, false, false));
     }
 }
