@@ -167,7 +167,7 @@ sleep 1
 log "chat-load on CPU $LOAD_CPU: $CONNECTIONS connections, $RATE messages/s for $DURATION s from $SENDERS senders"
 taskset -c "$LOAD_CPU" "$LOAD" run --url "$HEARTH_URL" --room "$ROOM" \
   --sessions "$WORK/sessions.tsv" --connections "$CONNECTIONS" --senders "$SENDERS" \
-  --rate "$RATE" --duration "$DURATION" --server-pid "$HEARTH_PID" \
+  --rate "$RATE" --duration "$DURATION" --server-pid "$HEARTH_PID" --server-cpu "$SERVER_CPU" \
   --settle "$SETTLE" --drain "$DRAIN" >"$OUT_JSON"
 kill -0 "$HEARTH_PID" 2>/dev/null || die "hearth serve exited during the run"
 
@@ -194,9 +194,9 @@ def verdict(ok):
 
 
 all_delivered = r["received"] == r["expected"] and r["expected"] > 0
+# A message the spam filter holds is no failure of delivery: it reaches its author only.
 clean = (r["connect_failures"] == 0 and r["dropped_connections"] == 0
-         and r["refused"] == 0 and r["held"] == 0 and r["duplicates"] == 0
-         and r["sent"] == r["planned"])
+         and r["refused"] == 0 and r["duplicates"] == 0 and r["sent"] == r["planned"])
 lines = [
     "## Chat: %d members live in one room" % r["connections"],
     "",
@@ -228,9 +228,13 @@ lines = [
         r["received"], r["expected"], verdict(all_delivered)),
     "| messages accepted / held / refused | %d / %d / %d | | |" % (
         r["acked"], r["held"], r["refused"]),
-    "| duplicates, dropped connections | %d, %d | 0 | %s |" % (
-        r["duplicates"], r["dropped_connections"], verdict(clean)),
+    "| duplicates, dropped connections, refused sends | %d, %d, %d | 0 | %s |" % (
+        r["duplicates"], r["dropped_connections"], r["refused"], verdict(clean)),
     "| server CPU while sending (one core = 100 %%) | %.0f %% | | |" % r["server_cpu_percent_sending"],
+    "| server CPU per delivery (µs) | %.2f | | |" % r["server_cpu_us_per_delivery"],
+    "| CPU %d busy / of it the server / stolen by the hypervisor | %.0f %% / %.0f %% / %.0f %% | | |" % (
+        r["server_core"], r["server_core_busy_percent"], r["server_cpu_percent_sending"], r["server_core_steal_percent"]),
+    "| server threads ready but waiting for a CPU (share of the time) | %.0f %% | | |" % r["server_waited_for_cpu_percent"],
     "| load generator CPU while sending | %.0f %% | | |" % r["generator_cpu_percent_sending"],
     "| server RSS peak while sending (MiB) | %.1f | | |" % (r["server_rss_peak_kib"] / 1024),
     "| presence frames received while connecting / sending | %d / %d | | |" % (

@@ -16,6 +16,9 @@
 //! records when each message reached it. It prints a JSON report on
 //! standard output and its progress on standard error.
 
+// The report is one `json!` literal with many fields.
+#![recursion_limit = "256"]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -97,6 +100,9 @@ struct RunArgs {
     /// The server's process id, for its memory and CPU time.
     #[arg(long)]
     server_pid: u32,
+    /// The CPU the server is pinned to, to see what else ran on it.
+    #[arg(long, default_value_t = 0)]
+    server_cpu: usize,
     /// Seconds to wait once all are connected before memory is read.
     #[arg(long, default_value_t = 5.0)]
     settle: f64,
@@ -361,6 +367,42 @@ fn cpu_secs(pid: &str) -> f64 {
     // SAFETY: sysconf only reads a constant of the system.
     let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     ticks as f64 / per_sec
+}
+
+/// Time (seconds) the server's threads were ready to run but waited for a
+/// CPU, from each thread's schedstat.
+fn run_delay_secs(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    ns as f64 / 1e9
+}
+
+/// A CPU's time so far from /proc/stat, in ticks: (busy, steal, total).
+fn cpu_ticks(cpu: usize) -> (u64, u64, u64) {
+    let name = format!("cpu{cpu}");
+    let Some(fields) = std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.split_whitespace().next() == Some(name.as_str()))
+            .map(|l| {
+                l.split_whitespace()
+                    .skip(1)
+                    .filter_map(|v| v.parse::<u64>().ok())
+                    .collect::<Vec<_>>()
+            })
+    }) else {
+        return (0, 0, 0);
+    };
+    let get = |i: usize| fields.get(i).copied().unwrap_or(0);
+    // user nice system idle iowait irq softirq steal
+    let total: u64 = (0..8).map(get).sum();
+    let steal = get(7);
+    (total - get(3) - get(4) - steal, steal, total)
 }
 
 // --- connections --------------------------------------------------------------------------
@@ -635,6 +677,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, BoxError> {
     };
     let presence_before = shared.presence_frames.load(Relaxed);
     let (server_cpu_0, own_cpu_0) = (cpu_secs(&server), cpu_secs("self"));
+    let (delay_0, core_0) = (run_delay_secs(pid), cpu_ticks(args.server_cpu));
     let load_started = Instant::now();
     let sent = Arc::new(AtomicU64::new(0));
     let send_failures = Arc::new(AtomicU64::new(0));
@@ -677,6 +720,8 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, BoxError> {
     }
     let send_secs = load_started.elapsed().as_secs_f64();
     let (server_cpu_1, own_cpu_1) = (cpu_secs(&server), cpu_secs("self"));
+    let (delay_1, core_1) = (run_delay_secs(pid), cpu_ticks(args.server_cpu));
+    let deliveries_sending = shared.received.load(Relaxed);
 
     // Deliveries still on their way.
     let deadline = Instant::now() + Duration::from_secs_f64(args.drain);
@@ -755,6 +800,17 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, BoxError> {
         "send_to_last_delivery_ms": quantiles_ms(to_all),
         "first_to_last_delivery_ms": quantiles_ms(spread),
         "server_cpu_percent_sending": round(100.0 * (server_cpu_1 - server_cpu_0) / send_secs),
+        "server_cpu_us_per_delivery": round(
+            1e6 * (server_cpu_1 - server_cpu_0) / deliveries_sending.max(1) as f64
+        ),
+        "server_waited_for_cpu_percent": round(100.0 * (delay_1 - delay_0) / send_secs),
+        "server_core": args.server_cpu,
+        "server_core_busy_percent": round(
+            100.0 * (core_1.0 - core_0.0) as f64 / (core_1.2 - core_0.2).max(1) as f64
+        ),
+        "server_core_steal_percent": round(
+            100.0 * (core_1.1 - core_0.1) as f64 / (core_1.2 - core_0.2).max(1) as f64
+        ),
         "server_cpu_seconds_total": round(server_cpu_2 - server_cpu_0),
         "generator_cpu_percent_sending": round(100.0 * (own_cpu_1 - own_cpu_0) / send_secs),
         "generator_cpu_seconds_total": round(own_cpu_2 - own_cpu_0),
