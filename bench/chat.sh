@@ -11,6 +11,7 @@
 #   CONNECTIONS=10000 RATE=20 DURATION=60 (seconds of sending)
 #   SENDERS             members who send, in turn (default: enough that each sends 6 a minute)
 #   SETTLE=5 DRAIN=15   seconds to wait before reading idle memory / for late deliveries
+#   FLOOR_ROUNDS=40     rounds of the kernel yardstick (bench/chat_floor.py)
 #   BENCH_STRICT=1      exit 1 when a target is missed
 set -euo pipefail
 
@@ -148,6 +149,14 @@ log "$CONNECTIONS members with a session each ($SENDERS of them send)"
 }
 tail -n 1 "$WORK/setup.log" >&2
 
+# --- the yardstick: the kernel's part alone ----------------------------------------------------
+# One small write to each of CONNECTIONS loopback sockets per message, with nothing of
+# Hearth's: what the kernel charges the server's CPU for a delivery at the least.
+FLOOR_ROUNDS=${FLOOR_ROUNDS:-40}
+log "kernel yardstick: $FLOOR_ROUNDS rounds of one write to each of $CONNECTIONS loopback sockets"
+taskset -c "$SERVER_CPU" python3 bench/chat_floor.py "$CONNECTIONS" "$FLOOR_ROUNDS" "$RATE" "$LOAD_CPU" \
+  >"$OUT_DIR/chat_floor.json" || die "the kernel yardstick failed"
+
 # --- the server ------------------------------------------------------------------------------
 log "hearth serve on $HEARTH_URL, pinned to CPU $SERVER_CPU"
 # taskset and env exec the binary, so $! is hearth's own pid.
@@ -180,12 +189,13 @@ DB_KIND=SQLite
 
 # Exits 3 when a target is missed.
 status=0
-python3 - "$OUT_JSON" "$OUT_MD" "$TARGET_P99_MS" "$TARGET_KIB_PER_CONNECTION" \
+python3 - "$OUT_JSON" "$OUT_MD" "$TARGET_P99_MS" "$TARGET_KIB_PER_CONNECTION" "$OUT_DIR/chat_floor.json" \
   "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT, $DB_KIND, $CPU_MODEL, load average $(cut -d' ' -f1-3 /proc/loadavg)." <<'PY' || status=$?
 import json, sys
 
-src, out, target_p99, target_kib, header = sys.argv[1:6]
+src, out, target_p99, target_kib, floor_src, header = sys.argv[1:7]
 r = json.load(open(src))
+floor = json.load(open(floor_src))
 target_p99, target_kib = float(target_p99), float(target_kib)
 
 
@@ -232,6 +242,10 @@ lines = [
         r["duplicates"], r["dropped_connections"], r["refused"], verdict(clean)),
     "| server CPU while sending (one core = 100 %%) | %.0f %% | | |" % r["server_cpu_percent_sending"],
     "| server CPU per delivery (µs) | %.2f | | |" % r["server_cpu_us_per_delivery"],
+    "| yardstick: kernel CPU per write of 400 bytes to one of %d loopback sockets, nothing else (µs) | %.2f | | |" % (
+        floor["connections"], floor["system_us_per_write"]),
+    "| yardstick × deliveries a second: a core's share to write each message on its own | %.0f %% | | |" % (
+        floor["system_us_per_write"] * r["connections"] * r["rate"] / 1e4),
     "| CPU %d busy / of it the server / stolen by the hypervisor | %.0f %% / %.0f %% / %.0f %% | | |" % (
         r["server_core"], r["server_core_busy_percent"], r["server_cpu_percent_sending"], r["server_core_steal_percent"]),
     "| server threads ready but waiting for a CPU (share of the time) | %.0f %% | | |" % r["server_waited_for_cpu_percent"],
