@@ -185,7 +185,9 @@ impl Connection {
         loop {
             // Frames first: a wake-up is mostly one, and polling the socket
             // and the clock before it costs ten thousand connections dear.
-            // The socket is not starved: a batch takes what is waiting.
+            // A batch takes the frames waiting, so the socket is read next
+            // unless more came meanwhile (a room falling behind reads its
+            // people's frames later, but reads them).
             tokio::select! {
                 biased;
                 frame = frames.recv() => match frame {
