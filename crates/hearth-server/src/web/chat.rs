@@ -401,6 +401,7 @@ async fn send(
     visitor: Visitor,
     ClientAddr(client): ClientAddr,
     Path(slug): Path<String>,
+    uri: axum::http::Uri,
     CsrfForm(form): CsrfForm<MessageForm>,
 ) -> Result<Response, WebError> {
     let cmd = Send {
@@ -414,10 +415,8 @@ async fn send(
         chat::send(&app, &visitor.actor, &slug, cmd).await
     };
     let (errors, review) = match composed(sent)? {
-        Composed::Done(sent) => {
-            let room = chat::open(&app, &visitor.actor, &slug).await?.room;
-            return Ok(redirect(&format!("{}#m-{}", chat::path(&room), sent.id)));
-        }
+        // Back to the page it was sent from (a room's or a conversation's).
+        Composed::Done(sent) => return Ok(redirect(&format!("{}#m-{}", uri.path(), sent.id))),
         Composed::Fix(errors) => (errors, None),
         Composed::Review(review) => (Errors::default(), Some(review)),
     };
