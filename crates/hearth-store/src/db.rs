@@ -38,18 +38,61 @@ pub struct Store {
     backend: Backend,
     sealer: Sealer,
     /// Counts committed writes that others can see; caches compare it.
-    changes: Arc<AtomicU64>,
+    changes: Changes,
     /// Told when a transaction that queued a job commits, so that this
     /// process's workers start at once instead of at their next poll.
     jobs_queued: Arc<Notify>,
     events: crate::events::Events,
 }
 
+/// The count of shared changes: in this process on SQLite (one node); on
+/// PostgreSQL a sequence, so that every node's caches see every node's writes.
+#[derive(Clone)]
+enum Changes {
+    Local(Arc<AtomicU64>),
+    Shared(AnyPool),
+}
+
+impl Changes {
+    /// Counts one change, after its commit: a reader who saw the old count
+    /// may have read the old data, and must not keep it under the new count.
+    async fn count(&self) {
+        match self {
+            Changes::Local(n) => {
+                n.fetch_add(1, Ordering::AcqRel);
+            }
+            Changes::Shared(pool) => {
+                // The write is committed: failing it now would invite a
+                // second one. Entries still expire after a few seconds.
+                if let Err(e) = sqlx::query("SELECT nextval('hearth_changes')")
+                    .execute(pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot count a change for the caches");
+                }
+            }
+        }
+    }
+
+    async fn now(&self) -> Option<u64> {
+        match self {
+            Changes::Local(n) => Some(n.load(Ordering::Acquire)),
+            Changes::Shared(pool) => {
+                sqlx::query_scalar::<_, i64>("SELECT last_value FROM hearth_changes")
+                    .fetch_one(pool)
+                    .await
+                    .ok()
+                    .map(|n| n as u64)
+            }
+        }
+    }
+}
+
 /// A write transaction. Committing it (with `commit`) counts a change,
 /// unless it was opened with `Store::write_private`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    changes: Option<Arc<AtomicU64>>,
+    changes: Option<Changes>,
     jobs_queued: Arc<Notify>,
     /// Whether this transaction queued a job (see `jobs::enqueue`).
     pub(crate) queued_job: bool,
@@ -115,11 +158,15 @@ impl Store {
         if backend == Backend::Postgres {
             events.listen(url.to_owned());
         }
+        let changes = match backend {
+            Backend::Sqlite => Changes::Local(Arc::new(AtomicU64::new(0))),
+            Backend::Postgres => Changes::Shared(pool.clone()),
+        };
         Ok(Self {
             pool,
             backend,
             sealer,
-            changes: Arc::new(AtomicU64::new(0)),
+            changes,
             jobs_queued: Arc::new(Notify::new()),
             events,
         })
@@ -188,10 +235,11 @@ impl Store {
         Ok(self.pool.begin_with(begin).await?)
     }
 
-    /// How many shared changes this process has committed; a cached page
-    /// made at an earlier count may be stale.
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
+    /// How many shared changes have been committed (on PostgreSQL, by every
+    /// node); a cached page made at an earlier count may be stale. None when
+    /// it cannot be told: then nothing is served from a cache.
+    pub async fn changes(&self) -> Option<u64> {
+        self.changes.now().await
     }
 
     /// Wakes when a job queued in this process has been committed (other
@@ -236,7 +284,7 @@ impl Store {
 pub async fn commit(tx: WriteTx) -> Result<()> {
     tx.tx.commit().await?;
     if let Some(changes) = tx.changes {
-        changes.fetch_add(1, Ordering::AcqRel);
+        changes.count().await;
     }
     if tx.queued_job {
         tx.jobs_queued.notify_one();

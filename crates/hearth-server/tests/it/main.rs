@@ -6,6 +6,7 @@ mod accounts;
 mod alerts;
 mod api;
 mod blogs;
+mod cache;
 mod chat;
 mod cli;
 mod common;
