@@ -27,11 +27,10 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 
-from hearth_bench import Api, free_port, healthy, letters, make_accounts, prepare_space, run, sign_in
+from hearth_bench import Api, conclude, free_port, site_env, healthy, letters, make_accounts, prepare_space, run, sign_in
 
 SENTENCES = [
     "The nurse on the ward explained the plan for the next cycle.",
@@ -248,12 +247,7 @@ def main():
     rng = random.Random(seed)
 
     port = free_port()
-    data = os.path.join(a.work, "data")
-    os.makedirs(data, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HEARTH_SECRET_KEY")}
-    env.update(HEARTH_DATA_DIR=data, HEARTH_BIND=f"127.0.0.1:{port}", RUST_LOG="warn")
-    if a.database_url:
-        env["DATABASE_URL"] = a.database_url
+    env, data = site_env(a.work, port, a.database_url)
     server = Server(a.bin, env, os.path.join(a.work, "hearth.log"))
     started = time.monotonic()
     topics, tokens = setup(a.bin, env, port, a.writers, server)
@@ -341,14 +335,7 @@ def main():
         "problems": problems,
         "seconds": round(time.monotonic() - started, 1),
     }
-    print(json.dumps(outcome, indent=2))
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(outcome, f, indent=2)
-    if problems:
-        print("FAIL:\n  " + "\n  ".join(problems), file=sys.stderr)
-        sys.exit(1)
-    print(f"PASS: {len(acked)} acknowledged replies all present and intact after {a.kills} kills")
+    conclude(outcome, a.report, f"{len(acked)} acknowledged replies all present and intact after {a.kills} kills")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ Standard library only."""
 
 import http.client
 import json
+import os
 import socket
 import subprocess
+import sys
 
 
 class Api:
@@ -77,6 +79,19 @@ def free_port():
     return port
 
 
+def site_env(work, port, database_url=None):
+    """The environment for `hearth` commands on a fresh site: its data
+    directory in WORK/data (returned too), listening on PORT, on SQLite there
+    or on DATABASE_URL. The caller's DATABASE_URL and key are not used."""
+    data = os.path.join(work, "data")
+    os.makedirs(data, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HEARTH_SECRET_KEY")}
+    env.update(HEARTH_DATA_DIR=data, HEARTH_BIND=f"127.0.0.1:{port}", RUST_LOG="warn")
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env, data
+
+
 def letters(n):
     """A number written in consonants: digits in a post could look like a
     phone number to the personal-detail guard."""
@@ -138,3 +153,16 @@ def prepare_space(port, admin_token, slug, topics):
         ids.append(body["topic_id"])
     admin.close()
     return ids
+
+
+def conclude(outcome, report, summary):
+    """Prints the outcome (and writes it to REPORT as JSON); exits 1 with the
+    problems listed in it, if any, else prints PASS with SUMMARY."""
+    print(json.dumps(outcome, indent=2))
+    if report:
+        with open(report, "w") as f:
+            json.dump(outcome, f, indent=2)
+    if outcome["problems"]:
+        print("FAIL:\n  " + "\n  ".join(outcome["problems"]), file=sys.stderr)
+        sys.exit(1)
+    print(f"PASS: {summary}")

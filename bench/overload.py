@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-from hearth_bench import Api, free_port, healthy, make_accounts, prepare_space, run, sign_in
+from hearth_bench import Api, conclude, free_port, site_env, healthy, make_accounts, prepare_space, run, sign_in
 
 DEMO_SPACE = "living-with-cancer"
 DEMO_TOPIC = "Tips for the first weeks of chemotherapy"
@@ -101,12 +101,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
 
     port = free_port()
-    data = os.path.join(a.work, "data")
-    os.makedirs(data, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HEARTH_SECRET_KEY")}
-    env.update(HEARTH_DATA_DIR=data, HEARTH_BIND=f"127.0.0.1:{port}", RUST_LOG="warn")
-    if a.database_url:
-        env["DATABASE_URL"] = a.database_url
+    env, _ = site_env(a.work, port, a.database_url)
     print("== hearth demo, accounts", file=sys.stderr)
     run([a.bin, "demo"], env)
     admin, people = make_accounts(a.bin, env, ["member"] * 4 + ["staff"] * 4)
@@ -215,15 +210,8 @@ def main():
         "problems": problems,
         "wall_s": round(wall, 1),
     }
-    print(json.dumps(outcome, indent=2))
-    if a.report:
-        with open(a.report, "w") as f:
-            json.dump(outcome, f, indent=2)
-    if problems:
-        print("FAIL:\n  " + "\n  ".join(problems), file=sys.stderr)
-        sys.exit(1)
-    print(f"PASS: {result['requests']} requests at {a.connections} connections, "
-          f"{statuses.get(503, 0)} shed with 503, no other 5xx")
+    conclude(outcome, a.report, f"{result['requests']} requests at {a.connections} connections, "
+                                f"{statuses.get(503, 0)} shed with 503, no other 5xx")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@ use hearth_core::model::Role;
 use hearth_server::overload::{Class, Limits};
 use reqwest::StatusCode;
 
-use crate::common::{Options, id_from, space, spawn_app_with};
+use crate::common::{Browser, Options, TestApp, id_from, space, spawn_app_with};
 
 /// One place for reads and one for writes, and a short wait for a place:
 /// the test takes the only place itself, as a request in progress would.
-async fn tiny_server() -> crate::common::TestApp {
+async fn tiny_server() -> TestApp {
     spawn_app_with(Options {
         overload: Some(Limits {
             reads: 1,
@@ -23,18 +23,25 @@ async fn tiny_server() -> crate::common::TestApp {
     .await
 }
 
-#[tokio::test]
-async fn reads_beyond_the_limit_get_503_with_retry_after_while_cheap_answers_go_on() {
-    let t = tiny_server().await;
-    space(&t, "living", "public_read").await;
+/// A public space, a member signed in, and a topic she started: her browser
+/// and the topic's id.
+async fn rose_with_a_topic(t: &TestApp, title: &str) -> (Browser, i64) {
+    space(t, "living", "public_read").await;
     let rose = t.signed_in("rose", Role::Member).await;
     let r = rose
         .form(
             "/s/living/new",
-            &[("title", "Under load"), ("body", "Words that wait.")],
+            &[("title", title), ("body", "First words.")],
         )
         .await;
-    let topic = format!("/t/{}", id_from(&r.location));
+    (rose, id_from(&r.location))
+}
+
+#[tokio::test]
+async fn reads_beyond_the_limit_get_503_with_retry_after_while_cheap_answers_go_on() {
+    let t = tiny_server().await;
+    let (rose, id) = rose_with_a_topic(&t, "Under load").await;
+    let topic = format!("/t/{id}");
     let guest = t.browser();
     assert_eq!(guest.get(&topic).await.status, StatusCode::OK);
 
@@ -57,7 +64,7 @@ async fn reads_beyond_the_limit_get_503_with_retry_after_while_cheap_answers_go_
     if t.app().store().backend() == hearth_store::Backend::Sqlite {
         let r = guest.get(&topic).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(r.body.contains("Words that wait."));
+        assert!(r.body.contains("First words."));
     }
     assert_eq!(guest.get("/healthz").await.status, StatusCode::OK);
     assert_eq!(guest.get("/static/hearth.css").await.status, StatusCode::OK);
@@ -80,15 +87,7 @@ async fn reads_beyond_the_limit_get_503_with_retry_after_while_cheap_answers_go_
 #[tokio::test]
 async fn writes_beyond_the_limit_get_503_and_the_text_typed_back() {
     let t = tiny_server().await;
-    space(&t, "living", "public_read").await;
-    let rose = t.signed_in("rose", Role::Member).await;
-    let r = rose
-        .form(
-            "/s/living/new",
-            &[("title", "Busy evening"), ("body", "First words.")],
-        )
-        .await;
-    let id = id_from(&r.location);
+    let (rose, id) = rose_with_a_topic(&t, "Busy evening").await;
     let topic = format!("/t/{id}");
 
     let place = t.app().gate().enter(Class::Write).await.expect("a place");
@@ -145,15 +144,7 @@ async fn a_burst_beyond_the_limits_gets_only_successes_and_503s() {
         ..Options::default()
     })
     .await;
-    space(&t, "living", "public_read").await;
-    let rose = t.signed_in("rose", Role::Member).await;
-    let r = rose
-        .form(
-            "/s/living/new",
-            &[("title", "A crowd"), ("body", "Many at once.")],
-        )
-        .await;
-    let topic = id_from(&r.location);
+    let (_, topic) = rose_with_a_topic(&t, "A crowd").await;
     let client = reqwest::Client::new();
     let mut requests = tokio::task::JoinSet::new();
     for i in 0..200 {
