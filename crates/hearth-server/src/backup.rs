@@ -161,16 +161,20 @@ async fn snapshot_sqlite(store: &Store, target: &Path) -> Result<(), BoxError> {
 /// Copies the backup beside the database, then renames it into place, so
 /// that an interrupted restore leaves the old database whole.
 fn restore_sqlite(config: &Config, source: &Path, force: bool) -> Result<(), BoxError> {
-    let target = config.data_dir.join(DATABASE);
+    let target = sqlite_file(&config.database_url)?;
     if target.exists() && !force {
         return Err(format!(
-            "{} already has a database; stop the server and add --force to replace it",
-            config.data_dir.display()
+            "{} is already there; stop the server and add --force to replace it",
+            target.display()
         )
         .into());
     }
     config.ensure_data_dir()?;
-    let partial = config.data_dir.join("hearth.db.restoring");
+    if let Some(folder) = target.parent().filter(|f| !f.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
+    let partial = suffixed(&target, ".restoring");
     let copy_error = |e: std::io::Error| format!("cannot copy the database: {e}");
     let mut from = std::fs::File::open(source).map_err(copy_error)?;
     let mut to = std::fs::File::create(&partial).map_err(copy_error)?;
@@ -188,11 +192,31 @@ fn restore_sqlite(config: &Config, source: &Path, force: bool) -> Result<(), Box
     }
     to.sync_all().map_err(copy_error)?;
     progress.finish();
-    for stale in ["hearth.db-wal", "hearth.db-shm"] {
-        let _ = std::fs::remove_file(config.data_dir.join(stale));
+    for stale in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(suffixed(&target, stale));
     }
     std::fs::rename(&partial, &target).map_err(copy_error)?;
     Ok(())
+}
+
+/// The database file a `sqlite:` URL names (`sqlite://path?mode=rwc`).
+fn sqlite_file(url: &str) -> Result<PathBuf, BoxError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(format!("DATABASE_URL {url:?} names no database file to restore into").into());
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// `path` with `suffix` added to its name (`hearth.db-wal`).
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// `pg_dump` in its custom format; progress in bytes of the tables dumped,
@@ -407,7 +431,20 @@ impl Progress {
 
 #[cfg(test)]
 mod tests {
-    use super::table_named;
+    use super::{sqlite_file, table_named};
+
+    #[test]
+    fn a_sqlite_url_names_its_file() {
+        assert_eq!(
+            sqlite_file("sqlite:///srv/hearth/hearth.db?mode=rwc").unwrap(),
+            std::path::PathBuf::from("/srv/hearth/hearth.db")
+        );
+        assert_eq!(
+            sqlite_file("sqlite:data/hearth.db").unwrap(),
+            std::path::PathBuf::from("data/hearth.db")
+        );
+        assert!(sqlite_file("sqlite::memory:").is_err());
+    }
 
     #[test]
     fn verbose_lines_name_their_table() {
