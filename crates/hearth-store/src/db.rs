@@ -124,6 +124,9 @@ impl Store {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    // A request that cannot get a connection in this time is
+                    // answered "busy, try again" (503) instead of waiting on.
+                    .acquire_timeout(Duration::from_secs(10))
                     // A connection to a local file cannot be lost; the test
                     // would cost a trip to the connection's thread on every
                     // acquire.
@@ -198,6 +201,52 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+
+    /// About how many bytes a SQLite snapshot will take (the pages in use),
+    /// to show a backup's progress against.
+    pub async fn sqlite_bytes_in_use(&self) -> Result<u64> {
+        let mut conn = self.pool.acquire().await?;
+        let mut v = [0i64; 3];
+        for (value, pragma) in v.iter_mut().zip([
+            "PRAGMA page_count",
+            "PRAGMA freelist_count",
+            "PRAGMA page_size",
+        ]) {
+            *value = sqlx::query_scalar(pragma).fetch_one(&mut *conn).await?;
+        }
+        let (pages, size) = (v[0] - v[1], v[2]);
+        Ok(u64::try_from(pages.max(0) * size).unwrap_or(0))
+    }
+
+    /// The tables of a PostgreSQL database with their sizes in bytes, to
+    /// show a backup's progress against.
+    pub async fn postgres_table_sizes(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT c.relname::TEXT, pg_table_size(c.oid)::BIGINT FROM pg_class c
+             WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, size)| (name, u64::try_from(size).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Whether the database holds no Hearth schema yet (not even migrated).
+    pub async fn is_blank(&self) -> Result<bool> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT count(*) FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+        Ok(n == 0)
     }
 
     pub async fn read(&self) -> Result<PoolConnection<Any>> {

@@ -17,6 +17,7 @@ mod jobs;
 mod legal;
 mod mail;
 mod notification_mail;
+mod overload;
 mod permissions;
 mod review_fixes;
 mod robustness;
