@@ -115,6 +115,13 @@ impl Message {
     pub fn kept_back(&self) -> bool {
         self.held || self.waiting
     }
+
+    /// Whether `account` reacted to it this way.
+    pub fn chose(&self, reaction: ChatReaction, account: Option<AccountId>) -> bool {
+        self.reactions
+            .iter()
+            .any(|r| r.reaction == reaction && r.includes(account))
+    }
 }
 
 pub struct NewMessage<'a> {

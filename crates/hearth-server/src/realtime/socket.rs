@@ -21,31 +21,30 @@
 //! (`open: false`, `session`), unless it has `"question": true`: then it is
 //! left as a question for the next session (`sent` says `waiting: true`).
 
-use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use futures_util::SinkExt;
 use hearth_core::hours::Openness;
-use hearth_core::model::{ChatReaction, SpaceId};
-use hearth_store::chat::{Message, Reader};
+use hearth_core::model::ChatReaction;
+use hearth_store::chat::Reader;
 use hearth_store::spaces::Space;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::{Frame, MessageOut};
+use super::{Audience, Frame, LiveMessage};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::Actor;
 use crate::services::chat::{self, EditMessage, Send};
 use crate::services::safety::Submission;
 use crate::web::session::ClientAddr;
-use crate::web::views::{Author, Moment, ReactionView};
 use crate::web::{Visitor, WebError};
 
 /// A text frame larger than this is refused with a reason (a message is at
@@ -56,6 +55,8 @@ const MAX_FRAME: usize = 64 * 1024;
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 /// Messages remembered as sent, so that catching up sends none twice.
 const REMEMBERED: usize = 200;
+/// Frames waiting for a connection that go out with one flush at most.
+const BATCH: usize = 64;
 /// The close code for a session that has ended (4000–4999: the application's).
 pub const SESSION_ENDED: u16 = 4001;
 
@@ -84,19 +85,23 @@ pub async fn live(
         .into());
     }
     let opened = chat::live_room(&app, &visitor.actor, &slug).await?;
+    let hub = app.hub().clone();
     let connection = Connection {
+        server: tokio::runtime::Handle::current(),
         moderator: opened.moderator(visitor.actor.viewer()),
         reader: Reader {
             account: visitor.actor.viewer().account(),
             moderator: visitor.actor.viewer().reviews(),
         },
         alias: visitor.actor.signed_in().map(|a| a.alias.to_string()),
-        actor: visitor.actor,
-        session: visitor.session_token,
-        client,
-        app,
-        room: opened.room,
-        sent: BTreeMap::new(),
+        person: Arc::new(Person {
+            actor: visitor.actor,
+            session: visitor.session_token,
+            client,
+            app,
+            room: opened.room,
+        }),
+        sent: SentLog::default(),
         cursor: q.after.unwrap_or(0),
         last_typing: None,
     };
@@ -105,23 +110,34 @@ pub async fn live(
         .write_buffer_size(4 * 1024)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| connection.run(socket, q.after)))
+        .on_upgrade(move |socket| {
+            hub.connections.spawn(connection.run(socket, q.after));
+            std::future::ready(())
+        }))
+}
+
+/// Who is on a connection and where: what its database work needs, shared
+/// with that work on the server's runtime.
+struct Person {
+    app: App,
+    actor: Actor,
+    session: Option<String>,
+    client: String,
+    room: Space,
 }
 
 struct Connection {
-    app: App,
-    actor: Actor,
+    /// The server's runtime, where this connection's database work runs
+    /// (see `Connections`).
+    server: tokio::runtime::Handle,
+    person: Arc<Person>,
     /// Whose held messages this person sees.
     reader: Reader,
     /// Moderates here: sees a deleted message's words.
     moderator: bool,
     alias: Option<String>,
-    session: Option<String>,
-    client: String,
-    room: Space,
-    /// Messages sent, with a digest of how each looked then (a change is
-    /// sent again); the oldest are forgotten.
-    sent: BTreeMap<i64, u64>,
+    /// Messages sent, and how each looked then (a change is sent again).
+    sent: SentLog,
     /// The newest message id sent.
     cursor: i64,
     last_typing: Option<Instant>,
@@ -167,16 +183,17 @@ enum Stop {
 
 impl Connection {
     async fn run(mut self, mut socket: WebSocket, after: Option<i64>) {
-        let hub = self.app.hub().clone();
+        let hub = self.person.app.hub().clone();
         // Listen before catching up: nothing falls between the two.
         let mut frames = hub.subscribe();
+        let room = self.person.room.id;
+        let told = self
+            .alias
+            .as_ref()
+            .and_then(|alias| hub.count(room, alias, true));
+        let stop = self.serve(&mut socket, &mut frames, after, told).await;
         if let Some(alias) = &self.alias {
-            hub.count(self.app.store(), self.room.id, alias, true).await;
-        }
-        let stop = self.serve(&mut socket, &mut frames, after).await;
-        if let Some(alias) = &self.alias {
-            hub.count(self.app.store(), self.room.id, alias, false)
-                .await;
+            hub.count(room, alias, false);
         }
         if let Ok(Stop::SessionEnded) = stop {
             let _ = socket
@@ -193,26 +210,39 @@ impl Connection {
         socket: &mut WebSocket,
         frames: &mut broadcast::Receiver<Arc<Frame>>,
         after: Option<i64>,
+        presence: Option<Utf8Bytes>,
     ) -> Result<Stop, axum::Error> {
         let mut hello = json!({
             "type": "hello",
-            "room": self.room.slug.as_str(),
+            "room": self.person.room.slug.as_str(),
             "me": self.alias,
             "moderator": self.moderator,
         });
-        if let Ok(openness) = chat::openness(&self.app, &self.room).await {
+        let person = self.person.clone();
+        let openness = self
+            .on_server(async move { chat::openness(&person.app, &person.room).await })
+            .await;
+        if let Ok(openness) = openness {
             add_hours(&mut hello, &openness);
         }
         self.send(socket, hello).await?;
+        if let Some(presence) = presence {
+            socket.send(WsMessage::Text(presence)).await?;
+        }
         if let Some(after) = after {
             self.catch_up(socket, after).await?;
         }
-        let mut check = tokio::time::interval(self.app.config().live.session_check);
+        let mut check = tokio::time::interval(self.person.app.config().live.session_check);
         check.tick().await;
         loop {
+            // Frames first: a wake-up is mostly one, and polling the socket
+            // and the clock before it costs ten thousand connections dear.
+            // A batch takes the frames waiting, so the socket is read next
+            // unless more came meanwhile.
             tokio::select! {
+                biased;
                 frame = frames.recv() => match frame {
-                    Ok(frame) => self.pass_on(socket, &frame).await?,
+                    Ok(frame) => self.pass_on_waiting(socket, frames, &frame).await?,
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         self.catch_up(socket, self.cursor).await?;
                     }
@@ -236,16 +266,32 @@ impl Connection {
         }
     }
 
+    /// Runs database work on the server's runtime (see `Connections`).
+    async fn on_server<T: std::marker::Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, ServiceError>> + std::marker::Send + 'static,
+    ) -> Result<T, ServiceError> {
+        self.server
+            .spawn(work)
+            .await
+            .map_err(|e| ServiceError::Internal(format!("live chat work: {e}")))?
+    }
+
     /// A signed-in person's session may end (signed out elsewhere, expired,
     /// suspended): the socket ends with it.
     async fn session_holds(&self) -> bool {
-        let Some(token) = &self.session else {
+        if self.person.session.is_none() {
             return true;
-        };
-        matches!(
-            crate::services::accounts::from_session(&self.app, token).await,
-            Ok(Some(_)) | Err(_)
-        )
+        }
+        let person = self.person.clone();
+        let found = self
+            .on_server(async move {
+                let token = person.session.as_deref().unwrap_or_default();
+                crate::services::accounts::from_session(&person.app, token).await
+            })
+            .await;
+        // Only a session found to be gone ends the socket, not a failure to look.
+        !matches!(found, Ok(None))
     }
 
     async fn send(
@@ -266,9 +312,13 @@ impl Connection {
     async fn catch_up(&mut self, socket: &mut WebSocket, after: i64) -> Result<(), axum::Error> {
         let mut from = after;
         loop {
-            let Ok((_, page)) =
-                chat::since(&self.app, &self.actor, self.room.slug.as_str(), from).await
-            else {
+            let person = self.person.clone();
+            let loaded = self
+                .on_server(async move {
+                    chat::since(&person.app, &person.actor, person.room.slug.as_str(), from).await
+                })
+                .await;
+            let Ok((_, page)) = loaded else {
                 return self
                     .error(
                         socket,
@@ -277,102 +327,87 @@ impl Connection {
                     .await;
             };
             let full = page.len() as i64 == chat::PAGE;
-            for m in &page {
+            for m in page {
                 from = from.max(m.id);
-                self.message(socket, m).await?;
+                self.message(socket, &LiveMessage::new(m)).await?;
             }
             if !full {
-                return Ok(());
+                return socket.flush().await;
             }
         }
     }
 
+    /// Passes a frame on with the others already waiting, with one flush:
+    /// a connection that falls behind catches up in fewer, larger writes.
+    async fn pass_on_waiting(
+        &mut self,
+        socket: &mut WebSocket,
+        frames: &mut broadcast::Receiver<Arc<Frame>>,
+        first: &Frame,
+    ) -> Result<(), axum::Error> {
+        self.pass_on(socket, first).await?;
+        for _ in 1..BATCH {
+            match frames.try_recv() {
+                Ok(frame) => self.pass_on(socket, &frame).await?,
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    return self.catch_up(socket, self.cursor).await;
+                }
+                Err(_) => break,
+            }
+        }
+        socket.flush().await
+    }
+
+    /// Queues a frame for this connection; `pass_on_waiting` writes them out.
     async fn pass_on(&mut self, socket: &mut WebSocket, frame: &Frame) -> Result<(), axum::Error> {
         match frame {
-            Frame::Message(m) if m.room_id == self.room.id => self.message(socket, m).await,
-            Frame::Typing { room, alias }
+            Frame::Message(live) if self.here(live.message().room_id) => {
+                self.message(socket, live).await
+            }
+            Frame::Typing { room, alias, text }
                 if self.here(*room) && Some(alias) != self.alias.as_ref() =>
             {
-                self.send(socket, json!({"type": "typing", "alias": alias}))
-                    .await
+                socket.feed(WsMessage::Text(text.clone())).await
             }
-            Frame::Presence { room, here, more } if self.here(*room) => {
-                self.send(
-                    socket,
-                    json!({"type": "presence", "here": here, "more": more}),
-                )
-                .await
+            Frame::Presence { room, text } if self.here(*room) => {
+                socket.feed(WsMessage::Text(text.clone())).await
             }
             Frame::Resync => self.catch_up(socket, self.cursor).await,
             _ => Ok(()),
         }
     }
 
-    fn here(&self, room: SpaceId) -> bool {
-        room == self.room.id
+    fn here(&self, room: hearth_core::model::SpaceId) -> bool {
+        room == self.person.room.id
     }
 
-    /// Sends a message this person may see, unless it was sent as it is.
-    async fn message(&mut self, socket: &mut WebSocket, m: &Message) -> Result<(), axum::Error> {
+    /// Queues a new or changed message this person may see, unless it went
+    /// out as it is.
+    async fn message(
+        &mut self,
+        socket: &mut WebSocket,
+        live: &LiveMessage,
+    ) -> Result<(), axum::Error> {
+        let m = live.message();
         let own = self.reader.account.is_some() && m.author_id == self.reader.account;
         if m.kept_back() && !own && !self.reader.moderator {
             return Ok(());
         }
-        let reactions = ReactionView::of(m, self.reader.account, true);
-        let state = {
-            let mut digest = DefaultHasher::new();
-            (m.held, m.deleted_at, m.edited_at).hash(&mut digest);
-            for r in &reactions {
-                (r.count, r.mine).hash(&mut digest);
-            }
-            digest.finish()
-        };
-        if self.sent.get(&m.id) == Some(&state) {
+        let mine = live.mine(self.reader.account);
+        if !self.sent.record(m.id, live.digest(mine)) {
             return Ok(());
         }
-        self.sent.insert(m.id, state);
-        while self.sent.len() > REMEMBERED {
-            self.sent.pop_first();
-        }
         self.cursor = self.cursor.max(m.id);
-        let deleted = m.deleted_at.is_some();
-        let author = Author::new(m.author_alias.as_ref(), m.author_role, None);
-        let sent = Moment::from_ms(m.created_at);
-        let asked = m.asked_at.map(Moment::from_ms);
-        let out = MessageOut {
-            id: m.id,
-            author: &author.name,
-            author_href: author.href.clone(),
-            badge: author.badge,
-            // A deleted message's words stay for moderators only.
-            html: if deleted && !self.moderator {
-                ""
-            } else {
-                &m.body_html
-            },
-            sent_iso: sent.iso,
-            sent_text: sent.text,
-            reply_to: m.reply_to_id,
-            reply_to_name: m.reply_to_alias.as_deref(),
-            held: m.held,
-            deleted,
+        let audience = Audience {
             own,
-            question: m.waiting,
-            can_pick_up: m.waiting && !deleted && self.reader.moderator,
-            asked_iso: asked.as_ref().map(|a| a.iso.clone()),
-            asked_text: asked.map(|a| a.text),
-            replaces: m.asked_as,
-            edited: m.edited_at.is_some(),
-            edited_iso: m.edited_at.map(|t| Moment::from_ms(t).iso),
-            markdown: (own && !deleted).then_some(m.body_md.as_str()),
-            history: m.edited_at.is_some() && (own || self.moderator),
-            reactions,
+            moderator: self.moderator,
+            reviewer: self.reader.moderator,
+            mine,
         };
-        self.send(socket, json!({"type": "message", "message": out}))
-            .await
+        socket.feed(WsMessage::Text(live.frame(audience))).await
     }
 
-    /// A frame from the client.
+    /// A frame from the client: answered by the server's runtime.
     async fn take(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), axum::Error> {
         if text.len() > MAX_TEXT {
             return self
@@ -393,7 +428,34 @@ impl Connection {
                     .await;
             }
         };
-        match frame {
+        if let ClientFrame::Typing = frame {
+            let now = Instant::now();
+            if self
+                .last_typing
+                .is_some_and(|t| now.duration_since(t) < TYPING_EVERY)
+            {
+                return Ok(());
+            }
+            self.last_typing = Some(now);
+        }
+        let person = self.person.clone();
+        let answer = self
+            .on_server(async move { Ok(person.answer(frame).await) })
+            .await
+            .unwrap_or_else(|e| Some(refusal_frame(e)));
+        match answer {
+            Some(answer) => self.send(socket, answer).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Person {
+    /// The answer to a frame from the client, if it has one.
+    async fn answer(&self, frame: ClientFrame) -> Option<serde_json::Value> {
+        let app = &self.app;
+        let actor = &self.actor;
+        Some(match frame {
             ClientFrame::Send {
                 body,
                 reply_to,
@@ -407,24 +469,18 @@ impl Connection {
                 };
                 let slug = self.room.slug.as_str();
                 let sent = if question {
-                    chat::ask(&self.app, &self.actor, slug, cmd).await
+                    chat::ask(app, actor, slug, cmd).await
                 } else {
-                    chat::send(&self.app, &self.actor, slug, cmd).await
+                    chat::send(app, actor, slug, cmd).await
                 };
                 match sent {
-                    Ok(sent) => {
-                        self.send(
-                            socket,
-                            json!({
-                                "type": "sent",
-                                "id": sent.id,
-                                "held": sent.held,
-                                "waiting": sent.waiting,
-                            }),
-                        )
-                        .await
-                    }
-                    Err(e) => self.refusal(socket, e).await,
+                    Ok(sent) => json!({
+                        "type": "sent",
+                        "id": sent.id,
+                        "held": sent.held,
+                        "waiting": sent.waiting,
+                    }),
+                    Err(e) => self.refusal(e).await,
                 }
             }
             ClientFrame::Edit {
@@ -436,15 +492,9 @@ impl Connection {
                     body,
                     submission: self.submission(acknowledge),
                 };
-                match chat::edit(&self.app, &self.actor, id, cmd).await {
-                    Ok(edited) => {
-                        self.send(
-                            socket,
-                            json!({"type": "edited", "id": id, "held": edited.held}),
-                        )
-                        .await
-                    }
-                    Err(e) => self.refusal_of(socket, e, "edit", id).await,
+                match chat::edit(app, actor, id, cmd).await {
+                    Ok(edited) => json!({"type": "edited", "id": id, "held": edited.held}),
+                    Err(e) => refusal_of(e, "edit", id),
                 }
             }
             ClientFrame::React { id, reaction, on } => {
@@ -457,41 +507,24 @@ impl Connection {
                             known.join(", ")
                         ),
                     );
-                    return self.refusal_of(socket, e, "react", id).await;
+                    return Some(refusal_of(e, "react", id));
                 };
-                match chat::react(&self.app, &self.actor, id, kind, on).await {
+                match chat::react(app, actor, id, kind, on).await {
                     Ok((_, on)) => {
-                        self.send(
-                            socket,
-                            json!({"type": "reacted", "id": id, "reaction": kind.as_str(), "on": on}),
-                        )
-                        .await
+                        json!({"type": "reacted", "id": id, "reaction": kind.as_str(), "on": on})
                     }
-                    Err(e) => self.refusal_of(socket, e, "react", id).await,
+                    Err(e) => refusal_of(e, "react", id),
                 }
             }
-            ClientFrame::Delete { id } => match chat::delete(&self.app, &self.actor, id).await {
-                Ok(_) => {
-                    self.send(socket, json!({"type": "deleted", "id": id}))
-                        .await
-                }
-                Err(e) => self.refusal_of(socket, e, "delete", id).await,
+            ClientFrame::Delete { id } => match chat::delete(app, actor, id).await {
+                Ok(_) => json!({"type": "deleted", "id": id}),
+                Err(e) => refusal_of(e, "delete", id),
             },
-            ClientFrame::Typing => {
-                let now = Instant::now();
-                if self
-                    .last_typing
-                    .is_some_and(|t| now.duration_since(t) < TYPING_EVERY)
-                {
-                    return Ok(());
-                }
-                self.last_typing = Some(now);
-                match chat::typing(&self.app, &self.actor, &self.room).await {
-                    Ok(()) => Ok(()),
-                    Err(e) => self.refusal(socket, e).await,
-                }
-            }
-        }
+            ClientFrame::Typing => match chat::typing(app, actor, &self.room).await {
+                Ok(()) => return None,
+                Err(e) => self.refusal(e).await,
+            },
+        })
     }
 
     /// How a frame from this client was sent, for the guards.
@@ -503,23 +536,9 @@ impl Connection {
         }
     }
 
-    /// A refused edit, reaction or delete: the error frame says which.
-    async fn refusal_of(
-        &self,
-        socket: &mut WebSocket,
-        e: ServiceError,
-        action: &str,
-        id: i64,
-    ) -> Result<(), axum::Error> {
-        let mut frame = refusal_frame(e);
-        frame["action"] = action.into();
-        frame["id"] = id.into();
-        self.send(socket, frame).await
-    }
-
     /// A refused send, as an error frame with the reason (and, for personal
     /// details, what was found, to show before sending anyway).
-    async fn refusal(&self, socket: &mut WebSocket, e: ServiceError) -> Result<(), axum::Error> {
+    async fn refusal(&self, e: ServiceError) -> serde_json::Value {
         let closed = matches!(e, ServiceError::Forbidden(_));
         let mut frame = refusal_frame(e);
         // Refused while the room is closed: say when it opens.
@@ -529,8 +548,16 @@ impl Connection {
         {
             add_hours(&mut frame, &openness);
         }
-        self.send(socket, frame).await
+        frame
     }
+}
+
+/// A refused edit, reaction or delete: the error frame says which.
+fn refusal_of(e: ServiceError, action: &str, id: i64) -> serde_json::Value {
+    let mut frame = refusal_frame(e);
+    frame["action"] = action.into();
+    frame["id"] = id.into();
+    frame
 }
 
 /// An error frame for a refusal: the reason, and for personal details what
@@ -575,5 +602,60 @@ fn add_hours(frame: &mut serde_json::Value, openness: &Openness) {
     }
     if !openness.is_open() {
         frame["closed_text"] = json!(chat::closed_notice(openness));
+    }
+}
+
+/// The newest `REMEMBERED` messages sent on a connection, sorted by id, each
+/// with its digest (`LiveMessage::digest`) as it went out: ten thousand
+/// connections each keep one.
+#[derive(Default)]
+struct SentLog(VecDeque<(i64, u64)>);
+
+impl SentLog {
+    /// Notes that message `id` goes out looking like `digest`; false when
+    /// it went out so already.
+    fn record(&mut self, id: i64, digest: u64) -> bool {
+        // Mostly a new message, the newest yet: no search.
+        if self.0.back().is_none_or(|(last, _)| *last < id) {
+            self.0.push_back((id, digest));
+        } else {
+            match self.0.binary_search_by_key(&id, |(id, _)| *id) {
+                Ok(i) if self.0[i].1 == digest => return false,
+                Ok(i) => self.0[i].1 = digest,
+                Err(i) => self.0.insert(i, (id, digest)),
+            }
+        }
+        if self.0.len() > REMEMBERED {
+            self.0.pop_front();
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{REMEMBERED, SentLog};
+
+    #[test]
+    fn a_message_goes_out_again_only_when_it_changed() {
+        let mut sent = SentLog::default();
+        assert!(sent.record(7, 1));
+        assert!(!sent.record(7, 1), "the same again");
+        assert!(sent.record(5, 1), "an older one, out of order");
+        assert!(sent.record(7, 2), "changed since");
+        assert!(!sent.record(7, 2));
+        assert!(!sent.record(5, 1));
+        assert_eq!(sent.0.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [5, 7]);
+    }
+
+    #[test]
+    fn the_oldest_are_forgotten() {
+        let mut sent = SentLog::default();
+        for id in 1..=REMEMBERED as i64 + 10 {
+            assert!(sent.record(id, 0));
+        }
+        assert_eq!(sent.0.len(), REMEMBERED);
+        assert!(sent.record(1, 0), "forgotten, so sent again");
+        assert!(!sent.record(REMEMBERED as i64 + 10, 0));
     }
 }

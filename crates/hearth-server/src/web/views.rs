@@ -216,12 +216,24 @@ impl ReactionView {
         me: Option<hearth_core::model::AccountId>,
         all: bool,
     ) -> Vec<Self> {
+        Self::with(message, all, |kind| message.chose(kind, me))
+    }
+
+    /// The same, with `mine` saying which kinds this person chose.
+    pub fn with(
+        message: &hearth_store::chat::Message,
+        all: bool,
+        mine: impl Fn(hearth_core::model::ChatReaction) -> bool,
+    ) -> Vec<Self> {
         hearth_core::model::ChatReaction::ALL
             .into_iter()
             .filter_map(|kind| {
-                let chosen = message.reactions.iter().find(|r| r.reaction == kind);
-                let count = chosen.map_or(0, |r| r.accounts.len());
-                let mine = chosen.is_some_and(|r| r.includes(me));
+                let count = message
+                    .reactions
+                    .iter()
+                    .find(|r| r.reaction == kind)
+                    .map_or(0, |r| r.accounts.len());
+                let mine = count > 0 && mine(kind);
                 (all || count > 0).then(|| Self {
                     reaction: kind.as_str(),
                     emoji: kind.emoji(),

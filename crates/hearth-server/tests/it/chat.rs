@@ -1461,29 +1461,89 @@ mod actions {
         presence_becomes(&mut rose_live, json!(["rose"])).await;
     }
 
-    #[tokio::test]
-    async fn a_node_that_falls_silent_is_forgotten_with_the_people_it_had() {
+    /// Rose alone in the room "lounge", told so; and its id.
+    async fn rose_in_the_lounge() -> (
+        crate::common::TestApp,
+        crate::common::Browser,
+        super::live::Live,
+        SpaceId,
+    ) {
         let (t, admin) = setup().await;
         room(&admin, "lounge", "public_read", "post").await;
         let rose = t.signed_in("rose", Role::Member).await;
         let mut rose_live = join(&t, Some(&rose), "lounge", None).await;
         presence_becomes(&mut rose_live, json!(["rose"])).await;
-        let room_id = t.count("SELECT id FROM spaces WHERE slug = 'lounge'").await;
-        // A node's last word before it crashed.
+        let lounge = t.count("SELECT id FROM spaces WHERE slug = 'lounge'").await;
+        (t, rose, rose_live, SpaceId(lounge))
+    }
+
+    /// Another node says who is in a room through it.
+    async fn another_node_says(
+        t: &crate::common::TestApp,
+        room: SpaceId,
+        node: u64,
+        here: Vec<String>,
+        more: usize,
+    ) {
         t.app()
             .store()
             .publish(Event::Presence {
-                room: SpaceId(room_id),
-                node: 0xdead,
-                here: vec!["ghost_gus".into()],
-                more: 2,
+                room,
+                node,
+                here,
+                more,
             })
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_node_that_falls_silent_is_forgotten_with_the_people_it_had() {
+        let (t, _, mut rose_live, lounge) = rose_in_the_lounge().await;
+        // A node's last word before it crashed.
+        another_node_says(&t, lounge, 0xdead, vec!["ghost_gus".into()], 2).await;
         let p = presence_becomes(&mut rose_live, json!(["ghost_gus", "rose"])).await;
         assert_eq!(p["more"], 2);
         // Not heard from again (the tests' stale time is 1.5 s).
         presence_becomes(&mut rose_live, json!(["rose"])).await;
+    }
+
+    #[tokio::test]
+    async fn a_crowd_arriving_is_told_in_a_few_frames_that_name_fifty_and_count_the_rest() {
+        let (t, rose, mut rose_live, lounge) = rose_in_the_lounge().await;
+        // Another node's crowd arrives one by one, about a second in all.
+        let started = std::time::Instant::now();
+        for n in 1..=60 {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            let crowd = (0..n).map(|i| format!("member_{i:02}")).collect();
+            another_node_says(&t, lounge, 0xc0ffee, crowd, 0).await;
+        }
+        let arrived_in = started.elapsed();
+        // Frames until the whole crowd is told (before the quiet node is
+        // forgotten, 1.5 s later in the tests).
+        let mut frames = Vec::new();
+        loop {
+            let p = rose_live.next_of("presence").await;
+            frames.push(p.clone());
+            if p["more"] == 11 {
+                let named: Vec<String> = (0..50).map(|i| format!("member_{i:02}")).collect();
+                assert_eq!(p["here"], json!(named), "the first fifty, in order");
+                break;
+            }
+        }
+        // At most one telling per 300 ms (the tests' `presence_news`), and
+        // one at once: not one for each of the sixty arrivals.
+        let allowed = 2 + arrived_in.as_millis() / 300;
+        assert!(
+            (frames.len() as u128) <= allowed,
+            "{} presence frames in {arrived_in:?}",
+            frames.len()
+        );
+        // Her second tab changes no one's list, and hears who is here at once.
+        let mut second_tab = join(&t, Some(&rose), "lounge", None).await;
+        let p = second_tab.next().await;
+        assert_eq!(p["type"], "presence", "{p}");
+        assert_eq!(p["more"], 11);
     }
 
     #[tokio::test]

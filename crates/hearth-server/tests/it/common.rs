@@ -113,6 +113,7 @@ pub fn test_live_tuning() -> hearth_server::realtime::Tuning {
         session_check: std::time::Duration::from_secs(1),
         presence_every: std::time::Duration::from_millis(300),
         presence_stale: std::time::Duration::from_millis(1500),
+        presence_news: std::time::Duration::from_millis(300),
     }
 }
 
