@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod mail;
 pub mod outbound;
 pub mod overload;
+pub mod progress;
 pub mod realtime;
 pub mod services;
 pub mod storage;
