@@ -118,6 +118,7 @@ impl Gate {
             Class::Read => &self.reads,
             Class::Write => &self.writes,
         };
+        // Most requests find a place at once, without setting a timer.
         if let Ok(permit) = gate.clone().try_acquire_owned() {
             return Some(permit);
         }
