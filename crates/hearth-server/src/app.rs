@@ -65,6 +65,7 @@ struct Inner {
     mailer: Option<crate::mail::Mailer>,
     outbound: crate::outbound::Outbound,
     hub: crate::realtime::Hub,
+    gate: crate::overload::Gate,
     clock: Clock,
 }
 
@@ -93,6 +94,7 @@ impl App {
             env!("CARGO_PKG_VERSION"),
             config.base_url
         ))?;
+        let gate = crate::overload::Gate::new(config.overload);
         let app = Self {
             inner: Arc::new(Inner {
                 store,
@@ -105,6 +107,7 @@ impl App {
                 mailer,
                 outbound,
                 hub: Default::default(),
+                gate,
                 clock: Clock::default(),
             }),
         };
@@ -153,6 +156,11 @@ impl App {
         &self.inner.outbound
     }
 
+    /// The gates that shed excess load (see `overload`).
+    pub fn gate(&self) -> &crate::overload::Gate {
+        &self.inner.gate
+    }
+
     pub fn safety(&self) -> &crate::services::safety::Safety {
         &self.inner.safety
     }
@@ -192,6 +200,11 @@ impl App {
             .merge(crate::web::router())
             .merge(crate::feeds::router())
             .merge(crate::api::router())
+            // Inside the guest page cache: a cached page never waits.
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                crate::overload::shed,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 crate::web::cache::guest_pages,

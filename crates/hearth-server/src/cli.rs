@@ -46,9 +46,11 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Copy a SQLite site (database and key file) into DIR, while it serves.
+    /// Copy the site (database and key file) into DIR, while it serves
+    /// (PostgreSQL: with pg_dump).
     Backup { dir: PathBuf },
-    /// Put a backup made with `hearth backup` in place (stop the server first).
+    /// Put a backup made with `hearth backup` in place (stop the server
+    /// first; PostgreSQL: with pg_restore).
     Restore {
         dir: PathBuf,
         /// Replace the database the data directory already has.
@@ -176,6 +178,7 @@ async fn execute(cli: Cli) -> Result<(), BoxError> {
 }
 
 async fn serve(config: Config) -> Result<(), BoxError> {
+    crate::overload::raise_open_files_limit();
     let app = App::open(config.clone()).await?;
     let listener = TcpListener::bind(config.bind).await.map_err(|e| {
         format!(

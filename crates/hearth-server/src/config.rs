@@ -30,6 +30,10 @@ pub struct Config {
     pub jobs: Tuning,
     /// The live chat's timings (not read from the environment).
     pub live: crate::realtime::Tuning,
+    /// How many requests are served at once before excess load is shed
+    /// (`HEARTH_CONCURRENT_READS`, `HEARTH_CONCURRENT_WRITES`,
+    /// `HEARTH_QUEUE_TIMEOUT_MS`).
+    pub overload: crate::overload::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +60,12 @@ pub enum ConfigError {
         "HEARTH_MAIL_FROM is needed with HEARTH_SMTP_URL: the address mail comes from, like \"Our community <community@example.org>\""
     )]
     MailFromMissing,
+    #[error("{name} must be a whole number from 1 to {max}, not {value:?}")]
+    Number {
+        name: &'static str,
+        max: u64,
+        value: String,
+    },
     #[error("HEARTH_SECRET_KEY must be 32 bytes written as base64 or 64 hex digits")]
     SecretKey,
     #[error("cannot create the data directory {path}: {source}")]
@@ -81,6 +91,9 @@ struct FileConfig {
     search_language: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    concurrent_reads: Option<u64>,
+    concurrent_writes: Option<u64>,
+    queue_timeout_ms: Option<u64>,
 }
 
 impl Config {
@@ -136,6 +149,39 @@ impl Config {
             }
             None => None,
         };
+        // A count from the environment or the file: at least 1, at most `max`.
+        let number = |name: &'static str, from_file: Option<u64>, default: u64, max: u64| {
+            let (n, value) = match env(name) {
+                Some(text) => (text.trim().parse::<u64>().ok(), text),
+                None => {
+                    let n = from_file.unwrap_or(default);
+                    (Some(n), n.to_string())
+                }
+            };
+            n.filter(|n| (1..=max).contains(n))
+                .ok_or(ConfigError::Number { name, max, value })
+        };
+        let d = crate::overload::Limits::default();
+        let overload = crate::overload::Limits {
+            reads: number(
+                "HEARTH_CONCURRENT_READS",
+                from_file.concurrent_reads,
+                d.reads as u64,
+                100_000,
+            )? as usize,
+            writes: number(
+                "HEARTH_CONCURRENT_WRITES",
+                from_file.concurrent_writes,
+                d.writes as u64,
+                100_000,
+            )? as usize,
+            queue_timeout: std::time::Duration::from_millis(number(
+                "HEARTH_QUEUE_TIMEOUT_MS",
+                from_file.queue_timeout_ms,
+                d.queue_timeout.as_millis() as u64,
+                600_000,
+            )?),
+        };
         Ok(Self {
             bind,
             data_dir,
@@ -145,6 +191,7 @@ impl Config {
             smtp,
             jobs: Tuning::default(),
             live: Default::default(),
+            overload,
         })
     }
 

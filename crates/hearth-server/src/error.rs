@@ -33,6 +33,10 @@ pub enum ServiceError {
     CheckFirst(Box<crate::services::safety::Review>),
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     Throttled { retry_after_secs: u64 },
+    /// The site has more to do than it can take on just now (see
+    /// `overload`); nothing was done, and the same request will work soon.
+    #[error("The site is very busy just now. Please try again in a few seconds.")]
+    Busy { retry_after_secs: u64 },
     /// A fault on our side; the cause is logged, never shown.
     #[error("Something went wrong on our side. Nothing you typed was lost; please try again.")]
     Internal(String),
@@ -46,6 +50,24 @@ impl ServiceError {
             field,
             message: message.into(),
         }])
+    }
+
+    /// The answer to a request shed under load (or that found the database
+    /// too busy): try again after `crate::overload::RETRY_AFTER_SECS`.
+    pub fn busy() -> Self {
+        ServiceError::Busy {
+            retry_after_secs: crate::overload::RETRY_AFTER_SECS,
+        }
+    }
+
+    /// How long to wait before trying again, for the answers that say so
+    /// (`Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ServiceError::Throttled { retry_after_secs }
+            | ServiceError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
     }
 
     /// Turns an access decision that says no into the matching error.
@@ -63,6 +85,10 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Busy(cause) => {
+                tracing::warn!(error = %cause, "database busy: answered 503");
+                ServiceError::busy()
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ServiceError::Internal(other.to_string())

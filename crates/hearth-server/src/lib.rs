@@ -13,6 +13,7 @@ pub mod generator;
 pub mod jobs;
 pub mod mail;
 pub mod outbound;
+pub mod overload;
 pub mod progress;
 pub mod realtime;
 pub mod services;

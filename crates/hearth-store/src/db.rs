@@ -38,18 +38,61 @@ pub struct Store {
     backend: Backend,
     sealer: Sealer,
     /// Counts committed writes that others can see; caches compare it.
-    changes: Arc<AtomicU64>,
+    changes: Changes,
     /// Told when a transaction that queued a job commits, so that this
     /// process's workers start at once instead of at their next poll.
     jobs_queued: Arc<Notify>,
     events: crate::events::Events,
 }
 
+/// The count of shared changes: in this process on SQLite (one node); on
+/// PostgreSQL a sequence, so that every node's caches see every node's writes.
+#[derive(Clone)]
+enum Changes {
+    Local(Arc<AtomicU64>),
+    Shared(AnyPool),
+}
+
+impl Changes {
+    /// Counts one change, after its commit: a reader who saw the old count
+    /// may have read the old data, and must not keep it under the new count.
+    async fn count(&self) {
+        match self {
+            Changes::Local(n) => {
+                n.fetch_add(1, Ordering::AcqRel);
+            }
+            Changes::Shared(pool) => {
+                // The write is committed: failing it now would invite a
+                // second one. Entries still expire after a few seconds.
+                if let Err(e) = sqlx::query("SELECT nextval('hearth_changes')")
+                    .execute(pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot count a change for the caches");
+                }
+            }
+        }
+    }
+
+    async fn now(&self) -> Option<u64> {
+        match self {
+            Changes::Local(n) => Some(n.load(Ordering::Acquire)),
+            Changes::Shared(pool) => {
+                sqlx::query_scalar::<_, i64>("SELECT last_value FROM hearth_changes")
+                    .fetch_one(pool)
+                    .await
+                    .ok()
+                    .map(|n| n as u64)
+            }
+        }
+    }
+}
+
 /// A write transaction. Committing it (with `commit`) counts a change,
 /// unless it was opened with `Store::write_private`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    changes: Option<Arc<AtomicU64>>,
+    changes: Option<Changes>,
     jobs_queued: Arc<Notify>,
     /// Whether this transaction queued a job (see `jobs::enqueue`).
     pub(crate) queued_job: bool,
@@ -81,6 +124,9 @@ impl Store {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    // A request that cannot get a connection in this time is
+                    // answered "busy, try again" (503) instead of waiting on.
+                    .acquire_timeout(Duration::from_secs(10))
                     // A connection to a local file cannot be lost; the test
                     // would cost a trip to the connection's thread on every
                     // acquire.
@@ -115,11 +161,15 @@ impl Store {
         if backend == Backend::Postgres {
             events.listen(url.to_owned());
         }
+        let changes = match backend {
+            Backend::Sqlite => Changes::Local(Arc::new(AtomicU64::new(0))),
+            Backend::Postgres => Changes::Shared(pool.clone()),
+        };
         Ok(Self {
             pool,
             backend,
             sealer,
-            changes: Arc::new(AtomicU64::new(0)),
+            changes,
             jobs_queued: Arc::new(Notify::new()),
             events,
         })
@@ -151,6 +201,52 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+
+    /// About how many bytes a SQLite snapshot will take (the pages in use),
+    /// to show a backup's progress against.
+    pub async fn sqlite_bytes_in_use(&self) -> Result<u64> {
+        let mut conn = self.pool.acquire().await?;
+        let mut v = [0i64; 3];
+        for (value, pragma) in v.iter_mut().zip([
+            "PRAGMA page_count",
+            "PRAGMA freelist_count",
+            "PRAGMA page_size",
+        ]) {
+            *value = sqlx::query_scalar(pragma).fetch_one(&mut *conn).await?;
+        }
+        let (pages, size) = (v[0] - v[1], v[2]);
+        Ok(u64::try_from(pages.max(0) * size).unwrap_or(0))
+    }
+
+    /// The tables of a PostgreSQL database with their sizes in bytes, to
+    /// show a backup's progress against.
+    pub async fn postgres_table_sizes(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT c.relname::TEXT, pg_table_size(c.oid)::BIGINT FROM pg_class c
+             WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, size)| (name, u64::try_from(size).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Whether the database holds no Hearth schema yet (not even migrated).
+    pub async fn is_blank(&self) -> Result<bool> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT count(*) FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+        Ok(n == 0)
     }
 
     pub async fn read(&self) -> Result<PoolConnection<Any>> {
@@ -188,10 +284,11 @@ impl Store {
         Ok(self.pool.begin_with(begin).await?)
     }
 
-    /// How many shared changes this process has committed; a cached page
-    /// made at an earlier count may be stale.
-    pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
+    /// How many shared changes have been committed (on PostgreSQL, by every
+    /// node); a cached page made at an earlier count may be stale. None when
+    /// it cannot be told: then nothing is served from a cache.
+    pub async fn changes(&self) -> Option<u64> {
+        self.changes.now().await
     }
 
     /// Wakes when a job queued in this process has been committed (other
@@ -236,7 +333,7 @@ impl Store {
 pub async fn commit(tx: WriteTx) -> Result<()> {
     tx.tx.commit().await?;
     if let Some(changes) = tx.changes {
-        changes.fetch_add(1, Ordering::AcqRel);
+        changes.count().await;
     }
     if tx.queued_job {
         tx.jobs_queued.notify_one();

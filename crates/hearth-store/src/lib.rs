@@ -46,6 +46,11 @@ pub enum StoreError {
     Conflict,
     #[error("not found")]
     NotFound,
+    /// The database is too busy to take this now (no connection free in
+    /// time, or a lock not granted in time): worth trying again shortly,
+    /// not a fault.
+    #[error("database busy: {0}")]
+    Busy(#[source] sqlx::Error),
     #[error("sealed data could not be opened: wrong secret key?")]
     Unseal,
     #[error("database: {0}")]
@@ -59,9 +64,25 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+            sqlx::Error::PoolTimedOut => StoreError::Busy(e),
+            sqlx::Error::Database(d) if d.code().as_deref().is_some_and(is_busy_code) => {
+                StoreError::Busy(e)
+            }
             _ => StoreError::Db(e),
         }
     }
+}
+
+/// Error codes that mean "wait and try again": PostgreSQL's SQLSTATEs (five
+/// characters) `too_many_connections`, `lock_not_available`,
+/// `serialization_failure` and `deadlock_detected`; SQLite's numbers
+/// `SQLITE_BUSY` and `SQLITE_LOCKED`, with their extended codes (whose low
+/// byte is the primary code).
+fn is_busy_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return matches!(code, "53300" | "55P03" | "40001" | "40P01");
+    }
+    code.parse::<u32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -79,4 +100,60 @@ pub(crate) fn tier_list(tiers: &[hearth_core::model::Tier]) -> String {
 /// Converts a 0/1 column into a bool (flags are BIGINT on both backends).
 pub(crate) fn flag(v: i64) -> bool {
     v != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_and_locks_are_busy_not_faults() {
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolTimedOut),
+            StoreError::Busy(_)
+        ));
+        for code in ["5", "6", "261", "517", "773", "53300", "55P03", "40P01"] {
+            assert!(is_busy_code(code), "{code}");
+        }
+        // SQLITE_CONSTRAINT_FOREIGNKEY, SQLITE_CORRUPT, PostgreSQL's
+        // undefined_table and a unique violation are faults or conflicts.
+        for code in ["787", "11", "42P01", "23505", "22005"] {
+            assert!(!is_busy_code(code), "{code}");
+        }
+    }
+
+    /// A second writer that cannot get SQLite's write lock in time is told
+    /// "busy", which the server answers with 503 and Retry-After.
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_busy() {
+        use sqlx::Connection;
+        let path = std::env::temp_dir().join(format!(
+            "hearth-busy-{}-{}.db",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        ));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut first = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let mut second = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 0")
+            .execute(&mut second)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut first)
+            .await
+            .unwrap();
+        let refused = sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut second)
+            .await
+            .unwrap_err();
+        assert!(matches!(StoreError::from(refused), StoreError::Busy(_)));
+        drop((first, second));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

@@ -8,31 +8,102 @@ use sqlx::Row;
 
 use crate::{Backend, Conn, Result};
 
-/// Stores (or replaces) a post's stems. Call in the writing transaction.
-pub async fn index(conn: &mut Conn, backend: Backend, post: PostId, terms: &str) -> Result<()> {
+/// The index's two tables: posts (with their topic's title) and chat messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Indexed {
+    Posts,
+    ChatMessages,
+}
+
+impl Indexed {
+    fn table(self) -> &'static str {
+        match self {
+            Indexed::Posts => "post_terms",
+            Indexed::ChatMessages => "chat_terms",
+        }
+    }
+
+    /// The column naming the indexed row (an FTS5 table's rowid on SQLite).
+    fn key(self, backend: Backend) -> &'static str {
+        match (backend, self) {
+            (Backend::Sqlite, _) => "rowid",
+            (Backend::Postgres, Indexed::Posts) => "post_id",
+            (Backend::Postgres, Indexed::ChatMessages) => "message_id",
+        }
+    }
+}
+
+/// Stores (or replaces) a row's stems.
+async fn put(
+    conn: &mut Conn,
+    backend: Backend,
+    indexed: Indexed,
+    id: i64,
+    terms: &str,
+) -> Result<()> {
+    let (table, key) = (indexed.table(), indexed.key(backend));
     match backend {
         Backend::Sqlite => {
-            sqlx::query("DELETE FROM post_terms WHERE rowid = $1")
-                .bind(post.0)
+            sqlx::query(&format!("DELETE FROM {table} WHERE rowid = $1"))
+                .bind(id)
                 .execute(&mut *conn)
                 .await?;
-            sqlx::query("INSERT INTO post_terms (rowid, terms) VALUES ($1, $2)")
-                .bind(post.0)
-                .bind(terms)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(&format!(
+                "INSERT INTO {table} (rowid, terms) VALUES ($1, $2)"
+            ))
+            .bind(id)
+            .bind(terms)
+            .execute(&mut *conn)
+            .await?;
         }
         Backend::Postgres => {
-            sqlx::query(
-                "INSERT INTO post_terms (post_id, terms) VALUES ($1, to_tsvector('simple', $2))
-                 ON CONFLICT (post_id) DO UPDATE SET terms = excluded.terms",
-            )
-            .bind(post.0)
+            sqlx::query(&format!(
+                "INSERT INTO {table} ({key}, terms) VALUES ($1, to_tsvector('simple', $2))
+                 ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
+            ))
+            .bind(id)
             .bind(terms)
             .execute(&mut *conn)
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Stores (or replaces) a post's stems. Call in the writing transaction.
+pub async fn index(conn: &mut Conn, backend: Backend, post: PostId, terms: &str) -> Result<()> {
+    put(conn, backend, Indexed::Posts, post.0, terms).await
+}
+
+/// Stores (or replaces) a chat message's stems. Call in the writing transaction.
+pub async fn index_chat(
+    conn: &mut Conn,
+    backend: Backend,
+    message: i64,
+    terms: &str,
+) -> Result<()> {
+    put(conn, backend, Indexed::ChatMessages, message, terms).await
+}
+
+/// Forgets a chat message's stems (deleted, or moved to a new id).
+pub async fn forget_chat(conn: &mut Conn, backend: Backend, message: i64) -> Result<()> {
+    let key = Indexed::ChatMessages.key(backend);
+    sqlx::query(&format!("DELETE FROM chat_terms WHERE {key} = $1"))
+        .bind(message)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets the stems of all an author's chat messages (their texts were erased).
+pub async fn forget_chat_of(conn: &mut Conn, backend: Backend, author: AccountId) -> Result<()> {
+    let key = Indexed::ChatMessages.key(backend);
+    sqlx::query(&format!(
+        "DELETE FROM chat_terms WHERE {key} IN (SELECT id FROM chat_messages WHERE author_id = $1)"
+    ))
+    .bind(author.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -52,9 +123,11 @@ pub async fn forget_deleted_of(conn: &mut Conn, backend: Backend, author: Accoun
 
 /// Empties the index (before rebuilding it in another language).
 pub async fn clear(conn: &mut Conn) -> Result<()> {
-    sqlx::query("DELETE FROM post_terms")
-        .execute(&mut *conn)
-        .await?;
+    for table in [Indexed::Posts.table(), Indexed::ChatMessages.table()] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -75,6 +148,27 @@ pub async fn posts_after(
     .await?;
     rows.iter()
         .map(|r| Ok((PostId(r.try_get(0)?), r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+}
+
+/// Chat messages to (re)index, in id order after `after`: (id, text).
+/// Deleted ones are left out, and so are private conversations, which
+/// search never looks into.
+pub async fn chat_messages_after(
+    conn: &mut Conn,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.body_md FROM chat_messages m JOIN spaces s ON s.id = m.room_id
+         WHERE m.id > $1 AND m.deleted_at IS NULL AND s.kind = 'room' ORDER BY m.id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
 }
 
@@ -108,6 +202,44 @@ pub struct Hit {
 /// rank above old ones as relevant.
 const YEAR_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
 
+/// How one of the index's tables is matched and ranked, as SQL pieces
+/// around `$1` (the query) and `$6` (now), joined to the indexed rows
+/// (`rows`, e.g. `posts p`, whose alias is `alias`).
+struct Matching {
+    from: String,
+    matches: String,
+    rank: String,
+    query: String,
+}
+
+impl Matching {
+    fn new(backend: Backend, indexed: Indexed, stems: &[String], rows: &str, alias: &str) -> Self {
+        let table = indexed.table();
+        let key = indexed.key(backend);
+        // Stems hold only letters and digits (hearth-core), so quoting is enough.
+        match backend {
+            Backend::Sqlite => Matching {
+                from: format!("{table} JOIN {rows} ON {alias}.id = {table}.rowid"),
+                matches: format!("{table} MATCH $1"),
+                rank: format!("bm25({table}) / (1.0 + ($6 - {alias}.created_at) / {YEAR_MS:.1})"),
+                query: stems
+                    .iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(" AND "),
+            },
+            Backend::Postgres => Matching {
+                from: format!("{table} f JOIN {rows} ON {alias}.id = f.{key}"),
+                matches: "f.terms @@ plainto_tsquery('simple', $1)".into(),
+                rank: format!(
+                    "-ts_rank(f.terms, plainto_tsquery('simple', $1)) / (1.0 + ($6 - {alias}.created_at) / {YEAR_MS:.1})"
+                ),
+                query: stems.join(" "),
+            },
+        }
+    }
+}
+
 /// One page of hits, best first, and how many there are in all.
 pub async fn search(
     conn: &mut Conn,
@@ -120,27 +252,12 @@ pub async fn search(
     if f.stems.is_empty() || f.tiers.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    // Stems hold only letters and digits (hearth-core), so quoting is enough.
-    let (from, matches, rank, query) = match backend {
-        Backend::Sqlite => (
-            "post_terms JOIN posts p ON p.id = post_terms.rowid",
-            "post_terms MATCH $1",
-            format!("bm25(post_terms) / (1.0 + ($6 - p.created_at) / {YEAR_MS:.1})"),
-            f.stems
-                .iter()
-                .map(|s| format!("\"{s}\""))
-                .collect::<Vec<_>>()
-                .join(" AND "),
-        ),
-        Backend::Postgres => (
-            "post_terms f JOIN posts p ON p.id = f.post_id",
-            "f.terms @@ plainto_tsquery('simple', $1)",
-            format!(
-                "-ts_rank(f.terms, plainto_tsquery('simple', $1)) / (1.0 + ($6 - p.created_at) / {YEAR_MS:.1})"
-            ),
-            f.stems.join(" "),
-        ),
-    };
+    let Matching {
+        from,
+        matches,
+        rank,
+        query,
+    } = Matching::new(backend, Indexed::Posts, f.stems, "posts p", "p");
     let filters = format!(
         "{matches}
            AND p.held = 0 AND p.deleted_at IS NULL AND p.hidden_at IS NULL
@@ -156,11 +273,8 @@ pub async fn search(
          FROM {from} {joins} LEFT JOIN accounts a ON a.id = p.author_id
          WHERE {filters} ORDER BY {rank}, p.id DESC LIMIT $7 OFFSET $8"
     );
-    let rows = bound(&sql, &query, f, now)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&mut *conn)
-        .await?;
+    let count_sql = format!("SELECT COUNT(*) FROM {from} {joins} WHERE {filters}");
+    let (rows, total) = page_of(conn, (&sql, &count_sql), &query, f, now, (limit, offset)).await?;
     let hits = rows
         .iter()
         .map(|r| {
@@ -177,12 +291,99 @@ pub async fn search(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    Ok((hits, total))
+}
+
+/// A chat message found.
+#[derive(Clone, Debug)]
+pub struct ChatHit {
+    pub message_id: i64,
+    pub room_slug: String,
+    pub room_name: String,
+    pub author_alias: Option<String>,
+    pub body_md: String,
+    pub created_at: i64,
+}
+
+/// One page of chat messages found in rooms, best first, and how many in
+/// all. Private conversations are never searched; nor are messages waiting
+/// for a moderator or questions waiting for a session (their readers are
+/// fewer than the room's).
+pub async fn search_chat(
+    conn: &mut Conn,
+    backend: Backend,
+    f: &Filter<'_>,
+    now: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ChatHit>, i64)> {
+    if f.stems.is_empty() || f.tiers.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let Matching {
+        from,
+        matches,
+        rank,
+        query,
+    } = Matching::new(
+        backend,
+        Indexed::ChatMessages,
+        f.stems,
+        "chat_messages m",
+        "m",
+    );
+    let filters = format!(
+        "{matches}
+           AND m.held = 0 AND m.waiting = 0 AND m.deleted_at IS NULL
+           AND s.kind = 'room' AND s.tier IN ({tiers})
+           AND ($2 = 0 OR s.id = $2) AND ($3 = 0 OR m.author_id = $3)
+           AND m.created_at >= $4 AND m.created_at < $5 AND m.created_at <= $6",
+        tiers = crate::tier_list(f.tiers)
+    );
+    let joins = "JOIN spaces s ON s.id = m.room_id";
+    let sql = format!(
+        "SELECT m.id, s.slug, s.name, a.alias, m.body_md, m.created_at
+         FROM {from} {joins} LEFT JOIN accounts a ON a.id = m.author_id
+         WHERE {filters} ORDER BY {rank}, m.id DESC LIMIT $7 OFFSET $8"
+    );
     let count_sql = format!("SELECT COUNT(*) FROM {from} {joins} WHERE {filters}");
-    let total: i64 = bound(&count_sql, &query, f, now)
+    let (rows, total) = page_of(conn, (&sql, &count_sql), &query, f, now, (limit, offset)).await?;
+    let hits = rows
+        .iter()
+        .map(|r| {
+            Ok(ChatHit {
+                message_id: r.try_get(0)?,
+                room_slug: r.try_get(1)?,
+                room_name: r.try_get(2)?,
+                author_alias: r.try_get(3)?,
+                body_md: r.try_get(4)?,
+                created_at: r.try_get(5)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((hits, total))
+}
+
+/// One page of rows (`sql`, then `$7` limit and `$8` offset) and how many
+/// there are in all (`count_sql`).
+async fn page_of(
+    conn: &mut Conn,
+    (sql, count_sql): (&str, &str),
+    query: &str,
+    f: &Filter<'_>,
+    now: i64,
+    (limit, offset): (i64, i64),
+) -> Result<(Vec<sqlx::any::AnyRow>, i64)> {
+    let rows = bound(sql, query, f, now)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    let total: i64 = bound(count_sql, query, f, now)
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    Ok((hits, total))
+    Ok((rows, total))
 }
 
 /// The query with the filter's parameters bound as $1…$6.

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(watch, unwatch))
         .routes(routes!(get_post, edit_post, delete_post))
         .routes(routes!(search))
+        .routes(routes!(search_chat))
         .routes(routes!(revisions))
         .routes(routes!(like, unlike))
         .routes(routes!(approve))
@@ -383,6 +384,19 @@ struct SearchParams {
     page: Option<i64>,
 }
 
+impl SearchParams {
+    fn input(self) -> crate::services::search::SearchInput {
+        crate::services::search::SearchInput {
+            q: self.q,
+            space: self.space,
+            author: self.author,
+            from: self.from,
+            until: self.until,
+            page: self.page.unwrap_or(1),
+        }
+    }
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct SearchHitOut {
     pub post_id: i64,
@@ -411,14 +425,7 @@ async fn search(
     actor: ApiActor,
     Query(p): Query<SearchParams>,
 ) -> ApiResult<Json<SearchOut>> {
-    let input = crate::services::search::SearchInput {
-        q: p.q,
-        space: p.space,
-        author: p.author,
-        from: p.from,
-        until: p.until,
-        page: p.page.unwrap_or(1),
-    };
+    let input = p.input();
     let results = crate::services::search::search(&app, &actor.actor, &input).await?;
     Ok(Json(SearchOut {
         total: results.total,
@@ -437,6 +444,60 @@ async fn search(
                         .as_ref(),
                     None,
                     h.guest_name.as_deref(),
+                ),
+                snippet_html: h.snippet_html,
+                created_at: rfc3339(h.created_at),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ChatHitOut {
+    pub message_id: i64,
+    /// The room's slug.
+    pub room: String,
+    pub room_name: String,
+    pub author: AuthorOut,
+    /// Escaped HTML with the matched words in `<mark>`.
+    pub snippet_html: String,
+    pub created_at: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ChatSearchOut {
+    /// Matches the caller may read, in all.
+    pub total: i64,
+    pub page: i64,
+    pub hits: Vec<ChatHitOut>,
+}
+
+/// Full-text search over the messages of the chat rooms the caller may read
+/// (never private conversations), best matches first. `space` names a room.
+#[utoipa::path(get, path = "/api/search/chat", tag = "chat", params(SearchParams),
+    responses((status = 200, body = ChatSearchOut), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn search_chat(
+    State(app): State<App>,
+    actor: ApiActor,
+    Query(p): Query<SearchParams>,
+) -> ApiResult<Json<ChatSearchOut>> {
+    let results = crate::services::search::search_chat(&app, &actor.actor, &p.input()).await?;
+    Ok(Json(ChatSearchOut {
+        total: results.total,
+        page: results.page,
+        hits: results
+            .hits
+            .into_iter()
+            .map(|h| ChatHitOut {
+                message_id: h.message_id,
+                room: h.room_slug,
+                room_name: h.room_name,
+                author: AuthorOut::new(
+                    h.author
+                        .map(hearth_core::model::Alias::from_trusted)
+                        .as_ref(),
+                    None,
+                    None,
                 ),
                 snippet_html: h.snippet_html,
                 created_at: rfc3339(h.created_at),

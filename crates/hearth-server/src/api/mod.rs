@@ -41,6 +41,7 @@ use crate::error::ServiceError;
         (name = "accounts", description = "Registering, signing in, your account"),
         (name = "forums", description = "Spaces, topics and posts"),
         (name = "blogs", description = "Blogs, their entries and threaded comments, tags, image uploads"),
+        (name = "chat", description = "Chat rooms (live messages travel over the WebSocket at /r/{room}/live)"),
         (name = "moderation", description = "The queue, flags, actions on members, the audit log"),
         (name = "privacy", description = "Your data: download it, delete your account"),
         (name = "alerts", description = "Email news alerts: subscribing, and sending (staff)"),

@@ -73,6 +73,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "Check before posting")
             }
             ServiceError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
+            ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "Busy"),
             ServiceError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Server error"),
         };
         let status = self.status.unwrap_or(status);
@@ -125,20 +126,17 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        match self.error {
-            ServiceError::SignInRequired => {
-                // RFC 9110: a 401 names the ways to authenticate.
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"hearth\""),
-                );
-            }
-            ServiceError::Throttled { retry_after_secs } => {
-                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    headers.insert(header::RETRY_AFTER, v);
-                }
-            }
-            _ => {}
+        if let ServiceError::SignInRequired = self.error {
+            // RFC 9110: a 401 names the ways to authenticate.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"hearth\""),
+            );
+        }
+        if let Some(retry_after_secs) = self.error.retry_after_secs()
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -283,10 +283,14 @@ async fn rendered(
 ) -> ServiceResult<Arc<Rendered>> {
     let format = Format::parse(format).ok_or(ServiceError::NotFound)?;
     let path = of.path(format);
-    let keep = token.is_none() && crate::web::cache::enabled(app);
     // Read the count before building: a write that lands meanwhile makes the entry stale.
-    let changes = app.store().changes();
-    if keep && let Some(feed) = app.feed_cache().get(&path, changes) {
+    let changes = match token {
+        None => app.store().changes().await,
+        Some(_) => None,
+    };
+    if let Some(changes) = changes
+        && let Some(feed) = app.feed_cache().get(&path, changes)
+    {
         return Ok(feed);
     }
     let (reader, self_url) = match token {
@@ -302,7 +306,7 @@ async fn rendered(
         Format::Atom => atom::write(&feed, &app.link(&path), &self_url),
     };
     let rendered = Arc::new(Rendered::new(body, format, feed.updated));
-    if keep {
+    if let Some(changes) = changes {
         let bytes = rendered.body.len();
         app.feed_cache().put(path, changes, rendered.clone(), bytes);
     }

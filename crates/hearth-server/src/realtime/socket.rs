@@ -554,7 +554,7 @@ fn refusal_frame(e: ServiceError) -> serde_json::Value {
                 "helplines_markdown": review.crisis.then_some(&review.helplines_md),
             });
         }
-        ServiceError::Throttled { retry_after_secs } => {
+        ServiceError::Throttled { retry_after_secs } | ServiceError::Busy { retry_after_secs } => {
             frame["retry_after"] = json!(retry_after_secs);
         }
         _ => {}

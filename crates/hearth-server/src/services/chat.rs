@@ -455,6 +455,7 @@ async fn deliver(
         now,
     )
     .await?;
+    super::search::index_chat_message(app, &mut tx, room, id, body).await?;
     if opened.conversation.is_some() {
         // Staff of the team join the conversation by name when they write.
         hearth_store::conversations::add_person(&mut tx, room.id, me.id).await?;
@@ -551,6 +552,7 @@ pub async fn delete(app: &App, actor: &Actor, id: i64) -> ServiceResult<Space> {
     let now = app.now();
     let mut tx = app.store().write().await?;
     chat::set_deleted(&mut tx, id, me.id, now).await?;
+    hearth_store::search::forget_chat(&mut tx, app.store().backend(), id).await?;
     // An author's own delete is not audited; a moderator's is.
     let audited = (message.author_id != Some(me.id)).then_some("chat.delete");
     changed(app, tx, actor, &room, id, audited).await?;
@@ -622,6 +624,8 @@ pub async fn pick_up(app: &App, actor: &Actor, id: i64) -> ServiceResult<(Space,
         drop(tx);
         return picked_up_already(app, actor, id).await;
     };
+    hearth_store::search::forget_chat(&mut tx, app.store().backend(), id).await?;
+    super::search::index_chat_message(app, &mut tx, &room, new_id, &question.body_md).await?;
     super::audit::record(
         &mut tx,
         actor,
@@ -812,6 +816,7 @@ pub async fn edit(app: &App, actor: &Actor, id: i64, cmd: EditMessage) -> Servic
         app.now(),
     )
     .await?;
+    super::search::index_chat_message(app, &mut tx, &room, id, body).await?;
     changed(app, tx, actor, &room, id, None).await?;
     Ok(Edited { room, held })
 }

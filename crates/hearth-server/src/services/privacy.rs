@@ -309,6 +309,7 @@ async fn erase(
     if posts == Posts::Delete {
         take_down_all(conn, account.id, now).await?;
         hearth_store::search::forget_deleted_of(conn, backend, account.id).await?;
+        hearth_store::search::forget_chat_of(conn, backend, account.id).await?;
     }
     personal_data::erase(conn, account.id, posts == Posts::Delete, now).await?;
     Ok(())

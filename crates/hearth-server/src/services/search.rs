@@ -38,8 +38,25 @@ pub async fn index_post(
     Ok(())
 }
 
+/// Indexes a chat message's text, unless it is in a private conversation:
+/// search never looks into those, so their words are not kept twice.
+pub async fn index_chat_message(
+    app: &App,
+    conn: &mut Conn,
+    room: &hearth_store::spaces::Space,
+    message: i64,
+    body: &str,
+) -> ServiceResult<()> {
+    if room.kind == hearth_core::model::SpaceKind::Conversation {
+        return Ok(());
+    }
+    let terms = index_terms(body, app.config().search_language);
+    search::index_chat(conn, app.store().backend(), message, &terms).await?;
+    Ok(())
+}
+
 /// Rebuilds the index when it was made in another language (or never);
-/// returns how many posts were indexed.
+/// returns how many posts and chat messages were indexed.
 pub async fn ensure_index(app: &App) -> ServiceResult<u64> {
     let language = app.config().search_language;
     let mut conn = app.store().read().await?;
@@ -51,14 +68,12 @@ pub async fn ensure_index(app: &App) -> ServiceResult<u64> {
     let mut tx = app.store().write_private().await?;
     search::clear(&mut tx).await?;
     hearth_store::commit(tx).await?;
-    let mut after = 0;
     let mut done = 0;
+    let mut after = 0;
     loop {
         let mut tx = app.store().write_private().await?;
         let batch = search::posts_after(&mut tx, after, 1000).await?;
         let Some(last) = batch.last().map(|(id, _, _)| id.0) else {
-            settings::set(&mut tx, INDEX_LANGUAGE, language.as_str()).await?;
-            hearth_store::commit(tx).await?;
             break;
         };
         for (id, title, body) in &batch {
@@ -68,9 +83,27 @@ pub async fn ensure_index(app: &App) -> ServiceResult<u64> {
         done += batch.len() as u64;
         after = last;
     }
+    let mut after = 0;
+    loop {
+        let mut tx = app.store().write_private().await?;
+        let batch = search::chat_messages_after(&mut tx, after, 1000).await?;
+        let Some(last) = batch.last().map(|(id, _)| *id) else {
+            // Only once all is indexed is the index said to be in this language.
+            settings::set(&mut tx, INDEX_LANGUAGE, language.as_str()).await?;
+            hearth_store::commit(tx).await?;
+            break;
+        };
+        for (id, body) in &batch {
+            let terms = index_terms(body, language);
+            search::index_chat(&mut tx, app.store().backend(), *id, &terms).await?;
+        }
+        hearth_store::commit(tx).await?;
+        done += batch.len() as u64;
+        after = last;
+    }
     if done > 0 {
         tracing::info!(
-            posts = done,
+            indexed = done,
             language = language.as_str(),
             "search index rebuilt"
         );
@@ -93,6 +126,33 @@ pub struct SearchInput {
     pub page: i64,
 }
 
+/// What a search looks through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Topics, replies, blog entries and their comments.
+    #[default]
+    Posts,
+    /// Messages in chat rooms (never private conversations).
+    Chat,
+}
+
+impl Scope {
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text.trim() {
+            "" | "posts" => Some(Scope::Posts),
+            "chat" => Some(Scope::Chat),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Posts => "posts",
+            Scope::Chat => "chat",
+        }
+    }
+}
+
 pub struct Found {
     pub post_id: PostId,
     pub topic_id: hearth_core::model::TopicId,
@@ -106,8 +166,19 @@ pub struct Found {
     pub created_at: i64,
 }
 
-pub struct Results {
-    pub hits: Vec<Found>,
+/// A chat message found.
+pub struct FoundChat {
+    pub message_id: i64,
+    pub room_slug: String,
+    pub room_name: String,
+    pub author: Option<String>,
+    /// Escaped HTML with the matched words in `<mark>`.
+    pub snippet_html: String,
+    pub created_at: i64,
+}
+
+pub struct Results<H = Found> {
+    pub hits: Vec<H>,
     /// Matches the searcher may read, in all.
     pub total: i64,
     pub page: i64,
@@ -125,7 +196,53 @@ fn day_start(text: &str) -> Result<Option<i64>, ()> {
     Ok(Some(date.midnight().assume_utc().unix_timestamp() * 1000))
 }
 
-pub async fn search(app: &App, actor: &Actor, input: &SearchInput) -> ServiceResult<Results> {
+impl<H> Results<H> {
+    /// The same results, each hit made into something else.
+    pub fn map<V>(self, f: impl FnMut(H) -> V) -> Results<V> {
+        Results {
+            hits: self.hits.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            empty_query: self.empty_query,
+        }
+    }
+}
+
+/// A search's checked criteria, or the reason to show no results.
+struct Criteria {
+    query: Query,
+    tiers: Vec<Tier>,
+    space: Option<hearth_core::model::SpaceId>,
+    author: Option<hearth_core::model::AccountId>,
+    from: Option<i64>,
+    until: Option<i64>,
+    page: i64,
+}
+
+impl Criteria {
+    fn filter(&self) -> search::Filter<'_> {
+        search::Filter {
+            stems: &self.query.stems,
+            tiers: &self.tiers,
+            space: self.space,
+            author: self.author,
+            from: self.from,
+            until: self.until,
+        }
+    }
+
+    fn offset(&self) -> i64 {
+        (self.page - 1) * PER_PAGE
+    }
+}
+
+/// Checks what was typed. `Ok(Err(page))`: nothing searchable was typed.
+async fn criteria(
+    app: &App,
+    actor: &Actor,
+    conn: &mut Conn,
+    input: &SearchInput,
+) -> ServiceResult<Result<Criteria, i64>> {
     let language = app.config().search_language;
     let mut problems = Problems::default();
     let from = day_start(&input.from).unwrap_or_else(|()| {
@@ -142,12 +259,11 @@ pub async fn search(app: &App, actor: &Actor, input: &SearchInput) -> ServiceRes
         })
         .map(|start| start + super::DAY_MS);
     let tiers: Vec<Tier> = super::readable_tiers(actor);
-    let mut conn = app.store().read().await?;
     let space = match input.space.trim() {
         "" => None,
         slug => {
             // A space the searcher may not read is as unknown as one that is not there.
-            let found = spaces::by_slug(&mut conn, slug).await?.filter(|s| {
+            let found = spaces::by_slug(conn, slug).await?.filter(|s| {
                 s.kind != hearth_core::model::SpaceKind::Conversation && tiers.contains(&s.tier)
             });
             if found.is_none() {
@@ -159,7 +275,7 @@ pub async fn search(app: &App, actor: &Actor, input: &SearchInput) -> ServiceRes
     let author = match input.author.trim() {
         "" => None,
         alias => {
-            let found = accounts::by_alias(&mut conn, alias).await?;
+            let found = accounts::by_alias(conn, alias).await?;
             if found.is_none() {
                 problems.add("author", "No member has that alias.");
             }
@@ -169,51 +285,105 @@ pub async fn search(app: &App, actor: &Actor, input: &SearchInput) -> ServiceRes
     problems.into_result()?;
     let page = input.page.clamp(1, 500);
     let Some(query) = Query::parse(&input.q, language) else {
-        return Ok(Results {
-            hits: Vec::new(),
-            total: 0,
-            page,
-            empty_query: true,
-        });
+        return Ok(Err(page));
     };
-    let filter = search::Filter {
-        stems: &query.stems,
-        tiers: &tiers,
+    Ok(Ok(Criteria {
+        query,
+        tiers,
         space,
         author,
         from,
         until,
-    };
-    let (hits, total) = search::search(
-        &mut conn,
-        app.store().backend(),
-        &filter,
-        app.now(),
-        PER_PAGE,
-        (page - 1) * PER_PAGE,
-    )
-    .await
-    .map_err(|e| {
-        tracing::warn!(error = %e, "search failed");
-        ServiceError::from(e)
-    })?;
-    Ok(Results {
-        hits: hits
-            .into_iter()
-            .map(|h| Found {
-                snippet_html: snippet(&h.body_md, &query, language, SNIPPET_CHARS),
-                post_id: h.post_id,
-                topic_id: h.topic_id,
-                topic_title: h.topic_title,
-                space_slug: h.space_slug,
-                space_name: h.space_name,
-                author: h.author_alias,
-                guest_name: h.guest_name,
-                created_at: h.created_at,
-            })
-            .collect(),
-        total,
         page,
+    }))
+}
+
+fn nothing_typed<H>(page: i64) -> Results<H> {
+    Results {
+        hits: Vec::new(),
+        total: 0,
+        page,
+        empty_query: true,
+    }
+}
+
+/// Checks what was typed, finds one page with `find`, and makes each hit
+/// into what is shown with `show` (given its snippet).
+async fn run<S, H>(
+    app: &App,
+    actor: &Actor,
+    input: &SearchInput,
+    find: impl AsyncFnOnce(&mut Conn, &search::Filter<'_>, i64) -> hearth_store::Result<(Vec<S>, i64)>,
+    show: impl Fn(S, &Query) -> H,
+) -> ServiceResult<Results<H>> {
+    let mut conn = app.store().read().await?;
+    let c = match criteria(app, actor, &mut conn, input).await? {
+        Ok(c) => c,
+        Err(page) => return Ok(nothing_typed(page)),
+    };
+    let (hits, total) = find(&mut conn, &c.filter(), c.offset())
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "search failed");
+            ServiceError::from(e)
+        })?;
+    Ok(Results {
+        hits: hits.into_iter().map(|h| show(h, &c.query)).collect(),
+        total,
+        page: c.page,
         empty_query: false,
     })
+}
+
+/// Searches posts: topics, replies, blog entries and comments.
+pub async fn search(app: &App, actor: &Actor, input: &SearchInput) -> ServiceResult<Results> {
+    let (backend, now) = (app.store().backend(), app.now());
+    let language = app.config().search_language;
+    run(
+        app,
+        actor,
+        input,
+        async |conn, filter, offset| {
+            search::search(conn, backend, filter, now, PER_PAGE, offset).await
+        },
+        |h, query| Found {
+            snippet_html: snippet(&h.body_md, query, language, SNIPPET_CHARS),
+            post_id: h.post_id,
+            topic_id: h.topic_id,
+            topic_title: h.topic_title,
+            space_slug: h.space_slug,
+            space_name: h.space_name,
+            author: h.author_alias,
+            guest_name: h.guest_name,
+            created_at: h.created_at,
+        },
+    )
+    .await
+}
+
+/// Searches the messages of the chat rooms the searcher may read.
+pub async fn search_chat(
+    app: &App,
+    actor: &Actor,
+    input: &SearchInput,
+) -> ServiceResult<Results<FoundChat>> {
+    let (backend, now) = (app.store().backend(), app.now());
+    let language = app.config().search_language;
+    run(
+        app,
+        actor,
+        input,
+        async |conn, filter, offset| {
+            search::search_chat(conn, backend, filter, now, PER_PAGE, offset).await
+        },
+        |h, query| FoundChat {
+            snippet_html: snippet(&h.body_md, query, language, SNIPPET_CHARS),
+            message_id: h.message_id,
+            room_slug: h.room_slug,
+            room_name: h.room_name,
+            author: h.author_alias,
+            created_at: h.created_at,
+        },
+    )
+    .await
 }

@@ -4,12 +4,11 @@
 //! valid only while no shared write has been committed since it was made
 //! (`Store::changes`), so a page is never stale once a writer has its answer.
 //!
-//! Writes made outside this process (the `hearth` command while serving)
-//! are not counted, so an entry also expires after a few seconds.
-//!
-//! Only on a single node (SQLite) for now: with several nodes on PostgreSQL
-//! another node's writes are not seen here, so the cache is off there until
-//! changes are announced across nodes.
+//! On PostgreSQL the count is a sequence in the database, so every node
+//! sees every node's writes (one cheap query per page served from here).
+//! On SQLite it is kept in this process: writes made outside it (the
+//! `hearth` command while serving) are not counted, so an entry also
+//! expires after a few seconds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,7 +19,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hearth_store::Backend;
 
 use super::csrf::CsrfToken;
 use super::session::{SESSION_COOKIE, cookie};
@@ -131,14 +129,8 @@ impl<V: Clone> Kept<V> {
     }
 }
 
-/// Whether what guests see may be kept in memory: on one node only (see above).
-pub fn enabled(app: &App) -> bool {
-    app.store().backend() == Backend::Sqlite
-}
-
-fn cacheable(app: &App, request: &Request) -> bool {
-    enabled(app)
-        && request.method() == Method::GET
+fn cacheable(request: &Request) -> bool {
+    request.method() == Method::GET
         && cookie(request.headers(), SESSION_COOKIE).is_none()
         && !request.headers().contains_key(header::AUTHORIZATION)
         && !request.uri().path().starts_with("/api")
@@ -158,7 +150,7 @@ fn html_response(page: &KeptPage, token: &str) -> Response {
 }
 
 pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Next) -> Response {
-    if !cacheable(&app, &request) {
+    if !cacheable(&request) {
         return next.run(request).await;
     }
     let uri = request.uri().to_string();
@@ -168,7 +160,9 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
         .map(|t| t.0.clone())
         .unwrap_or_default();
     // Read the count before rendering: a write that lands meanwhile makes this entry stale.
-    let changes = app.store().changes();
+    let Some(changes) = app.store().changes().await else {
+        return next.run(request).await;
+    };
     if let Some(page) = app.page_cache().get(&uri, changes) {
         return html_response(&page, &token);
     }

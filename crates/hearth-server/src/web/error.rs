@@ -80,6 +80,7 @@ impl IntoResponse for WebError {
             ServiceError::Throttled { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment")
             }
+            ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "Very busy just now"),
             ServiceError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
             }
@@ -100,7 +101,7 @@ impl IntoResponse for WebError {
             Ok(html) => (status, axum::response::Html(html)).into_response(),
             Err(_) => (status, self.error.to_string()).into_response(),
         };
-        if let ServiceError::Throttled { retry_after_secs } = &self.error
+        if let Some(retry_after_secs) = self.error.retry_after_secs()
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -112,6 +113,7 @@ impl IntoResponse for WebError {
         if matches!(
             self.error,
             ServiceError::Throttled { .. }
+                | ServiceError::Busy { .. }
                 | ServiceError::Forbidden(_)
                 | ServiceError::CheckFirst(_)
         ) {

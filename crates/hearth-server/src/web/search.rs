@@ -13,7 +13,7 @@ use super::page::{Chrome, Errors, form_errors, render, render_with};
 use super::views::{Author, Moment};
 use super::{Visitor, WebError};
 use crate::App;
-use crate::services::search::{self, SearchInput};
+use crate::services::search::{self, Found, FoundChat, Scope, SearchInput};
 
 pub fn router() -> Router<App> {
     Router::new().route("/search", get(search_page))
@@ -28,6 +28,9 @@ pub struct SearchQuery {
     pub from: String,
     pub until: String,
     pub page: Option<String>,
+    /// `posts` (the default) or `chat`.
+    #[serde(rename = "in")]
+    pub scope: String,
 }
 
 impl SearchQuery {
@@ -48,7 +51,13 @@ impl SearchQuery {
 
     /// This search's address with another page number.
     fn page_href(&self, page: i64) -> String {
+        format!("{}&page={page}", self.href(&self.scope))
+    }
+
+    /// This search's first page, looking through `scope`.
+    fn href(&self, scope: &str) -> String {
         let pairs = [
+            ("in", scope),
             ("q", self.q.as_str()),
             ("space", self.space.as_str()),
             ("author", self.author.as_str()),
@@ -57,15 +66,15 @@ impl SearchQuery {
         ];
         let kept: Vec<_> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let query = serde_urlencoded::to_string(kept).unwrap_or_default();
-        format!("/search?{query}&page={page}")
+        format!("/search?{query}")
     }
 }
 
 struct HitView {
     href: String,
-    topic_title: String,
-    space_name: String,
-    space_href: String,
+    title: String,
+    /// The space a post is in (a chat message's room is its title).
+    space: Option<(String, String)>,
     author: Author,
     when: Moment,
     snippet_html: String,
@@ -78,6 +87,9 @@ struct SearchPage {
     form: SearchQuery,
     errors: Errors,
     searched: bool,
+    chat: bool,
+    posts_href: String,
+    chat_href: String,
     empty_query: bool,
     total: i64,
     hits: Vec<HitView>,
@@ -92,10 +104,15 @@ async fn search_page(
 ) -> Result<Response, WebError> {
     let chrome = Chrome::new(&app, &visitor, "Search").await?;
     let searched = !form.q.trim().is_empty();
+    // An unknown `in` searches posts, as if it were not there.
+    let scope = Scope::parse(&form.scope).unwrap_or_default();
     let mut page = SearchPage {
         chrome,
         errors: Errors::default(),
         searched,
+        chat: scope == Scope::Chat,
+        posts_href: form.href(Scope::Posts.as_str()),
+        chat_href: form.href(Scope::Chat.as_str()),
         empty_query: false,
         total: 0,
         hits: Vec::new(),
@@ -103,40 +120,72 @@ async fn search_page(
         older: None,
         form,
     };
+    page.form.scope = scope.as_str().to_owned();
     if !searched {
         return Ok(render(&page));
     }
-    match form_errors(search::search(&app, &visitor.actor, &page.form.input()).await)? {
+    let input = page.form.input();
+    let found = match scope {
+        Scope::Posts => search::search(&app, &visitor.actor, &input)
+            .await
+            .map(|r| r.map(post_view)),
+        Scope::Chat => search::search_chat(&app, &visitor.actor, &input)
+            .await
+            .map(|r| r.map(chat_view)),
+    };
+    match form_errors(found)? {
         Ok(results) => {
             page.empty_query = results.empty_query;
             page.total = results.total;
             let shown = (results.page - 1) * search::PER_PAGE + results.hits.len() as i64;
             page.older = (shown < results.total).then(|| page.form.page_href(results.page + 1));
             page.newer = (results.page > 1).then(|| page.form.page_href(results.page - 1));
-            page.hits = results
-                .hits
-                .into_iter()
-                .map(|h| HitView {
-                    href: format!("/p/{}", h.post_id),
-                    topic_title: h.topic_title,
-                    space_href: format!("/s/{}", h.space_slug),
-                    space_name: h.space_name,
-                    author: Author::new(
-                        h.author
-                            .map(hearth_core::model::Alias::from_trusted)
-                            .as_ref(),
-                        None,
-                        h.guest_name.as_deref(),
-                    ),
-                    when: Moment::from_ms(h.created_at),
-                    snippet_html: h.snippet_html,
-                })
-                .collect();
+            page.hits = results.hits;
             Ok(render(&page))
         }
         Err(errors) => {
             page.errors = errors;
             Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
+    }
+}
+
+fn post_view(h: Found) -> HitView {
+    HitView {
+        href: format!("/p/{}", h.post_id),
+        title: h.topic_title,
+        space: Some((h.space_name, format!("/s/{}", h.space_slug))),
+        author: Author::new(
+            h.author
+                .map(hearth_core::model::Alias::from_trusted)
+                .as_ref(),
+            None,
+            h.guest_name.as_deref(),
+        ),
+        when: Moment::from_ms(h.created_at),
+        snippet_html: h.snippet_html,
+    }
+}
+
+/// A message is shown at the foot of the room's page that ends with it.
+fn chat_view(h: FoundChat) -> HitView {
+    HitView {
+        href: format!(
+            "/r/{}?before={}#m-{}",
+            h.room_slug,
+            h.message_id + 1,
+            h.message_id
+        ),
+        title: h.room_name,
+        space: None,
+        author: Author::new(
+            h.author
+                .map(hearth_core::model::Alias::from_trusted)
+                .as_ref(),
+            None,
+            None,
+        ),
+        when: Moment::from_ms(h.created_at),
+        snippet_html: h.snippet_html,
     }
 }

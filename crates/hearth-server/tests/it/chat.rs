@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::common::{Browser, TestApp, spawn_app};
 
 /// An admin makes a chat room through the admin form.
-async fn room(admin: &Browser, slug: &str, tier: &str, moderation: &str) {
+pub async fn room(admin: &Browser, slug: &str, tier: &str, moderation: &str) {
     let r = admin
         .form(
             "/admin/spaces/new",
@@ -25,12 +25,12 @@ async fn room(admin: &Browser, slug: &str, tier: &str, moderation: &str) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
 
-async fn say(b: &Browser, slug: &str, fields: &[(&str, &str)]) -> crate::common::Reply {
+pub async fn say(b: &Browser, slug: &str, fields: &[(&str, &str)]) -> crate::common::Reply {
     b.form(&format!("/r/{slug}"), fields).await
 }
 
 /// The id in a redirect to `/r/<room>#m-<id>`.
-fn message_id(r: &crate::common::Reply) -> i64 {
+pub fn message_id(r: &crate::common::Reply) -> i64 {
     let location = r.location.as_deref().expect("a redirect");
     location.rsplit("#m-").next().unwrap().parse().unwrap()
 }

@@ -40,36 +40,47 @@ impl Operator {
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
-        cmd.args(args)
-            .env("HEARTH_DATA_DIR", &self.dir.0)
-            .env("HEARTH_BASE_URL", "http://hearth.example")
-            .env_remove("DATABASE_URL")
-            .env_remove("HEARTH_SECRET_KEY")
-            .current_dir(&self.dir.0)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(url) = &self.database_url {
-            cmd.env("DATABASE_URL", url);
-        }
-        let mut child = cmd.spawn().unwrap();
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into(),
-            String::from_utf8_lossy(&out.stderr).into(),
-        )
+        hearth(&self.dir.0, self.database_url.as_deref(), args, stdin)
     }
+}
+
+/// Runs `hearth ARGS` on the site in `dir` (and `database_url`, else the
+/// SQLite database in `dir`); returns (success, stdout, stderr).
+fn hearth(
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    cmd.args(args)
+        .env("HEARTH_DATA_DIR", dir)
+        .env("HEARTH_BASE_URL", "http://hearth.example")
+        .env_remove("DATABASE_URL")
+        .env_remove("HEARTH_SECRET_KEY")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn rand_suffix() -> u32 {
@@ -282,27 +293,34 @@ async fn demo_scale_generates_a_community_once_and_checks_its_arguments() {
 }
 
 #[tokio::test]
-async fn backup_and_restore_round_trip_a_populated_sqlite_site() {
+async fn backup_and_restore_round_trip_a_populated_site() {
     let op = Operator::new().await;
     let (ok, _, err) = op.run(&["demo", "--scale", "500"], None);
     assert!(ok, "{err}");
     let saved = op.dir.0.join("saved");
     let saved_arg = saved.to_string_lossy().into_owned();
     let (ok, out, err) = op.run(&["backup", &saved_arg], None);
-    if op.database_url.is_some() {
-        // PostgreSQL sites use PostgreSQL's tools; the command says how.
-        assert!(!ok && err.contains("pg_dump"), "{err}");
-        return;
-    }
     assert!(ok, "{err}");
     assert!(out.contains("Backed up"), "{out}");
-    assert!(saved.join("hearth.db").exists() && saved.join("secret.key").exists());
+    assert!(err.contains("backup: "), "progress is shown: {err}");
+    let file = if op.database_url.is_some() {
+        "hearth.pgdump"
+    } else {
+        "hearth.db"
+    };
+    assert!(saved.join(file).exists() && saved.join("secret.key").exists());
     let (ok, _, err) = op.run(&["backup", &saved_arg], None);
     assert!(!ok && err.contains("already holds a backup"), "{err}");
+    let not_a_folder = op.dir.0.join("secret.key").to_string_lossy().into_owned();
+    let (ok, _, err) = op.run(&["backup", &not_a_folder], None);
+    assert!(!ok && err.contains("is a file"), "{err}");
 
-    // Into a fresh data directory: the generated posts are there, and the
-    // key opens the sealed details (opening checks it).
+    // Into a fresh site: the generated posts are there, and the key opens
+    // the sealed details (opening checks it).
     let fresh = Operator::new().await;
+    let nothing = fresh.dir.0.join("nothing").to_string_lossy().into_owned();
+    let (ok, _, err) = fresh.run(&["restore", &nothing], None);
+    assert!(!ok && err.contains("holds no"), "{err}");
     let (ok, _, err) = fresh.run(&["restore", &saved_arg], None);
     assert!(ok, "{err}");
     let (ok, _, err) = fresh.run(&["demo", "--scale", "10"], None);
@@ -311,4 +329,135 @@ async fn backup_and_restore_round_trip_a_populated_sqlite_site() {
     assert!(!ok && err.contains("--force"), "{err}");
     let (ok, _, err) = fresh.run(&["restore", &saved_arg, "--force"], None);
     assert!(ok, "{err}");
+    let (ok, _, err) = fresh.run(&["demo", "--scale", "10"], None);
+    assert!(!ok && err.contains("already has posts"), "{err}");
+}
+
+/// The backup is one consistent moment of a site that keeps taking posts
+/// while it is made, and the restored site serves.
+#[tokio::test]
+async fn a_backup_taken_while_members_post_is_consistent_and_serves_when_restored() {
+    use hearth_core::model::Role;
+    use reqwest::StatusCode;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use crate::common::{id_from, space, spawn_app_on};
+
+    let op = Operator::new().await;
+    let (ok, _, err) = op.run(&["demo", "--scale", "3000"], None);
+    assert!(ok, "{err}");
+    let Operator { dir, database_url } = op;
+    let url = database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.0.join("hearth.db").display()));
+    let t = spawn_app_on(dir, url).await;
+    space(&t, "living", "public_read").await;
+    let nurse = t.signed_in("nurse", Role::Staff).await;
+    let r = nurse
+        .form(
+            "/s/living/new",
+            &[("title", "Evening notes"), ("body", "The first of many.")],
+        )
+        .await;
+    let topic = id_from(&r.location);
+
+    let acked = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let poster = tokio::spawn({
+        let (acked, stop) = (acked.clone(), stop.clone());
+        async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = format!("Note number {n} of the evening.");
+                let r = nurse
+                    .form(&format!("/t/{topic}/reply"), &[("body", &body)])
+                    .await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+                acked.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    while acked.load(Ordering::SeqCst) < 5 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let saved = t.data_dir().join("saved");
+    let before = acked.load(Ordering::SeqCst);
+    let (ok, _, err) = tokio::task::spawn_blocking({
+        let (dir, saved) = (t.data_dir().to_owned(), saved.clone());
+        let url = database_url.clone();
+        move || {
+            hearth(
+                &dir,
+                url.as_deref(),
+                &["backup", &saved.to_string_lossy()],
+                None,
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let after = acked.load(Ordering::SeqCst);
+    stop.store(true, Ordering::Relaxed);
+    poster.await.unwrap();
+    assert!(ok, "{err}");
+
+    let fresh = Operator::new().await;
+    let (ok, _, err) = fresh.run(&["restore", &saved.to_string_lossy()], None);
+    assert!(ok, "{err}");
+    let Operator { dir, database_url } = fresh;
+    let url = database_url
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.0.join("hearth.db").display()));
+    let restored = spawn_app_on(dir, url.clone()).await;
+    let replies = restored
+        .count(&format!(
+            "SELECT count(*) FROM posts WHERE topic_id = {topic}"
+        ))
+        .await
+        - 1;
+    assert!(
+        before as i64 <= replies && replies <= after as i64,
+        "the backup holds {replies} replies: at least the {before} made before it began, at most the {after} made by its end"
+    );
+    // One moment: each post with its counters, each with its search terms.
+    let kept = restored
+        .count(&format!(
+            "SELECT reply_count FROM topics WHERE id = {topic}"
+        ))
+        .await;
+    assert_eq!(kept, replies);
+    let terms_key = if url.starts_with("postgres") {
+        "post_id"
+    } else {
+        "rowid"
+    };
+    let unindexed = restored
+        .count(&format!(
+            "SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM post_terms t WHERE t.{terms_key} = p.id)"
+        ))
+        .await;
+    assert_eq!(unindexed, 0);
+    if url.starts_with("sqlite") {
+        let damaged = restored
+            .count("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'")
+            .await;
+        assert_eq!(damaged, 0);
+        let dangling = restored
+            .count("SELECT count(*) FROM pragma_foreign_key_check")
+            .await;
+        assert_eq!(dangling, 0);
+    }
+    let last = restored
+        .count(&format!(
+            "SELECT max(id) FROM posts WHERE topic_id = {topic}"
+        ))
+        .await;
+    let b = restored.browser();
+    assert_eq!(b.get(&format!("/t/{topic}")).await.status, StatusCode::OK);
+    let r = b.get(&format!("/api/posts/{last}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("of the evening."), "{}", r.body);
+    restored.stop().await;
+    t.stop().await;
 }

@@ -71,6 +71,8 @@ pub async fn spawn_app_with_default_limits() -> TestApp {
 pub struct Options {
     /// The mail server; without one, mail jobs wait in the queue.
     pub smtp: Option<SmtpConfig>,
+    /// How much load is taken before it is shed (the defaults if `None`).
+    pub overload: Option<hearth_server::overload::Limits>,
 }
 
 impl Options {
@@ -78,6 +80,7 @@ impl Options {
     pub fn mail(sink: &SmtpSink) -> Self {
         Self {
             smtp: Some(sink.config()),
+            ..Self::default()
         }
     }
 
@@ -85,6 +88,7 @@ impl Options {
     pub fn mail_to_port(port: u16) -> Self {
         Self {
             smtp: Some(smtp_config(port)),
+            ..Self::default()
         }
     }
 }
@@ -142,6 +146,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     start(dir, database_url, pg, options).await
 }
 
+/// Serves the site already in `dir` (and `database_url`), as an operator
+/// starts a restored one. A PostgreSQL database is left in place.
+pub async fn spawn_app_on(dir: TempDir, database_url: String) -> TestApp {
+    start(dir, database_url, None, Options::default()).await
+}
+
 /// Opens the app on `database_url` and serves it on a fresh port.
 async fn start(
     dir: TempDir,
@@ -160,6 +170,7 @@ async fn start(
         smtp: options.smtp,
         jobs: test_tuning(),
         live: test_live_tuning(),
+        overload: options.overload.unwrap_or_default(),
     };
     let app = App::open(config).await.expect("open app");
     let server = Server::start(app, listener).unwrap();
@@ -174,6 +185,11 @@ async fn start(
 impl TestApp {
     pub fn app(&self) -> &App {
         &self.server.app
+    }
+
+    /// The data directory (the SQLite database and the key file).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self._dir.0
     }
 
     pub fn browser(&self) -> Browser {

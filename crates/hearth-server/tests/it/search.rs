@@ -283,3 +283,120 @@ async fn changing_the_search_language_rebuilds_the_index() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn chat_messages_are_found_in_rooms_one_may_read_and_never_in_private_conversations() {
+    use crate::chat::{message_id, room, say};
+    let t = spawn_app().await;
+    let admin = t.signed_in("Ada", Role::Admin).await;
+    room(&admin, "lounge", "public_read", "post").await;
+    room(&admin, "inner", "members_only", "post").await;
+    room(&admin, "careful", "public_read", "pre").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let tom = t.signed_in("tom", Role::Member).await;
+    let _nurse = t.signed_in("nurse_nina", Role::Staff).await;
+
+    let open = message_id(&say(&rose, "lounge", &[("body", "Scalp cooling helped my hair")]).await);
+    say(&rose, "inner", &[("body", "Scalp cooling, members only")]).await;
+    say(
+        &rose,
+        "careful",
+        &[("body", "Scalp cooling, waiting for a moderator")],
+    )
+    .await;
+    let gone = message_id(&say(&tom, "lounge", &[("body", "Scalp cooling, deleted")]).await);
+    tom.form(&format!("/chat/messages/{gone}/delete"), &[])
+        .await;
+    let r = rose
+        .form("/messages", &[("with", "team"), ("subject", "Hair")])
+        .await;
+    let conversation = r.location.unwrap().trim_end_matches("#composer").to_owned();
+    let r = rose
+        .form(&conversation, &[("body", "Scalp cooling, privately")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    let guest = t.browser().get("/search?in=chat&q=scalp+cooling").await;
+    assert_eq!(guest.status, StatusCode::OK);
+    let body = guest.body;
+    assert!(body.contains("1 result"), "{body}");
+    assert!(body.contains("Room lounge"));
+    assert!(body.contains(&format!("/r/lounge?before={}#m-{open}", open + 1)));
+    assert!(body.contains("<mark>Scalp</mark> <mark>cooling</mark> helped"));
+    for unseen in ["members only", "waiting for", "deleted", "privately"] {
+        assert!(!body.contains(unseen), "{unseen}: {body}");
+    }
+    let (_, json) = Api::guest(&t).get("/api/search/chat?q=scalp").await;
+    assert_eq!(json["total"], 1, "{json}");
+    assert_eq!(json["hits"][0]["room"], "lounge");
+    assert_eq!(json["hits"][0]["message_id"], open);
+    // A members-only room in the filter is as unknown as a missing one.
+    let r = t.browser().get("/search?in=chat&q=scalp&space=inner").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Posts are searched apart from chat.
+    assert!(
+        t.browser()
+            .get("/search?q=scalp")
+            .await
+            .body
+            .contains("Nothing found")
+    );
+
+    // Members read the members-only room; nobody finds a private conversation,
+    // not even its own people, nor a message still waiting for a moderator.
+    for member in [&tom, &rose] {
+        let body = member.get("/search?in=chat&q=scalp").await.body;
+        assert!(body.contains("2 results"), "{body}");
+        assert!(body.contains("members only"));
+        assert!(!body.contains("privately") && !body.contains("waiting for"));
+    }
+    assert_eq!(
+        rose.get("/search?in=chat&q=scalp&space=inner")
+            .await
+            .body
+            .matches("<mark>Scalp</mark>")
+            .count(),
+        1
+    );
+
+    // An edit is searched by its new words only.
+    let r = rose
+        .form(
+            &format!("/chat/messages/{open}/edit"),
+            &[("body", "A cold cap helped my hair")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let guest = t.browser();
+    assert!(
+        guest
+            .get("/search?in=chat&q=scalp")
+            .await
+            .body
+            .contains("Nothing found")
+    );
+    assert!(
+        guest
+            .get("/search?in=chat&q=cold+cap")
+            .await
+            .body
+            .contains("1 result")
+    );
+
+    // An account erased with its posts leaves no words behind in the index.
+    let r = rose
+        .form(
+            "/account/delete",
+            &[("posts", "delete"), ("password", "rose-password-1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        tom.get("/search?in=chat&q=hair")
+            .await
+            .body
+            .contains("Nothing found")
+    );
+    assert_eq!(t.count("SELECT COUNT(*) FROM chat_terms").await, 0);
+    t.stop().await;
+}
