@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from hearthbench import ROOT, Database, Server, commit, fetch, load_average, log, now_utc, wrk
+from hearth_bench import ROOT, Database, Server, commit, fetch, load_average, log, now_utc, wrk
 
 SPACE = "living-with-cancer"
 FILTER_SPACE = "ask-a-nurse"

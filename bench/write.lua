@@ -37,7 +37,8 @@ local topics = {}
 local mine = 0
 local thread_count = 1
 local sent = 0
-local statuses = {}
+-- Global, so that `done` can read each thread's with thread:get.
+statuses = {}
 
 local function word(n)
   local out = {}

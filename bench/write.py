@@ -7,25 +7,14 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
 
-from hearthbench import ROOT, Database, Server, commit, load_average, log, now_utc, wrk
-
-# What an admin sets on Admin › Safety ("posts a minute", for members and for
-# new members; the form allows up to 120): enough for each benchmark member to
-# post once a second, under the limit, so that the limit is checked on every
-# reply and refuses none.
-POSTS_PER_MINUTE = 120
-
-
-def setting(db, key, value):
-    db.query(
-        "INSERT INTO settings (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, str(value)),
-    )
+from hearth_bench import (ROOT, Database, Server, commit, load_average, log, make_accounts, now_utc,
+                          raise_posting_limits, sign_in, wrk)
 
 
 def count_posts(db):
@@ -44,8 +33,7 @@ def run(args):
         log(f"{args.writers} members with sessions (chat-load setup)")
         sessions_path = os.path.join(work, "sessions")
         db.sessions(args.load_bin, args.writers, sessions_path)
-        setting(db, "safety.posts_per_minute", POSTS_PER_MINUTE)
-        setting(db, "safety.new_member_posts_per_minute", POSTS_PER_MINUTE)
+        admin, _ = make_accounts(args.bin, db.env(), [])
         topics = db.query(
             "SELECT t.id FROM topics t JOIN spaces s ON s.id = t.space_id"
             " WHERE s.kind = 'forum' ORDER BY t.id"
@@ -54,6 +42,11 @@ def run(args):
         with open(topics_path, "w") as f:
             f.writelines(f"{t}\n" for (t,) in topics)
         server = Server(args.bin, db, args.server_cpu, os.path.join(args.out_dir, f"write-{db.kind}.log"))
+        # As an admin would on Admin › Safety: 120 posts a minute, for new
+        # members too. Each member then posts about once a second at 1,000
+        # replies a second, under the limit: it is checked on every reply
+        # and refuses none.
+        raise_posting_limits(server.port, sign_in(server.port, *admin)[1])
         script = os.path.join(ROOT, "bench", "write.lua")
         script_args = [sessions_path, topics_path, str(args.threads)]
         log(f"warm-up {args.warmup} s")
@@ -63,8 +56,16 @@ def run(args):
         load_before = load_average()
         cpu_before = server.cpu_seconds()
         log(f"{args.duration} s of replies from {args.connections} connections")
+        perf = None
+        if args.perf:
+            perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-o", args.perf,
+                                     "-p", str(server.process.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stats = wrk(server.base, args.duration, args.connections, args.load_cpu, script,
                     script_args=script_args, threads=args.threads)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
         cpu = server.cpu_seconds() - cpu_before
         load_after = load_average()
         after, held_after = count_posts(db)
@@ -141,6 +142,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
+    parser.add_argument("--perf", help="record a profile of the server while it writes, into this file")
     args = parser.parse_args()
     if args.writers < 1 or args.base_posts < 1 or args.duration < 1:
         parser.error("--writers, --base-posts and --duration must be at least 1")

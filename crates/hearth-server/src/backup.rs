@@ -11,13 +11,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hearth_store::{Backend, Sealer, SecretKey, Store};
-use indicatif::{HumanBytes, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::app::BoxError;
+use crate::progress::Progress;
 use crate::{App, Config};
 
 const DATABASE: &str = "hearth.db";
@@ -342,91 +341,6 @@ fn sync(path: &Path) -> Result<(), BoxError> {
     std::fs::File::open(path)
         .and_then(|f| f.sync_all())
         .map_err(|e| format!("cannot sync {}: {e}", path.display()).into())
-}
-
-/// Progress of long work on standard error: a bar with counts and an
-/// estimate when it is a terminal, otherwise a plain line every few seconds
-/// (for logs and cron mail).
-struct Progress {
-    bar: ProgressBar,
-    what: &'static str,
-    unit: Option<&'static str>,
-    last_line: Mutex<Instant>,
-}
-
-const PLAIN_EVERY: Duration = Duration::from_secs(5);
-
-impl Progress {
-    fn bytes(what: &'static str, total: u64) -> Self {
-        Self::new(
-            what,
-            total,
-            None,
-            "{msg}: {bar:40} {bytes}/{total_bytes}, {binary_bytes_per_sec}, about {eta} left",
-        )
-    }
-
-    fn count(what: &'static str, total: u64, unit: &'static str) -> Self {
-        Self::new(
-            what,
-            total,
-            Some(unit),
-            &format!("{{msg}}: {{bar:40}} {{pos}}/{{len}} {unit}, about {{eta}} left"),
-        )
-    }
-
-    fn new(what: &'static str, total: u64, unit: Option<&'static str>, template: &str) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(total.max(1)), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(what);
-        Self {
-            bar,
-            what,
-            unit,
-            last_line: Mutex::new(Instant::now()),
-        }
-    }
-
-    fn amount(&self, n: u64) -> String {
-        match self.unit {
-            Some(unit) => format!("{n} {unit}"),
-            None => HumanBytes(n).to_string(),
-        }
-    }
-
-    fn set(&self, done: u64) {
-        let total = self.bar.length().unwrap_or(1);
-        self.bar.set_position(done.min(total));
-        if !self.bar.is_hidden() {
-            return;
-        }
-        let Ok(mut last) = self.last_line.lock() else {
-            return;
-        };
-        if last.elapsed() >= PLAIN_EVERY {
-            *last = Instant::now();
-            eprintln!(
-                "{}: {} of {} ({} %), about {} left",
-                self.what,
-                self.amount(done.min(total)),
-                self.amount(total),
-                done.min(total) * 100 / total,
-                HumanDuration(self.bar.eta())
-            );
-        }
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-        eprintln!(
-            "{}: {} in {}",
-            self.what,
-            self.amount(self.bar.position()),
-            HumanDuration(self.bar.elapsed())
-        );
-    }
 }
 
 #[cfg(test)]

@@ -1,132 +1,97 @@
-//! Progress of long command-line work (the data generator): a bar with
-//! counts, rate and time left on a terminal, and a plain line every few
-//! seconds otherwise (a log file or a pipe gets no escape codes).
+//! Progress of long command-line work (backup, restore, the data
+//! generator) on standard error.
 
-use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// How often a plain line is written when standard error is not a terminal.
-const LINE_EVERY: Duration = Duration::from_secs(10);
-
+/// Progress of long work on standard error: a bar with counts and an
+/// estimate when it is a terminal, otherwise a plain line every few seconds
+/// (for logs and cron mail).
 pub struct Progress {
-    bar: Option<ProgressBar>,
-    noun: &'static str,
-    total: u64,
-    done: u64,
-    started: Instant,
-    last_line: Instant,
+    bar: ProgressBar,
+    what: &'static str,
+    unit: Option<&'static str>,
+    last_line: Mutex<Instant>,
 }
 
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
 impl Progress {
-    /// Counts `total` things called `noun` (plural), on standard error.
-    pub fn new(total: u64, noun: &'static str) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            let template = format!(
-                "{{bar:40}} {{human_pos}} of {{human_len}} {noun}, {{per_sec}}, about {{eta}} left"
-            );
-            bar.set_style(
-                ProgressStyle::with_template(&template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        let now = Instant::now();
-        Self {
-            bar,
-            noun,
+    pub fn bytes(what: &'static str, total: u64) -> Self {
+        Self::new(
+            what,
             total,
-            done: 0,
-            started: now,
-            last_line: now,
-        }
-    }
-
-    pub fn set(&mut self, done: u64) {
-        self.done = done;
-        match &self.bar {
-            Some(bar) => bar.set_position(done),
-            None if self.last_line.elapsed() >= LINE_EVERY => {
-                self.last_line = Instant::now();
-                eprintln!("{}", self.line());
-            }
-            None => {}
-        }
-    }
-
-    /// "1200000 of 10000000 posts (12.0 %), 15300 a second, about 9 min 35 s left"
-    fn line(&self) -> String {
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = self.done as f64 / secs;
-        let left = if rate > 0.0 {
-            format!(
-                ", about {} left",
-                human_duration((self.total - self.done.min(self.total)) as f64 / rate)
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            "{} of {} {} ({:.1} %), {:.0} a second{left}",
-            self.done,
-            self.total,
-            self.noun,
-            100.0 * self.done as f64 / self.total.max(1) as f64,
-            rate,
+            None,
+            "{msg}: {bar:40} {bytes}/{total_bytes}, {binary_bytes_per_sec}, about {eta} left",
         )
     }
 
-    pub fn finish(self) {
-        match self.bar {
-            Some(bar) => bar.finish(),
-            None => eprintln!("{}", self.line()),
+    pub fn count(what: &'static str, total: u64, unit: &'static str) -> Self {
+        Self::new(
+            what,
+            total,
+            Some(unit),
+            &format!("{{msg}}: {{bar:40}} {{pos}}/{{len}} {unit}, about {{eta}} left"),
+        )
+    }
+
+    fn new(what: &'static str, total: u64, unit: Option<&'static str>, template: &str) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total.max(1)), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(what);
+        Self {
+            bar,
+            what,
+            unit,
+            last_line: Mutex::new(Instant::now()),
         }
     }
+
+    fn amount(&self, n: u64) -> String {
+        match self.unit {
+            Some(unit) => format!("{n} {unit}"),
+            None => HumanBytes(n).to_string(),
+        }
+    }
+
+    pub fn set(&self, done: u64) {
+        let total = self.bar.length().unwrap_or(1);
+        self.bar.set_position(done.min(total));
+        if !self.bar.is_hidden() {
+            return;
+        }
+        let Ok(mut last) = self.last_line.lock() else {
+            return;
+        };
+        if last.elapsed() >= PLAIN_EVERY {
+            *last = Instant::now();
+            eprintln!(
+                "{}: {} of {} ({} %), about {} left",
+                self.what,
+                self.amount(done.min(total)),
+                self.amount(total),
+                done.min(total) * 100 / total,
+                HumanDuration(self.bar.eta())
+            );
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+        eprintln!(
+            "{}: {} in {}",
+            self.what,
+            self.amount(self.bar.position()),
+            HumanDuration(self.bar.elapsed())
+        );
+    }
 }
 
-/// A step of long work that has no count, told on standard error.
+/// A step of long work that has no count of its own, told on standard error.
 pub fn step(message: &str) {
     eprintln!("{message}");
-}
-
-pub fn human_duration(secs: f64) -> String {
-    let secs = secs.max(0.0).round() as u64;
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
-        _ => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_people_say_them() {
-        assert_eq!(human_duration(4.4), "4 s");
-        assert_eq!(human_duration(575.0), "9 min 35 s");
-        assert_eq!(human_duration(7260.0), "2 h 1 min");
-    }
-
-    #[test]
-    fn a_plain_line_gives_counts_rate_and_time_left() {
-        let mut p = Progress {
-            bar: None,
-            noun: "posts",
-            total: 1000,
-            done: 0,
-            started: Instant::now() - Duration::from_secs(10),
-            last_line: Instant::now(),
-        };
-        p.set(250);
-        let line = p.line();
-        assert!(
-            line.starts_with("250 of 1000 posts (25.0 %), 25 a second"),
-            "{line}"
-        );
-        assert!(line.ends_with("about 30 s left"), "{line}");
-    }
 }

@@ -20,7 +20,9 @@ use hearth_store::{Backend, settings};
 
 use crate::App;
 use crate::app::BoxError;
-use crate::progress::{self, Progress, human_duration};
+use indicatif::HumanDuration;
+
+use crate::progress::{self, Progress};
 pub use text::VOCABULARY;
 
 pub const MAX_POSTS: i64 = 20_000_000;
@@ -305,7 +307,7 @@ pub async fn generate(app: &App, posts: i64, seed: u64) -> Result<(), BoxError> 
     let mut schedule = Schedule::new(seed, posts);
     let mut last_post = vec![0i64; topic_plans.len()];
     let mut batch = Batch::new(backend);
-    let mut bar = Progress::new(posts as u64, "posts");
+    let bar = Progress::count("generate", posts as u64, "posts");
     let mut likes = 0u64;
     let mut started_topics = 0usize;
     for post in 1..=posts {
@@ -387,7 +389,7 @@ pub async fn generate(app: &App, posts: i64, seed: u64) -> Result<(), BoxError> 
     let loaded = started.elapsed();
     progress::step(&format!(
         "Rows written in {}; building {} indexes…",
-        human_duration(loaded.as_secs_f64()),
+        HumanDuration(loaded),
         set_aside.len()
     ));
     for index in &set_aside {
@@ -396,7 +398,7 @@ pub async fn generate(app: &App, posts: i64, seed: u64) -> Result<(), BoxError> 
         progress::step(&format!(
             "  {} ({})",
             index.name,
-            human_duration(clock.elapsed().as_secs_f64())
+            HumanDuration(clock.elapsed())
         ));
     }
     bulk::begin(&mut conn).await?;
@@ -433,8 +435,8 @@ pub async fn generate(app: &App, posts: i64, seed: u64) -> Result<(), BoxError> 
             .count(),
         people.count,
         SPACES.len(),
-        human_duration(started.elapsed().as_secs_f64()),
-        human_duration(loaded.as_secs_f64()),
+        HumanDuration(started.elapsed()),
+        HumanDuration(loaded),
         posts as f64 / loaded.as_secs_f64().max(0.001),
     );
     Ok(())
