@@ -216,6 +216,7 @@ impl App {
                 self.clone(),
                 crate::web::csrf::ensure_cookie,
             ))
+            .layer(axum::middleware::from_fn(crate::web::unreadable_paths))
             .layer(axum::middleware::from_fn(crate::web::security_headers))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(self.clone())

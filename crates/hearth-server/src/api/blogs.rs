@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use hearth_core::model::PostId;
 use hearth_store::blogs::{Entry, PublishedCursor, Status};
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::problem::Problem;
 use super::schema::{AuthorOut, MentionOut, PostOut, PostedOut, SpaceOut, reply_label};
-use super::{ApiActor, ApiError, ApiJson};
+use super::{ApiActor, ApiError, ApiJson, ApiQuery};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::blogs::{self, EntryInput, Publish};
@@ -191,6 +191,7 @@ pub struct CommentsClosedIn {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct After {
     /// The `next` value of the previous page.
     after: Option<String>,
@@ -254,7 +255,7 @@ async fn list_entries(
     State(app): State<App>,
     actor: ApiActor,
     Path(blog): Path<String>,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> ApiResult<Json<EntryListOut>> {
     let page = blogs::blog_page(
         &app,
@@ -277,7 +278,7 @@ async fn list_entries(
 
 /// Write an entry (the blog's writers).
 #[utoipa::path(post, path = "/api/blogs/{blog}/entries", tag = "blogs", params(("blog" = String, Path)), request_body = EntryIn,
-    responses((status = 201, body = SavedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 429, body = Problem, content_type = "application/problem+json"), (status = 201, body = SavedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("token" = []), ("session" = [])))]
@@ -339,7 +340,7 @@ async fn update_entry(
 
 /// Comment on an entry, or reply to a comment. A guest's comment (blogs open to guests) waits for a moderator.
 #[utoipa::path(post, path = "/api/blogs/{blog}/entries/{entry}/comments", tag = "blogs", params(("blog" = String, Path), ("entry" = String, Path)), request_body = CommentIn,
-    responses((status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 429, body = Problem, content_type = "application/problem+json"), (status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn comment(
@@ -392,7 +393,7 @@ async fn tag_entries(
     State(app): State<App>,
     actor: ApiActor,
     Path(tag): Path<String>,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> ApiResult<Json<EntryListOut>> {
     let page = blogs::tag_page(
         &app,

@@ -1,7 +1,7 @@
 //! Spaces, topics and posts over JSON.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hearth_core::model::{PostId, SpaceKind, TopicId};
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::problem::Problem;
 use super::schema::*;
-use super::{ApiActor, ApiError, ApiJson};
+use super::{ApiActor, ApiError, ApiJson, ApiQuery};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
@@ -62,6 +62,7 @@ fn post_id(s: &str) -> Result<PostId, ApiError> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct After {
     /// The `next` value of the previous page.
     after: Option<String>,
@@ -99,7 +100,7 @@ async fn space_topics(
     State(app): State<App>,
     actor: ApiActor,
     Path(slug): Path<String>,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> ApiResult<Json<TopicListOut>> {
     let page =
         forum::space_page(&app, &actor.actor, &slug, parse_cursor(q.after.as_deref())).await?;
@@ -116,7 +117,7 @@ async fn space_topics(
 
 /// Start a topic in a space. A guest's topic in an open space is held for moderation.
 #[utoipa::path(post, path = "/api/spaces/{slug}/topics", tag = "forums", params(("slug" = String, Path)), request_body = NewTopicIn,
-    responses((status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 429, body = Problem, content_type = "application/problem+json"), (status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn start_topic(
     State(app): State<App>,
@@ -147,7 +148,7 @@ async fn start_topic(
 async fn latest_topics(
     State(app): State<App>,
     actor: ApiActor,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> ApiResult<Json<TopicListOut>> {
     let (topics, next) =
         forum::latest(&app, &actor.actor, parse_cursor(q.after.as_deref())).await?;
@@ -160,12 +161,12 @@ async fn latest_topics(
 
 /// A topic with one page of its posts, in order.
 #[utoipa::path(get, path = "/api/topics/{id}", tag = "forums", params(("id" = i64, Path), After),
-    responses((status = 200, body = TopicPageOut), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TopicPageOut), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn get_topic(
     State(app): State<App>,
     actor: ApiActor,
     Path(id): Path<String>,
-    Query(q): Query<After>,
+    ApiQuery(q): ApiQuery<After>,
 ) -> ApiResult<Json<TopicPageOut>> {
     let after = match q.after.as_deref() {
         Some(a) => Some(PostId(a.parse().map_err(|_| {
@@ -207,7 +208,7 @@ async fn set_topic_state(
 
 /// Reply in a topic, optionally to one of its posts.
 #[utoipa::path(post, path = "/api/topics/{id}/posts", tag = "forums", params(("id" = i64, Path)), request_body = NewPostIn,
-    responses((status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 429, body = Problem, content_type = "application/problem+json"), (status = 201, body = PostedOut), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn reply(
     State(app): State<App>,
@@ -364,6 +365,7 @@ async fn approve(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchParams {
     /// The words to find (anything may be typed; symbols are ignored).
     #[serde(default)]
@@ -423,7 +425,7 @@ pub struct SearchOut {
 async fn search(
     State(app): State<App>,
     actor: ApiActor,
-    Query(p): Query<SearchParams>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<SearchOut>> {
     let input = p.input();
     let results = crate::services::search::search(&app, &actor.actor, &input).await?;

@@ -25,7 +25,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::ApiActor;
-pub use problem::{ApiError, ApiJson};
+pub use problem::{ApiError, ApiJson, ApiQuery};
 
 use crate::App;
 use crate::error::ServiceError;
@@ -79,6 +79,8 @@ pub fn router() -> Router<App> {
         .merge(moderation::router())
         .merge(mentions::router())
         .split_for_parts();
+    let mut openapi = openapi;
+    document_common_answers(&mut openapi);
     let document = serde_json::to_value(&openapi).unwrap_or_default();
     router
         .route(
@@ -94,6 +96,63 @@ pub fn router() -> Router<App> {
                 .patch(not_found)
                 .delete(not_found),
         )
+}
+
+/// Answers an operation can give before its handler runs, documented once
+/// here rather than on each: a body that is not JSON, too large or of the
+/// wrong shape (`ApiJson`), a query string that does not fit (`ApiQuery`),
+/// and, where a signed-in caller is needed, 401.
+fn document_common_answers(openapi: &mut utoipa::openapi::OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let body = operation.request_body.is_some();
+            let query = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+            let secured = operation.security.is_some();
+            let answers = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                answers
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description));
+            };
+            if body {
+                add("400", "The body is not valid JSON");
+                add("413", "The body is too large");
+                add("415", "The body is not sent as application/json");
+                add("422", "The body does not fit, or a field is invalid");
+            }
+            if query {
+                add("400", "The query string does not fit");
+            }
+            if secured {
+                add("401", "Sign in required");
+            }
+        }
+    }
+}
+
+fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 async fn not_found() -> ApiError {

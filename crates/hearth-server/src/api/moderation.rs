@@ -2,7 +2,7 @@
 //! the audit log, data export and erasure. The same services as the moderators' pages.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hearth_core::access::{Sight, sight};
 use hearth_core::model::PostId;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::problem::Problem;
 use super::schema::rfc3339;
-use super::{ApiActor, ApiError, ApiJson};
+use super::{ApiActor, ApiError, ApiJson, ApiQuery};
 use crate::App;
 use crate::error::ServiceError;
 use crate::services::audit;
@@ -373,6 +373,7 @@ async fn lift_action(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Actions starting with this, e.g. `member.` or `post.reject`.
     #[serde(default)]
@@ -408,7 +409,7 @@ pub struct AuditRecordOut {
 async fn audit_log(
     State(app): State<App>,
     actor: ApiActor,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditRecordOut>>> {
     let search = audit::Search {
         action: q.action,

@@ -1,8 +1,9 @@
-//! Errors as `application/problem+json` (RFC 9457), and a JSON body
-//! extractor whose rejections are problems too.
+//! Errors as `application/problem+json` (RFC 9457), and the JSON body and
+//! query string extractors whose rejections are problems too.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -171,6 +172,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ),
                 other => ApiError::with_status(StatusCode::BAD_REQUEST, other.body_text()),
             }),
+        }
+    }
+}
+
+/// A query string; one that does not fit (a number too large, a word where a
+/// number goes) gets a problem that names the parameter, not a line of text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(ApiError::with_status(
+                StatusCode::BAD_REQUEST,
+                format!("The query string does not fit: {}", rejection.body_text()),
+            )),
         }
     }
 }

@@ -24,7 +24,7 @@ pub mod privacy;
 mod search;
 pub mod session;
 mod setup;
-mod share;
+pub mod share;
 pub(crate) mod views;
 mod webmention;
 
@@ -85,6 +85,29 @@ async fn stylesheet() -> Response {
         include_str!("../../static/hearth.css"),
     )
         .into_response()
+}
+
+/// A path whose percent-escapes do not decode to UTF-8 names nothing on this
+/// site. The routes' `Path` extractors would refuse it with a bare line of
+/// text; it is answered here, before routing, like any other missing page:
+/// an HTML page, or a problem under `/api`.
+pub async fn unreadable_paths(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .is_ok()
+    {
+        return next.run(request).await;
+    }
+    let missing = crate::error::ServiceError::NotFound;
+    if path == "/api" || path.starts_with("/api/") {
+        crate::api::ApiError::from(missing).into_response()
+    } else {
+        WebError::from(missing).into_response()
+    }
 }
 
 /// Security headers on every response: no inline script, no framing, no

@@ -468,3 +468,38 @@ async fn another_site_cannot_use_a_session_cookie() {
     assert_eq!(r.status(), StatusCode::CREATED);
     t.stop().await;
 }
+
+/// Found by schemathesis: answers given before a handler runs (a body that is
+/// not JSON, a query string that does not fit, a caller not signed in) were
+/// missing from the document, and query parameters were documented as path
+/// parameters, so clients could not call or expect them right.
+#[tokio::test]
+async fn the_openapi_document_lists_the_answers_every_operation_can_give() {
+    let t = spawn_app().await;
+    let (_, doc) = Api::guest(&t).get("/api/openapi.json").await;
+    let responses = |path: &str, method: &str| {
+        let answers = &doc["paths"][path][method]["responses"];
+        answers
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path}"))
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let create_token = responses("/api/tokens", "post");
+    for status in ["400", "401", "413", "415", "422"] {
+        assert!(
+            create_token.contains(&status.to_owned()),
+            "{status}: {create_token:?}"
+        );
+    }
+    assert!(responses("/api/search", "get").contains(&"400".to_owned()));
+    // The search words travel in the query string, not in the path.
+    let params = doc["paths"]["/api/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    assert!(params.iter().any(|p| p["name"] == "q"));
+    assert!(params.iter().all(|p| p["in"] == "query"), "{params:?}");
+    assert!(responses("/api/tokens/{id}", "delete").contains(&"401".to_owned()));
+    t.stop().await;
+}

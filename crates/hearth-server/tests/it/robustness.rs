@@ -3,7 +3,7 @@
 use hearth_core::model::Role;
 use reqwest::StatusCode;
 
-use crate::common::{space, spawn_app};
+use crate::common::{Reply, space, spawn_app};
 
 #[tokio::test]
 async fn unknown_or_malformed_ids_are_404() {
@@ -111,4 +111,47 @@ async fn the_longest_post_in_any_script_fits_in_a_form() {
         "50,000 characters are allowed"
     );
     t.stop().await;
+}
+
+/// Found by schemathesis: a `Path` extractor refused an address whose
+/// escapes are not UTF-8 with a bare line of text, on pages and the API alike.
+#[tokio::test]
+async fn addresses_that_are_not_utf8_get_a_page_or_a_problem() {
+    let t = spawn_app().await;
+    let b = t.browser();
+    for path in ["/t/%FF", "/s/%FF%FE", "/b/news/%C3"] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(r.body.contains("We could not find that page"), "{path}");
+    }
+    for path in ["/api/topics/%FF", "/api/spaces/%FF/topics"] {
+        assert_problem(&b.get(path).await, StatusCode::NOT_FOUND, path);
+    }
+    t.stop().await;
+}
+
+/// Found by schemathesis: a query string that did not fit (a number too
+/// large) was refused in plain text instead of a problem.
+#[tokio::test]
+async fn api_query_strings_that_do_not_fit_get_a_problem() {
+    let t = spawn_app().await;
+    let b = t.browser();
+    for path in [
+        "/api/search?q=chemo&page=99999999999999999999",
+        "/api/audit?before=9223372036854775808",
+    ] {
+        let r = b.get(path).await;
+        assert_problem(&r, StatusCode::BAD_REQUEST, path);
+        assert!(r.body.contains("query string"), "{path}: {}", r.body);
+    }
+    t.stop().await;
+}
+
+fn assert_problem(r: &Reply, status: StatusCode, path: &str) {
+    assert_eq!(r.status, status, "{path}");
+    assert_eq!(
+        r.headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/problem+json"[..]),
+        "{path}"
+    );
 }
