@@ -15,7 +15,7 @@ const MAX_SIDE: usize = 8000;
 
 /// The image types accepted, recognised from the bytes (not from the name
 /// or the type the browser claims).
-fn image_type(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+pub fn image_type(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     use imagesize::ImageType;
     match imagesize::image_type(bytes).ok()? {
         ImageType::Png => Some(("image/png", "png")),
