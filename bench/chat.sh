@@ -241,7 +241,8 @@ lines = [
     "| duplicates, dropped connections, refused sends | %d, %d, %d | 0 | %s |" % (
         r["duplicates"], r["dropped_connections"], r["refused"], verdict(clean)),
     "| server CPU while sending (one core = 100 %%) | %.0f %% | | |" % r["server_cpu_percent_sending"],
-    "| server CPU per delivery (µs) | %.2f | | |" % r["server_cpu_us_per_delivery"],
+    "| server CPU per delivery, of it in user space (µs) | %.2f, %.2f | | |" % (
+        r["server_cpu_us_per_delivery"], r["server_user_us_per_delivery"]),
     "| yardstick: kernel CPU per write of 400 bytes to one of %d loopback sockets, nothing else (µs) | %.2f | | |" % (
         floor["connections"], floor["system_us_per_write"]),
     "| yardstick × deliveries a second: a core's share to write each message on its own | %.0f %% | | |" % (

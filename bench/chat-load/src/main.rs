@@ -351,22 +351,30 @@ fn status_field(pid: u32, field: &str) -> u64 {
 
 /// User and system CPU time of a process, in seconds.
 fn cpu_secs(pid: &str) -> f64 {
+    let (user, system) = user_and_system_secs(pid);
+    user + system
+}
+
+/// User and system CPU time of a process, in seconds, apart.
+fn user_and_system_secs(pid: &str) -> (f64, f64) {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
+        return (0.0, 0.0);
     };
     // The fields after the command name, which is in parentheses.
     let Some((_, rest)) = stat.rsplit_once(')') else {
-        return 0.0;
+        return (0.0, 0.0);
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line.
-    let ticks: u64 = fields[11..13]
-        .iter()
-        .filter_map(|f| f.parse::<u64>().ok())
-        .sum();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // SAFETY: sysconf only reads a constant of the system.
     let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    ticks as f64 / per_sec
+    (ticks(11) as f64 / per_sec, ticks(12) as f64 / per_sec)
 }
 
 /// Time (seconds) the server's threads were ready to run but waited for a
@@ -677,6 +685,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, BoxError> {
     };
     let presence_before = shared.presence_frames.load(Relaxed);
     let (server_cpu_0, own_cpu_0) = (cpu_secs(&server), cpu_secs("self"));
+    let server_user_0 = user_and_system_secs(&server).0;
     let (delay_0, core_0) = (run_delay_secs(pid), cpu_ticks(args.server_cpu));
     let load_started = Instant::now();
     let sent = Arc::new(AtomicU64::new(0));
@@ -720,6 +729,7 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, BoxError> {
     }
     let send_secs = load_started.elapsed().as_secs_f64();
     let (server_cpu_1, own_cpu_1) = (cpu_secs(&server), cpu_secs("self"));
+    let server_user_1 = user_and_system_secs(&server).0;
     let (delay_1, core_1) = (run_delay_secs(pid), cpu_ticks(args.server_cpu));
     let deliveries_sending = shared.received.load(Relaxed);
 
@@ -802,6 +812,10 @@ async fn run(args: RunArgs) -> Result<serde_json::Value, BoxError> {
         "server_cpu_percent_sending": round(100.0 * (server_cpu_1 - server_cpu_0) / send_secs),
         "server_cpu_us_per_delivery": round(
             1e6 * (server_cpu_1 - server_cpu_0) / deliveries_sending.max(1) as f64
+        ),
+        // Hearth's own part, without the kernel's (the writes themselves).
+        "server_user_us_per_delivery": round(
+            1e6 * (server_user_1 - server_user_0) / deliveries_sending.max(1) as f64
         ),
         "server_waited_for_cpu_percent": round(100.0 * (delay_1 - delay_0) / send_secs),
         "server_core": args.server_cpu,
