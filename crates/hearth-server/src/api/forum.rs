@@ -481,7 +481,7 @@ pub struct ChatSearchOut {
 async fn search_chat(
     State(app): State<App>,
     actor: ApiActor,
-    Query(p): Query<SearchParams>,
+    ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<ChatSearchOut>> {
     let results = crate::services::search::search_chat(&app, &actor.actor, &p.input()).await?;
     Ok(Json(ChatSearchOut {
