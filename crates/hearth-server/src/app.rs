@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::memory::Kept;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -58,7 +59,8 @@ struct Inner {
     config: Config,
     site_name: RwLock<String>,
     pages: crate::web::cache::PageCache,
-    feeds: crate::web::cache::Kept<Arc<crate::feeds::Rendered>>,
+    feeds: crate::memory::Kept<Arc<crate::feeds::Rendered>>,
+    kept: Caches,
     safety: crate::services::safety::Safety,
     storage: crate::storage::Storage,
     /// None until a mail server is configured (mail jobs wait meanwhile).
@@ -67,6 +69,20 @@ struct Inner {
     hub: crate::realtime::Hub,
     gate: crate::overload::Gate,
     clock: Clock,
+}
+
+/// What members' pages are made of, kept in memory between requests (see
+/// `memory`).
+#[derive(Default)]
+pub struct Caches {
+    /// The shared part of topic pages, by topic and page.
+    pub topics: Kept<Arc<crate::services::reading::SharedPage>>,
+    /// Each reader's own part of topic pages.
+    pub readers: Kept<Arc<hearth_store::topics::ReaderState>>,
+    /// Who a session cookie is (`None`: no one).
+    pub sessions: Kept<Option<hearth_store::accounts::Account>>,
+    /// What the top of a member's every page shows, by member.
+    pub summaries: Kept<Arc<crate::services::members::Summary>>,
 }
 
 /// Largest request body accepted; larger ones get 413. A post may have
@@ -102,6 +118,7 @@ impl App {
                 site_name: RwLock::new(name.unwrap_or_else(|| "Hearth".into())),
                 pages: Default::default(),
                 feeds: Default::default(),
+                kept: Default::default(),
                 safety: Default::default(),
                 storage,
                 mailer,
@@ -169,8 +186,12 @@ impl App {
         &self.inner.pages
     }
 
+    pub fn kept(&self) -> &Caches {
+        &self.inner.kept
+    }
+
     /// Public feeds, kept like guests' pages.
-    pub fn feed_cache(&self) -> &crate::web::cache::Kept<Arc<crate::feeds::Rendered>> {
+    pub fn feed_cache(&self) -> &crate::memory::Kept<Arc<crate::feeds::Rendered>> {
         &self.inner.feeds
     }
 

@@ -12,6 +12,7 @@ pub mod feeds;
 pub mod generator;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod outbound;
 pub mod overload;
 pub mod progress;

@@ -45,40 +45,57 @@ pub struct Store {
     events: crate::events::Events,
 }
 
-/// The count of shared changes: in this process on SQLite (one node); on
-/// PostgreSQL a sequence, so that every node's caches see every node's writes.
+/// The counts of committed writes: in this process on SQLite (one node); on
+/// PostgreSQL sequences, so that every node's caches see every node's writes.
+/// Two counts: shared writes (what others can see: guests' pages), and all
+/// writes, private ones too (what only their writer sees: a member's pages).
 #[derive(Clone)]
 enum Changes {
-    Local(Arc<AtomicU64>),
+    Local {
+        shared: Arc<AtomicU64>,
+        all: Arc<AtomicU64>,
+    },
     Shared(AnyPool),
 }
 
 impl Changes {
     /// Counts one change, after its commit: a reader who saw the old count
     /// may have read the old data, and must not keep it under the new count.
-    async fn count(&self) {
+    async fn count(&self, private: bool) {
         match self {
-            Changes::Local(n) => {
-                n.fetch_add(1, Ordering::AcqRel);
+            Changes::Local { shared, all } => {
+                if !private {
+                    shared.fetch_add(1, Ordering::AcqRel);
+                }
+                all.fetch_add(1, Ordering::AcqRel);
             }
             Changes::Shared(pool) => {
+                let sql = if private {
+                    "SELECT nextval('hearth_changes_all')"
+                } else {
+                    "SELECT nextval('hearth_changes'), nextval('hearth_changes_all')"
+                };
                 // The write is committed: failing it now would invite a
                 // second one. Entries still expire after a few seconds.
-                if let Err(e) = sqlx::query("SELECT nextval('hearth_changes')")
-                    .execute(pool)
-                    .await
-                {
+                if let Err(e) = sqlx::query(sql).execute(pool).await {
                     tracing::warn!(error = %e, "cannot count a change for the caches");
                 }
             }
         }
     }
 
-    async fn now(&self) -> Option<u64> {
+    async fn now(&self, private: bool) -> Option<u64> {
         match self {
-            Changes::Local(n) => Some(n.load(Ordering::Acquire)),
+            Changes::Local { shared, all } => {
+                Some(if private { all } else { shared }.load(Ordering::Acquire))
+            }
             Changes::Shared(pool) => {
-                sqlx::query_scalar::<_, i64>("SELECT last_value FROM hearth_changes")
+                let sql = if private {
+                    "SELECT last_value FROM hearth_changes_all"
+                } else {
+                    "SELECT last_value FROM hearth_changes"
+                };
+                sqlx::query_scalar::<_, i64>(sql)
                     .fetch_one(pool)
                     .await
                     .ok()
@@ -88,11 +105,12 @@ impl Changes {
     }
 }
 
-/// A write transaction. Committing it (with `commit`) counts a change,
-/// unless it was opened with `Store::write_private`.
+/// A write transaction. Committing it (with `commit`) counts a change:
+/// a private one when it was opened with `Store::write_private`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    changes: Option<Changes>,
+    changes: Changes,
+    private: bool,
     jobs_queued: Arc<Notify>,
     /// Whether this transaction queued a job (see `jobs::enqueue`).
     pub(crate) queued_job: bool,
@@ -162,7 +180,10 @@ impl Store {
             events.listen(url.to_owned());
         }
         let changes = match backend {
-            Backend::Sqlite => Changes::Local(Arc::new(AtomicU64::new(0))),
+            Backend::Sqlite => Changes::Local {
+                shared: Arc::default(),
+                all: Arc::default(),
+            },
             Backend::Postgres => Changes::Shared(pool.clone()),
         };
         Ok(Self {
@@ -259,18 +280,21 @@ impl Store {
     pub async fn write(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.begin().await?,
-            changes: Some(self.changes.clone()),
+            changes: self.changes.clone(),
+            private: false,
             jobs_queued: self.jobs_queued.clone(),
             queued_job: false,
         })
     }
 
     /// A transaction that changes only what its own writer sees (sessions,
-    /// reading positions, counters), so it leaves shared caches valid.
+    /// reading positions, counters), so it leaves shared caches valid (it
+    /// counts only among all changes: see `all_changes`).
     pub async fn write_private(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.begin().await?,
-            changes: None,
+            changes: self.changes.clone(),
+            private: true,
             jobs_queued: self.jobs_queued.clone(),
             queued_job: false,
         })
@@ -288,7 +312,13 @@ impl Store {
     /// node); a cached page made at an earlier count may be stale. None when
     /// it cannot be told: then nothing is served from a cache.
     pub async fn changes(&self) -> Option<u64> {
-        self.changes.now().await
+        self.changes.now(false).await
+    }
+
+    /// How many writes of any kind have been committed, private ones too: a
+    /// member's cached page or session made at an earlier count may be stale.
+    pub async fn all_changes(&self) -> Option<u64> {
+        self.changes.now(true).await
     }
 
     /// Wakes when a job queued in this process has been committed (other
@@ -332,9 +362,7 @@ impl Store {
 /// serves what was there before once the writer has its answer).
 pub async fn commit(tx: WriteTx) -> Result<()> {
     tx.tx.commit().await?;
-    if let Some(changes) = tx.changes {
-        changes.count().await;
-    }
+    tx.changes.count(tx.private).await;
     if tx.queued_job {
         tx.jobs_queued.notify_one();
     }

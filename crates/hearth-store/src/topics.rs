@@ -1,7 +1,7 @@
 //! Topics, their lists (keyset-paginated by last activity), watching and
 //! read positions.
 
-use hearth_core::model::{AccountId, Alias, Role, SpaceId, Tier, TopicId};
+use hearth_core::model::{AccountId, Alias, PostId, Role, SpaceId, Tier, TopicId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -366,4 +366,45 @@ pub async fn mark_read(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// What is one reader's own on a topic's page: where they stopped reading,
+/// whether they watch it, and which of the posts `from..=to` they liked.
+#[derive(Clone, Debug, Default)]
+pub struct ReaderState {
+    pub last_read_post_id: Option<i64>,
+    pub watching: bool,
+    pub liked: Vec<PostId>,
+}
+
+pub async fn reader_state(
+    conn: &mut Conn,
+    account: AccountId,
+    topic: TopicId,
+    from: PostId,
+    to: PostId,
+) -> Result<ReaderState> {
+    let row = sqlx::query(
+        "SELECT (SELECT last_read_post_id FROM topic_reads WHERE account_id = $1 AND topic_id = $2) AS last_read,
+                (SELECT COUNT(*) FROM watches WHERE account_id = $1 AND topic_id = $2) AS watching",
+    )
+    .bind(account.0)
+    .bind(topic.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    // The likes table's key starts with the post, so this reads the likes of
+    // the page's posts only.
+    let liked = sqlx::query_scalar::<_, i64>(
+        "SELECT post_id FROM likes WHERE post_id >= $1 AND post_id <= $2 AND account_id = $3",
+    )
+    .bind(from.0)
+    .bind(to.0)
+    .bind(account.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ReaderState {
+        last_read_post_id: row.try_get("last_read")?,
+        watching: flag(row.try_get("watching")?),
+        liked: liked.into_iter().map(PostId).collect(),
+    })
 }

@@ -174,7 +174,8 @@ async fn get_topic(
         })?)),
         None => None,
     };
-    let page = forum::topic_page(&app, &actor.actor, topic_id(&id)?, after).await?;
+    let page =
+        crate::services::reading::topic_page(&app, &actor.actor, topic_id(&id)?, after).await?;
     let viewer = actor.actor.viewer();
     Ok(Json(TopicPageOut {
         space: SpaceOut::from(&page.space),

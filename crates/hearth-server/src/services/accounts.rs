@@ -281,7 +281,19 @@ pub async fn sign_out(app: &App, session_token: &str) -> ServiceResult<()> {
 /// The account behind a session cookie, if the session is live.
 pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Option<Account>> {
     let now = app.now();
+    // Kept while no write at all has been committed: signing out, a new
+    // role or a suspension is a write.
+    let changes = app.store().all_changes().await;
+    if let Some(account) = changes.and_then(|c| app.kept().sessions.get(session_token, c)) {
+        return Ok(account);
+    }
     let account = accounts::by_session(&mut *app.store().read().await?, session_token, now).await?;
+    if let Some(changes) = changes {
+        let kept = account.clone();
+        app.kept()
+            .sessions
+            .put(session_token.to_owned(), changes, kept, 1024);
+    }
     // Last seen, to the day: unused accounts are erased after a while.
     if let Some(a) = &account
         && a.last_seen_at.is_none_or(|seen| now - seen > DAY_MS)

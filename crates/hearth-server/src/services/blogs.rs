@@ -846,15 +846,6 @@ async fn publish_scheduled(app: &App, id: TopicId) -> ServiceResult<()> {
     Ok(())
 }
 
-/// The address of an entry's page, for links that know only its topic
-/// (`None` for a forum topic); `NotFound` unless this person may read it.
-pub async fn entry_path(app: &App, actor: &Actor, topic: TopicId) -> ServiceResult<Option<String>> {
-    let mut conn = app.store().read().await?;
-    forum::readable_topic(&mut conn, actor.viewer(), topic).await?;
-    let entry = blogs::by_topic(&mut conn, topic).await?;
-    Ok(entry.map(|e| format!("/b/{}/{}", e.blog_slug, e.slug)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

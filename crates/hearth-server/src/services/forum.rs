@@ -84,18 +84,6 @@ fn next_cursor<'a>(keyset: impl Iterator<Item = &'a Topic>) -> Option<ActivityCu
     })
 }
 
-pub struct TopicPage {
-    pub space: Space,
-    pub topic: Topic,
-    pub posts: Vec<Post>,
-    pub next: Option<PostId>,
-    /// The first post of the topic is on this page.
-    pub first_page: bool,
-    pub watching: bool,
-    pub reply: Decision,
-    pub moderator: bool,
-}
-
 /// Loads a topic the person may read, or `NotFound`: a blog's drafts and
 /// scheduled entries are its writers' alone, whatever door asks.
 pub(super) async fn readable_topic(
@@ -109,16 +97,21 @@ pub(super) async fn readable_topic(
     let space = spaces::by_id(conn, topic.space_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    if !may_read(viewer, &space, &topic)? && !super::blogs::writes(conn, viewer, &space).await? {
+        return Err(ServiceError::NotFound);
+    }
+    Ok((space, topic))
+}
+
+/// Whether `viewer` may read the topic: `Ok(false)` when only its blog's
+/// writers may (a draft or a scheduled entry), an error when no one else may.
+pub(super) fn may_read(viewer: Viewer, space: &Space, topic: &Topic) -> ServiceResult<bool> {
     ServiceError::check(decide(viewer, space.tier, Action::Read))?;
     let own = viewer.account().is_some() && viewer.account() == topic.author_id;
     if (topic.deleted && !viewer.moderates()) || (topic.held && !own && !viewer.reviews()) {
         return Err(ServiceError::NotFound);
     }
-    if !topic.published(crate::app::now_ms()) && !super::blogs::writes(conn, viewer, &space).await?
-    {
-        return Err(ServiceError::NotFound);
-    }
-    Ok((space, topic))
+    Ok(topic.published(crate::app::now_ms()))
 }
 
 /// Loads a post the person may read, with its topic and space.
@@ -136,63 +129,6 @@ pub(super) async fn readable_post(
         return Err(ServiceError::NotFound);
     }
     Ok((space, topic, post))
-}
-
-pub async fn topic_page(
-    app: &App,
-    actor: &Actor,
-    id: TopicId,
-    after: Option<PostId>,
-) -> ServiceResult<TopicPage> {
-    let viewer = actor.viewer();
-    let mut conn = app.store().read().await?;
-    let (space, topic) = readable_topic(&mut conn, viewer, id).await?;
-    let moderator = viewer.moderates();
-    let mut posts = posts::in_topic(
-        &mut conn,
-        topic.id,
-        viewer.account(),
-        viewer.reviews(),
-        after,
-        POSTS_PER_PAGE + 1,
-    )
-    .await?;
-    let next = if posts.len() as i64 > POSTS_PER_PAGE {
-        posts.truncate(POSTS_PER_PAGE as usize);
-        posts.last().map(|p| p.id)
-    } else {
-        None
-    };
-    let watching = match viewer.account() {
-        Some(me) => topics::is_watching(&mut conn, me, topic.id).await?,
-        None => false,
-    };
-    let closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
-    drop(conn);
-    // Reading moves the member's position forward; re-reading writes nothing.
-    let read_before = topic.last_read_post_id.unwrap_or(0);
-    if let (Some(me), Some(last)) = (
-        viewer.account(),
-        posts.last().filter(|p| p.id.0 > read_before),
-    ) {
-        let mut tx = app.store().write_private().await?;
-        topics::mark_read(&mut tx, me, topic.id, last.id.0).await?;
-        if next.is_none() {
-            notifications::mark_topic_read(&mut tx, me, topic.id, app.now()).await?;
-        }
-        hearth_store::commit(tx).await?;
-    }
-    let reply = super::blogs::reply_decision(viewer, &space, closed);
-    Ok(TopicPage {
-        space,
-        topic,
-        posts,
-        next,
-        first_page: after.is_none(),
-        watching,
-        reply,
-        moderator,
-    })
 }
 
 /// What someone typed to start a topic.

@@ -249,3 +249,43 @@ pub async fn suspension_message(
     };
     Ok(format!("{until} The moderators' reason: {reason}"))
 }
+
+/// What the top of a member's every page shows.
+#[derive(Default)]
+pub struct Summary {
+    pub unread_notifications: i64,
+    pub unread_messages: i64,
+    /// Posts and flags waiting for a decision, for those who review them.
+    pub waiting: Option<i64>,
+    pub notices: Vec<MemberAction>,
+}
+
+/// This person's `Summary`, kept per member while no write at all has been
+/// committed (it changes with their own reading as with others' posts).
+pub async fn summary(app: &App, actor: &Actor) -> ServiceResult<std::sync::Arc<Summary>> {
+    let Some(me) = actor.signed_in() else {
+        return Ok(Default::default());
+    };
+    let key = me.id.0.to_string();
+    let changes = app.store().all_changes().await;
+    if let Some(summary) = changes.and_then(|c| app.kept().summaries.get(&key, c)) {
+        return Ok(summary);
+    }
+    let summary = std::sync::Arc::new(Summary {
+        unread_notifications: super::forum::unread_notifications(app, actor).await?,
+        unread_messages: super::conversations::unread(app, actor).await?,
+        waiting: if actor.viewer().reviews() {
+            Some(super::moderation::waiting(app, actor).await?)
+        } else {
+            None
+        },
+        notices: notices(app, actor).await?,
+    });
+    if let Some(changes) = changes {
+        let bytes = 256 + summary.notices.len() * 512;
+        app.kept()
+            .summaries
+            .put(key, changes, summary.clone(), bytes);
+    }
+    Ok(summary)
+}

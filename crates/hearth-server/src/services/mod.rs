@@ -18,6 +18,7 @@ pub mod moderation;
 pub mod notification_mail;
 pub mod passwords;
 pub mod privacy;
+pub mod reading;
 pub mod safety;
 pub mod search;
 pub mod setup;

@@ -10,9 +10,7 @@
 //! `hearth` command while serving) are not counted, so an entry also
 //! expires after a few seconds.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -23,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use super::csrf::CsrfToken;
 use super::session::{SESSION_COOKIE, cookie};
 use crate::App;
+pub use crate::memory::Kept;
 
 /// Stands in for the form token in a cached page. Random per process, so
 /// that no one can write it into a post to learn other guests' tokens.
@@ -31,20 +30,8 @@ fn placeholder() -> &'static str {
     PLACEHOLDER.get_or_init(|| format!("ph{}", hearth_store::seal::random_token()))
 }
 
-/// Enough for the pages guests read most; past it the cache starts afresh.
-const MAX_BYTES: usize = 32 * 1024 * 1024;
-/// Larger pages are served but not kept.
-const MAX_CACHED_PAGE_BYTES: usize = 2 * 1024 * 1024;
 /// No page comes near this (50 posts of 50,000 characters).
 const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
-const MAX_AGE: Duration = Duration::from_secs(5);
-
-/// Things made for guests (pages here, public feeds in `feeds`), each valid
-/// while no shared write has been committed since it was made and for at
-/// most `MAX_AGE`. `V` is cheap to clone (an `Arc`).
-pub struct Kept<V> {
-    entries: RwLock<Entries<V>>,
-}
 
 pub type PageCache = Kept<Arc<KeptPage>>;
 
@@ -59,74 +46,6 @@ pub struct KeptPage {
 /// above all no cookie.
 fn carried(name: &HeaderName) -> bool {
     name == header::LINK || name.as_str() == "x-pingback"
-}
-
-struct Entries<V> {
-    by_key: HashMap<String, Entry<V>>,
-    bytes: usize,
-}
-
-struct Entry<V> {
-    changes: u64,
-    made: Instant,
-    bytes: usize,
-    value: V,
-}
-
-impl<V> Default for Kept<V> {
-    fn default() -> Self {
-        Self {
-            entries: RwLock::new(Entries {
-                by_key: HashMap::new(),
-                bytes: 0,
-            }),
-        }
-    }
-}
-
-impl<V: Clone> Kept<V> {
-    pub fn get(&self, key: &str, changes: u64) -> Option<V> {
-        let entries = self.entries.read().ok()?;
-        entries
-            .by_key
-            .get(key)
-            .filter(|e| e.changes == changes && e.made.elapsed() < MAX_AGE)
-            .map(|e| e.value.clone())
-    }
-
-    /// Forgets everything (after a change not made through a transaction).
-    pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.by_key.clear();
-            entries.bytes = 0;
-        }
-    }
-
-    /// Keeps `value` (of about `bytes` bytes) made when the store had seen `changes` writes.
-    pub fn put(&self, key: String, changes: u64, value: V, bytes: usize) {
-        if bytes > MAX_CACHED_PAGE_BYTES {
-            return;
-        }
-        let Ok(mut entries) = self.entries.write() else {
-            return;
-        };
-        if entries.bytes + bytes > MAX_BYTES {
-            entries.by_key.clear();
-            entries.bytes = 0;
-        }
-        entries.bytes += bytes;
-        if let Some(old) = entries.by_key.insert(
-            key,
-            Entry {
-                changes,
-                made: Instant::now(),
-                bytes,
-                value,
-            },
-        ) {
-            entries.bytes -= old.bytes;
-        }
-    }
 }
 
 fn cacheable(request: &Request) -> bool {

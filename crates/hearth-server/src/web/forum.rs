@@ -274,7 +274,7 @@ async fn topic_view(
     errors: Errors,
 ) -> Result<TopicPage, WebError> {
     let viewer = visitor.actor.viewer();
-    let page = forum::topic_page(app, &visitor.actor, id, after).await?;
+    let page = crate::services::reading::topic_page(app, &visitor.actor, id, after).await?;
     let last_read = page.topic.last_read_post_id;
     let posts = page
         .posts
@@ -330,7 +330,7 @@ async fn topic_page(
     let after = q.after.as_deref().and_then(|a| a.parse().ok()).map(PostId);
     let id = topic_id(&id)?;
     // A blog entry's topic is shown as the entry.
-    if let Some(path) = crate::services::blogs::entry_path(&app, &visitor.actor, id).await? {
+    if let Some(path) = crate::services::reading::entry_path(&app, &visitor.actor, id).await? {
         return Ok(redirect(&path));
     }
     Ok(render(

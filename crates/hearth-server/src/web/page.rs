@@ -8,7 +8,7 @@ use super::{Visitor, WebError};
 use crate::App;
 use crate::error::{FieldError, ServiceError};
 use crate::feeds::{FeedLink, FeedOf};
-use crate::services::{forum, members, moderation};
+use crate::services::members;
 use hearth_core::model::MemberActionKind;
 
 /// The frame of every page: site name, who is signed in, the form token.
@@ -43,16 +43,10 @@ impl Chrome {
         title: impl Into<String>,
     ) -> Result<Self, WebError> {
         let actor = &visitor.actor;
-        let unread = forum::unread_notifications(app, actor).await?;
-        let messages = crate::services::conversations::unread(app, actor).await?;
-        let waiting = if actor.viewer().reviews() {
-            Some(moderation::waiting(app, actor).await?)
-        } else {
-            None
-        };
-        let notices = members::notices(app, actor)
-            .await?
-            .into_iter()
+        let summary = members::summary(app, actor).await?;
+        let notices = summary
+            .notices
+            .iter()
             .map(|a| Notice {
                 id: a.id,
                 heading: match (a.kind, a.ends_at) {
@@ -64,16 +58,16 @@ impl Chrome {
                     (MemberActionKind::Silence, None) => "You can read but not post for now".into(),
                     (MemberActionKind::Suspend, _) => "Your account is suspended".into(),
                 },
-                reason: a.reason,
+                reason: a.reason.clone(),
             })
             .collect();
         Ok(Self {
             site_name: app.site_name(),
             alias: actor.signed_in().map(|a| a.alias.to_string()),
             is_admin: actor.viewer().administers(),
-            unread,
-            messages,
-            waiting,
+            unread: summary.unread_notifications,
+            messages: summary.unread_messages,
+            waiting: summary.waiting,
             notices,
             csrf: visitor.csrf.clone(),
             title: title.into(),

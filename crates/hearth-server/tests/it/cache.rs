@@ -1,10 +1,10 @@
-//! The guest page and feed caches: whatever kind of write a person makes,
-//! the next guest to read sees it, on this node and on another one.
+//! The page and feed caches: whatever kind of write a person makes, the next
+//! guest or member to read sees it, on this node and on another one.
 
 use hearth_core::model::Role;
 use reqwest::StatusCode;
 
-use crate::common::{Browser, TestApp, id_from, space, spawn_app};
+use crate::common::{Browser, TestApp, eventually, id_from, space, spawn_app};
 
 /// The guest pages a write may change, each read twice so that the second
 /// read comes from the cache, then read again after `write`.
@@ -153,8 +153,97 @@ async fn guests_see_every_kind_of_write_at_once() {
     t.stop().await;
 }
 
+/// A member's topic page is made from parts kept in memory (the topic's
+/// posts, their own reading position, watch and likes, the counts at the top,
+/// their session): each read twice so that the second comes from memory,
+/// then read after a write that changes it.
+#[tokio::test]
+async fn members_see_every_change_to_their_pages_at_once() {
+    let t = spawn_app().await;
+    space(&t, "open", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let tom = t.signed_in("tom", Role::Member).await;
+    let sam = t.signed_in("sam", Role::Moderator).await;
+    let id = topic(&rose, "open", "Cold caps").await;
+    let post = t.count("SELECT MAX(id) FROM posts").await;
+    let path = format!("/t/{id}");
+    let read_twice = async |b: &Browser| {
+        b.get(&path).await;
+        b.get(&path).await.body
+    };
+
+    assert!(!read_twice(&tom).await.contains("Unlike"));
+    tom.form(&format!("/p/{post}/like?on=1"), &[]).await;
+    assert!(tom.get(&path).await.body.contains("Unlike"), "own like");
+    assert!(
+        rose.get(&path).await.body.contains("1 like"),
+        "others' like"
+    );
+    assert!(!rose.get(&path).await.body.contains("Unlike"));
+
+    assert!(!read_twice(&tom).await.contains("Stop watching"));
+    tom.form(&format!("/t/{id}/watch?on=1"), &[]).await;
+    assert!(tom.get(&path).await.body.contains("Stop watching"));
+
+    // A reply from someone else: counted at the top of tom's pages once the
+    // notification is made, on the page and marked new for him.
+    read_twice(&tom).await;
+    tom.get("/").await;
+    assert!(!tom.get("/").await.body.contains("unread</span>"));
+    rose.form(&format!("/t/{id}/reply"), &[("body", "a reply from rose")])
+        .await;
+    eventually("the notification is counted", async || {
+        tom.get("/").await.body.contains("unread</span>")
+    })
+    .await;
+    let page = tom.get(&path).await.body;
+    assert!(page.contains("a reply from rose"), "{page}");
+    assert!(page.contains(r#"<span class="badge new">New</span>"#));
+    let page = tom.get(&path).await.body;
+    assert!(!page.contains("badge new"), "read once, no longer new");
+    assert!(!page.contains("unread</span>"), "and its notification read");
+
+    // A silence shows at once at the top of the member's pages.
+    read_twice(&tom).await;
+    let r = sam
+        .form(
+            "/mod/members/tom",
+            &[("kind", "silence"), ("reason", "A pause"), ("days", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        tom.get(&path)
+            .await
+            .body
+            .contains("You can read but not post")
+    );
+
+    // Signing out ends the session at once, though it was just used.
+    let cookie = tom.cookie("hearth_session").unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let with_old_cookie = async || {
+        client
+            .get(format!("{}/account", t.base))
+            .header("cookie", format!("hearth_session={cookie}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(with_old_cookie().await, StatusCode::OK);
+    assert_eq!(with_old_cookie().await, StatusCode::OK);
+    let r = tom.form("/logout", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(with_old_cookie().await, StatusCode::SEE_OTHER, "signed out");
+    t.stop().await;
+}
+
 /// Two nodes on one PostgreSQL: a write through one is seen at once by a
-/// guest of the other, though that node had the page in its cache.
+/// guest and a member of the other, though that node had the page in memory.
 #[tokio::test]
 async fn a_write_through_one_node_is_seen_at_once_on_another() {
     let a = spawn_app().await;
@@ -167,12 +256,16 @@ async fn a_write_through_one_node_is_seen_at_once_on_another() {
     let path = format!("/t/{id}");
     let on_b = |b: &TestApp| b.browser();
     let guest = on_b(&b);
+    let password = a.account("tom", Role::Member).await;
+    let member = b.sign_in("tom", &password).await;
     for _ in 0..3 {
         assert!(!guest.get(&path).await.body.contains("written on node A"));
+        assert!(!member.get(&path).await.body.contains("written on node A"));
     }
     rose.form(&format!("/t/{id}/reply"), &[("body", "written on node A")])
         .await;
     assert!(guest.get(&path).await.body.contains("written on node A"));
+    assert!(member.get(&path).await.body.contains("written on node A"));
     assert!(
         guest
             .get(&format!("/feeds/t/{id}/rss"))

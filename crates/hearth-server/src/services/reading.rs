@@ -1,0 +1,194 @@
+//! A topic's page. Most of it is the same for every reader (the topic, its
+//! space, its posts), so that part is kept in memory while no shared write
+//! has been committed; each reader's own part (where they stopped reading,
+//! whether they watch it, which posts they liked) is added per request and
+//! kept per reader while no write at all has been committed.
+
+use std::sync::Arc;
+
+use hearth_core::access::{Decision, Viewer};
+use hearth_core::model::{AccountId, PostId, TopicId};
+use hearth_store::posts::{self, Post};
+use hearth_store::spaces::{self, Space};
+use hearth_store::topics::{self, ReaderState, Topic};
+
+use super::Actor;
+use super::forum::{POSTS_PER_PAGE, may_read};
+use crate::App;
+use crate::error::{ServiceError, ServiceResult};
+
+pub struct TopicPage {
+    pub space: Space,
+    pub topic: Topic,
+    pub posts: Vec<Post>,
+    pub next: Option<PostId>,
+    /// The first post of the topic is on this page.
+    pub first_page: bool,
+    pub watching: bool,
+    pub reply: Decision,
+    pub moderator: bool,
+}
+
+/// The part of a topic's page every reader shares.
+pub struct SharedPage {
+    space: Space,
+    /// As for no one in particular: without a reading position.
+    topic: Topic,
+    /// The address of the blog entry this topic is, if it is one.
+    entry_path: Option<String>,
+    /// Up to a page and one more of posts after the page's start, held ones
+    /// included: each reader is shown those they may see.
+    posts: Vec<Post>,
+    replies_closed: bool,
+}
+
+impl SharedPage {
+    fn bytes(&self) -> usize {
+        self.posts
+            .iter()
+            .map(|p| 512 + p.body_md.len() + p.body_html.len())
+            .sum::<usize>()
+            + 1024
+    }
+}
+
+/// The shared part of a topic's page starting after `after`, from memory
+/// when nothing shared has changed since it was made.
+async fn shared_page(
+    app: &App,
+    id: TopicId,
+    after: Option<PostId>,
+) -> ServiceResult<Arc<SharedPage>> {
+    let key = format!("{}/{}", id.0, after.map_or(0, |p| p.0));
+    // Read the count before the data: a write landing meanwhile makes this entry stale.
+    let changes = app.store().changes().await;
+    if let Some(page) = changes.and_then(|c| app.kept().topics.get(&key, c)) {
+        return Ok(page);
+    }
+    let mut conn = app.store().read().await?;
+    let topic = topics::by_id(&mut conn, id, None)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let space = spaces::by_id(&mut conn, topic.space_id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let posts = posts::in_topic(&mut conn, id, None, true, after, POSTS_PER_PAGE + 1).await?;
+    let entry_path = hearth_store::blogs::by_topic(&mut conn, id)
+        .await?
+        .map(|e| format!("/b/{}/{}", e.blog_slug, e.slug));
+    let replies_closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
+    let page = Arc::new(SharedPage {
+        space,
+        topic,
+        entry_path,
+        posts,
+        replies_closed,
+    });
+    if let Some(changes) = changes {
+        app.kept()
+            .topics
+            .put(key, changes, page.clone(), page.bytes());
+    }
+    Ok(page)
+}
+
+/// One reader's own part of the page of posts `from..=to`, from memory when
+/// nothing at all has changed since it was made.
+async fn reader_state(
+    app: &App,
+    me: AccountId,
+    id: TopicId,
+    from: PostId,
+    to: PostId,
+) -> ServiceResult<Arc<ReaderState>> {
+    let key = format!("{}/{}/{}/{}", me.0, id.0, from.0, to.0);
+    let changes = app.store().all_changes().await;
+    if let Some(state) = changes.and_then(|c| app.kept().readers.get(&key, c)) {
+        return Ok(state);
+    }
+    let mut conn = app.store().read().await?;
+    let state = Arc::new(topics::reader_state(&mut conn, me, id, from, to).await?);
+    if let Some(changes) = changes {
+        let bytes = 128 + 8 * state.liked.len();
+        app.kept().readers.put(key, changes, state.clone(), bytes);
+    }
+    Ok(state)
+}
+
+/// The address of the blog entry topic `id` is, if it is one and this
+/// person may read it.
+pub async fn entry_path(app: &App, actor: &Actor, id: TopicId) -> ServiceResult<Option<String>> {
+    let shared = shared_page(app, id, None).await?;
+    check_readable(app, actor.viewer(), &shared).await?;
+    Ok(shared.entry_path.clone())
+}
+
+async fn check_readable(app: &App, viewer: Viewer, shared: &SharedPage) -> ServiceResult<()> {
+    if !may_read(viewer, &shared.space, &shared.topic)?
+        && !super::blogs::writes(&mut *app.store().read().await?, viewer, &shared.space).await?
+    {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// A page of a topic's posts after `after` (from the start when None), as
+/// this person may see it. Reading it moves their position forward.
+pub async fn topic_page(
+    app: &App,
+    actor: &Actor,
+    id: TopicId,
+    after: Option<PostId>,
+) -> ServiceResult<TopicPage> {
+    let viewer = actor.viewer();
+    let shared = shared_page(app, id, after).await?;
+    check_readable(app, viewer, &shared).await?;
+    let page_len = POSTS_PER_PAGE as usize;
+    let next = (shared.posts.len() > page_len).then(|| shared.posts[page_len - 1].id);
+    let on_page = &shared.posts[..shared.posts.len().min(page_len)];
+    // Held posts: moderators see them all, others only their own.
+    let mut posts: Vec<Post> = on_page
+        .iter()
+        .filter(|p| {
+            !p.held
+                || viewer.reviews()
+                || (p.author_id.is_some() && p.author_id == viewer.account())
+        })
+        .cloned()
+        .collect();
+    let mut topic = shared.topic.clone();
+    let mut watching = false;
+    if let (Some(me), Some(first), Some(last)) = (viewer.account(), on_page.first(), on_page.last())
+    {
+        let state = reader_state(app, me, id, first.id, last.id).await?;
+        topic.last_read_post_id = state.last_read_post_id;
+        watching = state.watching;
+        for post in &mut posts {
+            post.liked_by_viewer = state.liked.contains(&post.id);
+        }
+    }
+    // Reading moves the member's position forward; re-reading writes nothing.
+    let read_before = topic.last_read_post_id.unwrap_or(0);
+    if let (Some(me), Some(last)) = (
+        viewer.account(),
+        posts.last().filter(|p| p.id.0 > read_before),
+    ) {
+        let mut tx = app.store().write_private().await?;
+        topics::mark_read(&mut tx, me, topic.id, last.id.0).await?;
+        if next.is_none() {
+            hearth_store::notifications::mark_topic_read(&mut tx, me, topic.id, app.now()).await?;
+        }
+        hearth_store::commit(tx).await?;
+    }
+    let reply = super::blogs::reply_decision(viewer, &shared.space, shared.replies_closed);
+    Ok(TopicPage {
+        space: shared.space.clone(),
+        topic,
+        posts,
+        next,
+        first_page: after.is_none(),
+        watching,
+        reply,
+        moderator: viewer.moderates(),
+    })
+}
