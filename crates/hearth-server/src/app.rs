@@ -186,6 +186,24 @@ impl App {
         &self.inner.pages
     }
 
+    /// How many shared writes have been committed (`Store::changes`): what
+    /// guests' pages kept in memory compare. None when nothing may be kept.
+    pub async fn changes(&self) -> Option<u64> {
+        if !self.inner.config.memory_cache {
+            return None;
+        }
+        self.inner.store.changes().await
+    }
+
+    /// How many writes of any kind have been committed (`Store::all_changes`):
+    /// what members' pages kept in memory compare. None when nothing may be kept.
+    pub async fn all_changes(&self) -> Option<u64> {
+        if !self.inner.config.memory_cache {
+            return None;
+        }
+        self.inner.store.all_changes().await
+    }
+
     pub fn kept(&self) -> &Caches {
         &self.inner.kept
     }

@@ -34,6 +34,10 @@ pub struct Config {
     /// (`HEARTH_CONCURRENT_READS`, `HEARTH_CONCURRENT_WRITES`,
     /// `HEARTH_QUEUE_TIMEOUT_MS`).
     pub overload: crate::overload::Limits,
+    /// Pages and their parts are kept in memory between writes
+    /// (`HEARTH_MEMORY_CACHE=off` turns that off, to measure what a page
+    /// costs when it is read from the database, as after every write).
+    pub memory_cache: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,8 @@ pub enum ConfigError {
         max: u64,
         value: String,
     },
+    #[error("HEARTH_MEMORY_CACHE must be on or off, not {0:?}")]
+    MemoryCache(String),
     #[error("HEARTH_SECRET_KEY must be 32 bytes written as base64 or 64 hex digits")]
     SecretKey,
     #[error("cannot create the data directory {path}: {source}")]
@@ -182,6 +188,11 @@ impl Config {
                 600_000,
             )?),
         };
+        let memory_cache = match env("HEARTH_MEMORY_CACHE").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(ConfigError::MemoryCache(other.to_owned())),
+        };
         Ok(Self {
             bind,
             data_dir,
@@ -192,6 +203,7 @@ impl Config {
             jobs: Tuning::default(),
             live: Default::default(),
             overload,
+            memory_cache,
         })
     }
 

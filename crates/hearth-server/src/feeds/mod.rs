@@ -285,7 +285,7 @@ async fn rendered(
     let path = of.path(format);
     // Read the count before building: a write that lands meanwhile makes the entry stale.
     let changes = match token {
-        None => app.store().changes().await,
+        None => app.changes().await,
         Some(_) => None,
     };
     if let Some(changes) = changes

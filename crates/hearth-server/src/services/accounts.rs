@@ -283,7 +283,7 @@ pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Optio
     let now = app.now();
     // Kept while no write at all has been committed: signing out, a new
     // role or a suspension is a write.
-    let changes = app.store().all_changes().await;
+    let changes = app.all_changes().await;
     if let Some(account) = changes.and_then(|c| app.kept().sessions.get(session_token, c)) {
         return Ok(account);
     }

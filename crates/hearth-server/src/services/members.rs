@@ -267,7 +267,7 @@ pub async fn summary(app: &App, actor: &Actor) -> ServiceResult<std::sync::Arc<S
         return Ok(Default::default());
     };
     let key = me.id.0.to_string();
-    let changes = app.store().all_changes().await;
+    let changes = app.all_changes().await;
     if let Some(summary) = changes.and_then(|c| app.kept().summaries.get(&key, c)) {
         return Ok(summary);
     }

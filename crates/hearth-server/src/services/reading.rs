@@ -61,7 +61,7 @@ async fn shared_page(
 ) -> ServiceResult<Arc<SharedPage>> {
     let key = format!("{}/{}", id.0, after.map_or(0, |p| p.0));
     // Read the count before the data: a write landing meanwhile makes this entry stale.
-    let changes = app.store().changes().await;
+    let changes = app.changes().await;
     if let Some(page) = changes.and_then(|c| app.kept().topics.get(&key, c)) {
         return Ok(page);
     }
@@ -102,7 +102,7 @@ async fn reader_state(
     to: PostId,
 ) -> ServiceResult<Arc<ReaderState>> {
     let key = format!("{}/{}/{}/{}", me.0, id.0, from.0, to.0);
-    let changes = app.store().all_changes().await;
+    let changes = app.all_changes().await;
     if let Some(state) = changes.and_then(|c| app.kept().readers.get(&key, c)) {
         return Ok(state);
     }

@@ -79,7 +79,7 @@ pub async fn guest_pages(State(app): State<App>, mut request: Request, next: Nex
         .map(|t| t.0.clone())
         .unwrap_or_default();
     // Read the count before rendering: a write that lands meanwhile makes this entry stale.
-    let Some(changes) = app.store().changes().await else {
+    let Some(changes) = app.changes().await else {
         return next.run(request).await;
     };
     if let Some(page) = app.page_cache().get(&uri, changes) {

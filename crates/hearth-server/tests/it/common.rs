@@ -172,6 +172,7 @@ async fn start(
         jobs: test_tuning(),
         live: test_live_tuning(),
         overload: options.overload.unwrap_or_default(),
+        memory_cache: true,
     };
     let app = App::open(config).await.expect("open app");
     let server = Server::start(app, listener).unwrap();
