@@ -127,21 +127,20 @@ pub async fn accept(conn: &mut Conn, account: AccountId, document_id: i64, now: 
 
 /// The current documents this account has not accepted yet.
 pub async fn awaiting_acceptance(conn: &mut Conn, account: AccountId) -> Result<Vec<Document>> {
-    let mut waiting = Vec::new();
-    for kind in DocKind::ALL {
-        if let Some(doc) = current(conn, kind).await? {
-            let accepted =
-                sqlx::query("SELECT 1 FROM acceptances WHERE account_id = $1 AND document_id = $2")
-                    .bind(account.0)
-                    .bind(doc.id)
-                    .fetch_optional(&mut *conn)
-                    .await?
-                    .is_some();
-            if !accepted {
-                waiting.push(doc);
-            }
-        }
-    }
+    // The newest version of each kind, unless this account accepted it: one
+    // query, as it runs before every post.
+    let rows = sqlx::query(
+        "SELECT d.id, d.kind, d.version, d.body_md, d.published_at FROM legal_documents d
+         WHERE d.version = (SELECT MAX(n.version) FROM legal_documents n WHERE n.kind = d.kind)
+           AND NOT EXISTS (SELECT 1 FROM acceptances x WHERE x.account_id = $1 AND x.document_id = d.id)
+         ORDER BY d.kind",
+    )
+    .bind(account.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut waiting = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    // In the order of `DocKind::ALL`, as pages list them.
+    waiting.sort_by_key(|d| DocKind::ALL.iter().position(|k| *k == d.kind));
     Ok(waiting)
 }
 

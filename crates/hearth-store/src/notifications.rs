@@ -96,6 +96,54 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result
     .try_get(0)?)
 }
 
+/// Writes many notifications at once (one statement per few hundred), for
+/// the watchers of a topic: the reader and the new notification's id of each.
+pub async fn insert_many(
+    conn: &mut Conn,
+    all: &[NewNotification<'_>],
+    now: i64,
+) -> Result<Vec<(AccountId, i64)>> {
+    let mut made = Vec::with_capacity(all.len());
+    // 7 values a row: well under either database's limit of bound values.
+    for chunk in all.chunks(500) {
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p = i * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, note, created_at)
+             VALUES {rows} RETURNING account_id, id"
+        );
+        let mut query = sqlx::query(&sql);
+        for n in chunk {
+            query = query
+                .bind(n.to.0)
+                .bind(n.kind.as_str())
+                .bind(n.topic.0)
+                .bind(n.post.0)
+                .bind(n.actor.map(|a| a.0))
+                .bind(n.note)
+                .bind(now);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            made.push((AccountId(row.try_get(0)?), row.try_get(1)?));
+        }
+    }
+    Ok(made)
+}
+
 /// Newest first, before notification `before` (keyset).
 pub async fn list(
     conn: &mut Conn,
@@ -222,6 +270,34 @@ pub async fn mail_choice(
         Some(row) => MailChoice::parse(row.try_get(0)?).unwrap_or(MailChoice::Off),
         None => MailChoice::Off,
     })
+}
+
+/// `mail_choice` (confirmed addresses only) of many accounts at once; an
+/// account not listed gets no mail.
+pub async fn mail_choices(
+    conn: &mut Conn,
+    accounts: &[AccountId],
+) -> Result<Vec<(AccountId, MailChoice)>> {
+    let mut choices = Vec::with_capacity(accounts.len());
+    for chunk in accounts.chunks(500) {
+        let ids = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, notification_mail FROM accounts
+             WHERE id IN ({ids}) AND email_verified_at IS NOT NULL"
+        );
+        let mut query = sqlx::query(&sql);
+        for account in chunk {
+            query = query.bind(account.0);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let choice = MailChoice::parse(row.try_get(1)?).unwrap_or(MailChoice::Off);
+            choices.push((AccountId(row.try_get(0)?), choice));
+        }
+    }
+    Ok(choices)
 }
 
 pub async fn set_mail_choice(

@@ -419,60 +419,45 @@ pub(super) async fn publish_post(
         accounts::count_approved_post(conn, author).await?;
     }
     let mut told: Vec<AccountId> = author.into_iter().collect();
+    let mut notices = Vec::new();
+    let notice = |to: AccountId, kind: Kind| NewNotification {
+        to,
+        kind,
+        topic: topic_id,
+        post: post_id,
+        actor: author,
+        note: None,
+    };
     for mentioned in accounts::find_aliases(conn, &mentioned_aliases(&post.body_md)).await? {
         let viewer = Viewer::Member {
             id: mentioned.id,
             role: mentioned.role,
         };
         if !told.contains(&mentioned.id) && decide(viewer, space.tier, Action::Read).allowed() {
-            super::notification_mail::notify(
-                conn,
-                NewNotification {
-                    to: mentioned.id,
-                    kind: Kind::Mention,
-                    topic: topic_id,
-                    post: post_id,
-                    actor: author,
-                    note: None,
-                },
-                now,
-            )
-            .await?;
+            notices.push(notice(mentioned.id, Kind::Mention));
             told.push(mentioned.id);
         }
     }
-    if !is_reply {
-        if space.kind == SpaceKind::Blog {
-            // The pages a published entry links to hear of it.
-            super::webmentions::announce(conn, topic_id, now).await?;
+    if is_reply {
+        let mut to_tell = topics::watchers(conn, topic_id).await?;
+        if let Some(parent) = post.reply_to_id
+            && let Some(parent_author) = posts::by_id(conn, parent, None)
+                .await?
+                .and_then(|p| p.author_id)
+        {
+            to_tell.push(parent_author);
         }
-        return Ok(());
-    }
-    let mut to_tell = topics::watchers(conn, topic_id).await?;
-    if let Some(parent) = post.reply_to_id
-        && let Some(parent_author) = posts::by_id(conn, parent, None)
-            .await?
-            .and_then(|p| p.author_id)
-    {
-        to_tell.push(parent_author);
-    }
-    for account in to_tell {
-        if !told.contains(&account) {
-            super::notification_mail::notify(
-                conn,
-                NewNotification {
-                    to: account,
-                    kind: Kind::Reply,
-                    topic: topic_id,
-                    post: post_id,
-                    actor: author,
-                    note: None,
-                },
-                now,
-            )
-            .await?;
-            told.push(account);
+        for account in to_tell {
+            if !told.contains(&account) {
+                notices.push(notice(account, Kind::Reply));
+                told.push(account);
+            }
         }
+    }
+    super::notification_mail::notify_all(conn, &notices, now).await?;
+    if !is_reply && space.kind == SpaceKind::Blog {
+        // The pages a published entry links to hear of it.
+        super::webmentions::announce(conn, topic_id, now).await?;
     }
     Ok(())
 }

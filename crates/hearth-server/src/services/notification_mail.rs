@@ -42,18 +42,48 @@ pub fn describe(n: &Notification) -> String {
 /// a member who wants mail at once) or makes sure the member's next digest
 /// run is queued (the runs start with the first notification that needs one).
 pub async fn notify(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> ServiceResult<()> {
-    let account = n.to;
-    let id = notifications::insert(conn, n, now).await?;
-    let notification = Mail::Notification {
-        account,
-        notification: id,
-    };
-    match notifications::mail_choice(conn, account, true).await? {
-        MailChoice::Off => None,
-        MailChoice::Immediately => enqueue_quietly(conn, &notification, now).await?,
-        MailChoice::Daily => enqueue_quietly(conn, &Digests::Daily, now).await?,
-        MailChoice::Weekly => enqueue_quietly(conn, &Digests::Weekly, now).await?,
-    };
+    notify_all(conn, &[n], now).await
+}
+
+/// `notify` for many notifications at once (a reply's watchers): a few
+/// statements whatever their number, but one mail job for each reader who
+/// wants mail at once.
+pub async fn notify_all(
+    conn: &mut Conn,
+    all: &[NewNotification<'_>],
+    now: i64,
+) -> ServiceResult<()> {
+    if all.is_empty() {
+        return Ok(());
+    }
+    let made = notifications::insert_many(conn, all, now).await?;
+    let readers: Vec<AccountId> = made.iter().map(|(account, _)| *account).collect();
+    let choices: std::collections::HashMap<_, _> = notifications::mail_choices(conn, &readers)
+        .await?
+        .into_iter()
+        .collect();
+    let (mut daily, mut weekly) = (false, false);
+    for (account, id) in made {
+        match choices.get(&account).copied().unwrap_or(MailChoice::Off) {
+            MailChoice::Off => {}
+            MailChoice::Immediately => {
+                let mail = Mail::Notification {
+                    account,
+                    notification: id,
+                };
+                enqueue_quietly(conn, &mail, now).await?;
+            }
+            MailChoice::Daily => daily = true,
+            MailChoice::Weekly => weekly = true,
+        }
+    }
+    // One run gathers every member's digest.
+    if daily {
+        enqueue_quietly(conn, &Digests::Daily, now).await?;
+    }
+    if weekly {
+        enqueue_quietly(conn, &Digests::Weekly, now).await?;
+    }
     Ok(())
 }
 
