@@ -19,7 +19,7 @@ SPACE = "living-with-cancer"
 FILTER_SPACE = "ask-a-nurse"
 COMMON_WORD = "treatment"
 # Near the end of the generator's vocabulary (crates/hearth-server/src/generator/text.rs):
-# about 2 posts in 100,000.
+# about 2 posts in 10,000 (206 of 1 M with seed 1).
 RARE_WORD = "bellringing"
 STATS_LUA = """
 done = function(summary, latency, requests)
