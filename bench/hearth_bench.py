@@ -333,6 +333,7 @@ class Server:
         env.update({"HEARTH_BIND": f"127.0.0.1:{port}", "HEARTH_BASE_URL": self.base,
                     "RUST_LOG": "warn"})
         self.log_path = log_path
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
         self.process = subprocess.Popen(
             ["taskset", "-c", str(cpu), bin_path, "serve"],
             env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from hearth_bench import ROOT, Database, Server, commit, fetch, load_average, log, now_utc, wrk
 
@@ -18,7 +19,7 @@ SPACE = "living-with-cancer"
 FILTER_SPACE = "ask-a-nurse"
 COMMON_WORD = "treatment"
 # Near the end of the generator's vocabulary (crates/hearth-server/src/generator/text.rs):
-# about 2 posts in 100,000.
+# about 2 posts in 10,000 (206 of 1 M with seed 1).
 RARE_WORD = "bellringing"
 STATS_LUA = """
 done = function(summary, latency, requests)
@@ -107,6 +108,25 @@ def targets(db):
     return pages
 
 
+def timed_fetch(url, cookie):
+    started = time.monotonic()
+    status, body = fetch(url, cookie)
+    return status, body, round((time.monotonic() - started) * 1000, 2)
+
+
+def settle(server, limit=300):
+    """Waits until the server is idle: a request wrk gave up on (or left in
+    flight when it stopped) is still worked on by the server, and would
+    otherwise be counted against the next figure."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        time.sleep(0.5)
+        if server.cpu_seconds() - before < 0.05:
+            return
+    log(f"the server was still busy {limit} s after the load stopped")
+
+
 def run(args):
     db = scale_database(args)
     made = generated(db, args)
@@ -137,18 +157,25 @@ def run(args):
             entry = {"page": name, "path": path, "note": note}
             for label, cookie in who:
                 status, body = fetch(server.base + path, cookie)
+                # And once more alone, timed: the figure that remains when a
+                # page is too slow for wrk to see any answer.
+                if status == 200:
+                    status, body, alone_ms = timed_fetch(server.base + path, cookie)
                 if status != 200:
                     sys.exit(f"{label} GET {path}: {status}")
                 if label == "member" and b"Sign out" not in body:
                     sys.exit(f"the member's page {path} is not signed in")
                 headers = [f"Cookie: {cookie}"] if cookie else []
                 wrk(server.base + path, args.warmup, args.connections, args.load_cpu, script, headers)
+                settle(server)
                 stats = wrk(server.base + path, args.duration, args.connections, args.load_cpu,
                             script, headers)
+                settle(server)
                 stats["bytes"] = len(body)
+                stats["alone_ms"] = alone_ms
                 entry[label] = stats
                 log(f"{name} ({label}): p50 {stats['p50_us'] / 1000:.2f} ms,"
-                    f" p99 {stats['p99_us'] / 1000:.2f} ms, {stats['rps']} req/s")
+                    f" p99 {stats['p99_us'] / 1000:.2f} ms, {stats['rps']} req/s, alone {alone_ms} ms")
             report["pages"].append(entry)
     finally:
         server.stop()
@@ -196,6 +223,12 @@ def table(reports):
                         figures.append(None)
                         continue
                     bad = s["non_2xx_3xx"] + s["socket_errors"]
+                    if not s["requests"]:
+                        # wrk saw no answer at all: its percentiles are zeros.
+                        alone = s.get("alone_ms")
+                        cells.append(f"none in {r['duration_s']} s" + (f" (alone: {alone:.0f})" if alone else ""))
+                        figures.append(None)
+                        continue
                     cell = f"{ms(s['p50_us'])} / {ms(s['p95_us'])} / {ms(s['p99_us'])}"
                     if bad:
                         cell += f" ({bad} errors)"
