@@ -171,6 +171,19 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // Statements are prepared once per connection; after a
+                            // few runs PostgreSQL may plan them for any parameter,
+                            // and filters written `($2 = 0 OR s.id = $2)` then read
+                            // every row (a search: 13 s instead of 33 ms at 1 M
+                            // posts). Planning for the values given costs far less.
+                            sqlx::query("SET plan_cache_mode = force_custom_plan")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }

@@ -202,13 +202,21 @@ pub struct Hit {
 /// rank above old ones as relevant.
 const YEAR_MS: f64 = 365.0 * 24.0 * 3600.0 * 1000.0;
 
+/// Only the newest this many matches are ranked and counted, so that a word
+/// found in a quarter of all posts costs what a rare one does. Anything
+/// older is found by narrowing the search (a space, an author, dates).
+pub const MOST_RANKED: i64 = 1000;
+
 /// How one of the index's tables is matched and ranked, as SQL pieces
 /// around `$1` (the query) and `$6` (now), joined to the indexed rows
 /// (`rows`, e.g. `posts p`, whose alias is `alias`).
 struct Matching {
     from: String,
     matches: String,
-    rank: String,
+    /// The match's relevance, smaller is better (in the newest matches' query).
+    score: String,
+    /// The indexed row's id, newest last.
+    id: String,
     query: String,
 }
 
@@ -221,7 +229,9 @@ impl Matching {
             Backend::Sqlite => Matching {
                 from: format!("{table} JOIN {rows} ON {alias}.id = {table}.rowid"),
                 matches: format!("{table} MATCH $1"),
-                rank: format!("bm25({table}) / (1.0 + ($6 - {alias}.created_at) / {YEAR_MS:.1})"),
+                score: format!("bm25({table})"),
+                // FTS5 walks its matches in rowid order, newest first here.
+                id: format!("{table}.rowid"),
                 query: stems
                     .iter()
                     .map(|s| format!("\"{s}\""))
@@ -231,16 +241,37 @@ impl Matching {
             Backend::Postgres => Matching {
                 from: format!("{table} f JOIN {rows} ON {alias}.id = f.{key}"),
                 matches: "f.terms @@ plainto_tsquery('simple', $1)".into(),
-                rank: format!(
-                    "-ts_rank(f.terms, plainto_tsquery('simple', $1)) / (1.0 + ($6 - {alias}.created_at) / {YEAR_MS:.1})"
-                ),
+                score: "-ts_rank(f.terms, plainto_tsquery('simple', $1))".into(),
+                id: format!("{alias}.id"),
                 query: stems.join(" "),
             },
         }
     }
+
+    /// The newest `MOST_RANKED` matches that pass `filters` (and `joins`):
+    /// `c.id` and `c.score`; or, for counting, just rows.
+    fn newest(&self, joins: &str, filters: &str, scored: bool) -> String {
+        let Matching {
+            from, score, id, ..
+        } = self;
+        let select = if scored {
+            format!("{id} AS id, {score} AS score")
+        } else {
+            "1 AS found".into()
+        };
+        format!(
+            "(SELECT {select} FROM {from} {joins} WHERE {filters} ORDER BY {id} DESC LIMIT {MOST_RANKED}) c"
+        )
+    }
 }
 
-/// One page of hits, best first, and how many there are in all.
+/// Best first: relevance, each year of age halving it.
+fn ranked(alias: &str) -> String {
+    format!("c.score / (1.0 + ($6 - {alias}.created_at) / {YEAR_MS:.1}), {alias}.id DESC")
+}
+
+/// One page of hits, best first, and how many there are in all (up to
+/// `MOST_RANKED`: only the newest that many are ranked).
 pub async fn search(
     conn: &mut Conn,
     backend: Backend,
@@ -252,12 +283,7 @@ pub async fn search(
     if f.stems.is_empty() || f.tiers.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let Matching {
-        from,
-        matches,
-        rank,
-        query,
-    } = Matching::new(backend, Indexed::Posts, f.stems, "posts p", "p");
+    let matching = Matching::new(backend, Indexed::Posts, f.stems, "posts p", "p");
     let filters = format!(
         "{matches}
            AND p.held = 0 AND p.deleted_at IS NULL AND p.hidden_at IS NULL
@@ -265,15 +291,22 @@ pub async fn search(
            AND t.publish_at <= $6
            AND ($2 = 0 OR s.id = $2) AND ($3 = 0 OR p.author_id = $3)
            AND p.created_at >= $4 AND p.created_at < $5",
+        matches = matching.matches,
         tiers = crate::tier_list(f.tiers)
     );
     let joins = "JOIN topics t ON t.id = p.topic_id JOIN spaces s ON s.id = t.space_id";
     let sql = format!(
         "SELECT p.id, p.topic_id, t.title, s.slug, s.name, a.alias, p.guest_name, p.body_md, p.created_at
-         FROM {from} {joins} LEFT JOIN accounts a ON a.id = p.author_id
-         WHERE {filters} ORDER BY {rank}, p.id DESC LIMIT $7 OFFSET $8"
+         FROM {newest} JOIN posts p ON p.id = c.id {joins} LEFT JOIN accounts a ON a.id = p.author_id
+         ORDER BY {ranked} LIMIT $7 OFFSET $8",
+        newest = matching.newest(joins, &filters, true),
+        ranked = ranked("p"),
     );
-    let count_sql = format!("SELECT COUNT(*) FROM {from} {joins} WHERE {filters}");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM {}",
+        matching.newest(joins, &filters, false)
+    );
+    let query = matching.query;
     let (rows, total) = page_of(conn, (&sql, &count_sql), &query, f, now, (limit, offset)).await?;
     let hits = rows
         .iter()
@@ -320,12 +353,7 @@ pub async fn search_chat(
     if f.stems.is_empty() || f.tiers.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let Matching {
-        from,
-        matches,
-        rank,
-        query,
-    } = Matching::new(
+    let matching = Matching::new(
         backend,
         Indexed::ChatMessages,
         f.stems,
@@ -338,15 +366,22 @@ pub async fn search_chat(
            AND s.kind = 'room' AND s.tier IN ({tiers})
            AND ($2 = 0 OR s.id = $2) AND ($3 = 0 OR m.author_id = $3)
            AND m.created_at >= $4 AND m.created_at < $5 AND m.created_at <= $6",
+        matches = matching.matches,
         tiers = crate::tier_list(f.tiers)
     );
     let joins = "JOIN spaces s ON s.id = m.room_id";
     let sql = format!(
         "SELECT m.id, s.slug, s.name, a.alias, m.body_md, m.created_at
-         FROM {from} {joins} LEFT JOIN accounts a ON a.id = m.author_id
-         WHERE {filters} ORDER BY {rank}, m.id DESC LIMIT $7 OFFSET $8"
+         FROM {newest} JOIN chat_messages m ON m.id = c.id {joins} LEFT JOIN accounts a ON a.id = m.author_id
+         ORDER BY {ranked} LIMIT $7 OFFSET $8",
+        newest = matching.newest(joins, &filters, true),
+        ranked = ranked("m"),
     );
-    let count_sql = format!("SELECT COUNT(*) FROM {from} {joins} WHERE {filters}");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM {}",
+        matching.newest(joins, &filters, false)
+    );
+    let query = matching.query;
     let (rows, total) = page_of(conn, (&sql, &count_sql), &query, f, now, (limit, offset)).await?;
     let hits = rows
         .iter()

@@ -414,7 +414,8 @@ pub struct SearchHitOut {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct SearchOut {
-    /// Matches the caller may read, in all.
+    /// Matches the caller may read, counted up to 1,000: only the newest
+    /// 1,000 are ranked (narrow the search to reach older ones).
     pub total: i64,
     pub page: i64,
     pub hits: Vec<SearchHitOut>,
@@ -469,7 +470,8 @@ pub struct ChatHitOut {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ChatSearchOut {
-    /// Matches the caller may read, in all.
+    /// Matches the caller may read, counted up to 1,000: only the newest
+    /// 1,000 are ranked (narrow the search to reach older ones).
     pub total: i64,
     pub page: i64,
     pub hits: Vec<ChatHitOut>,

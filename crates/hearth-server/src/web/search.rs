@@ -92,6 +92,9 @@ struct SearchPage {
     chat_href: String,
     empty_query: bool,
     total: i64,
+    /// More matches than are ranked (`most_ranked`, written out).
+    many: bool,
+    most_ranked: String,
     hits: Vec<HitView>,
     newer: Option<String>,
     older: Option<String>,
@@ -115,6 +118,8 @@ async fn search_page(
         chat_href: form.href(Scope::Chat.as_str()),
         empty_query: false,
         total: 0,
+        many: false,
+        most_ranked: hearth_store::search::MOST_RANKED.to_string(),
         hits: Vec::new(),
         newer: None,
         older: None,
@@ -137,6 +142,7 @@ async fn search_page(
         Ok(results) => {
             page.empty_query = results.empty_query;
             page.total = results.total;
+            page.many = results.total >= hearth_store::search::MOST_RANKED;
             let shown = (results.page - 1) * search::PER_PAGE + results.hits.len() as i64;
             page.older = (shown < results.total).then(|| page.form.page_href(results.page + 1));
             page.newer = (results.page > 1).then(|| page.form.page_href(results.page - 1));

@@ -298,6 +298,17 @@ impl TestApp {
         start(self._dir, database_url, self.pg, options).await
     }
 
+    /// Stops this server, runs `work` on the site as the `hearth` command
+    /// does (the app open, nothing served), and serves it again.
+    pub async fn offline(self, work: impl AsyncFnOnce(&App)) -> TestApp {
+        let config = self.app().config().clone();
+        self.server.stop().await;
+        let app = App::open(config.clone()).await.expect("open app");
+        work(&app).await;
+        drop(app);
+        start(self._dir, config.database_url, self.pg, Options::default()).await
+    }
+
     /// Another node on the same PostgreSQL database (`None` on SQLite, which
     /// has one node by design). It shares nothing else with this one.
     pub async fn second_node(&self) -> Option<TestApp> {

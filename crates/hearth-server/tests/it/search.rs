@@ -400,3 +400,34 @@ async fn chat_messages_are_found_in_rooms_one_may_read_and_never_in_private_conv
     assert_eq!(t.count("SELECT COUNT(*) FROM chat_terms").await, 0);
     t.stop().await;
 }
+
+/// A word in a good part of all posts costs what a rare one does: only the
+/// newest matches are ranked and counted, and the page says so.
+#[tokio::test]
+async fn a_very_common_word_ranks_only_the_newest_matches() {
+    let t = spawn_app()
+        .await
+        .offline(async |app| {
+            hearth_server::generator::generate(app, 6000, 3)
+                .await
+                .unwrap()
+        })
+        .await;
+    let ada = t.signed_in("ada", Role::Admin).await;
+    let page = ada.get("/search?q=treatment").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("More than 1000 results"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("The newest 1000 are shown"));
+    let (status, found) = Api::member(&t, "grace", Role::Admin)
+        .await
+        .get("/api/search?q=treatment")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["total"], 1000);
+    assert_eq!(found["hits"].as_array().unwrap().len(), 20);
+    t.stop().await;
+}
