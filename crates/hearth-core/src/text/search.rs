@@ -160,8 +160,9 @@ pub fn snippet(text: &str, query: &Query, language: Language, max_chars: usize) 
     // Start at a word boundary when cutting.
     if start > 0 {
         start = text[start..]
-            .find(char::is_whitespace)
-            .map(|i| start + i + 1)
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+            .map(|(i, c)| start + i + c.len_utf8())
             .filter(|s| *s <= first)
             .unwrap_or(start);
     }
@@ -192,6 +193,17 @@ pub fn snippet(text: &str, query: &Query, language: Language, max_chars: usize) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing: a cut at a space of more than one byte (U+2003).
+    #[test]
+    fn a_snippet_cuts_after_any_kind_of_space() {
+        let q = Query::parse("18:00\u{2013}20`01", Language::English).unwrap();
+        let html = snippet("T8:uM\u{2003}19:00", &q, Language::English, 13);
+        assert!(html.contains("<mark>00</mark>"), "{html}");
+        let q = Query::parse("nausea", Language::English).unwrap();
+        let text = format!("{}\u{2003}nausea again", "word\u{2003}".repeat(40));
+        assert!(snippet(&text, &q, Language::English, 20).contains("<mark>nausea</mark>"));
+    }
 
     #[test]
     fn endings_fold_in_each_language() {

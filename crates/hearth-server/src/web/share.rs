@@ -122,7 +122,10 @@ pub fn fediverse_host(input: &str) -> Option<String> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
-    (labels_ok && host.len() <= 253).then(|| match port {
+    // The address parser has the last word: a name whose last label is a
+    // number is read as an IPv4 address, and "l.eme.3" is not one.
+    let parses = url::Host::parse(&host).is_ok();
+    (labels_ok && parses && host.len() <= 253).then(|| match port {
         Some(p) => format!("{host}:{p}"),
         None => host,
     })
@@ -187,6 +190,12 @@ mod tests {
         assert_eq!(
             fediverse_host("mastodon.social").as_deref(),
             Some("mastodon.social")
+        );
+        // Found by fuzzing: the last label a number, yet not an IPv4 address.
+        assert_eq!(fediverse_host("l.eme.3rte.3"), None);
+        assert_eq!(
+            fediverse_host("192.168.1.20:3000").as_deref(),
+            Some("192.168.1.20:3000")
         );
         assert_eq!(
             fediverse_host(" https://Mastodon.Social/ ").as_deref(),
