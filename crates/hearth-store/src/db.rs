@@ -43,6 +43,10 @@ pub struct Store {
     /// process's workers start at once instead of at their next poll.
     jobs_queued: Arc<Notify>,
     events: crate::events::Events,
+    /// SQLite has one writer at a time: this process's writers wait here in
+    /// turn, rather than all trying the file's lock and sleeping between
+    /// tries in no order (which left some waiting seconds under load).
+    writers: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// The counts of committed writes: in this process on SQLite (one node); on
@@ -109,6 +113,8 @@ impl Changes {
 /// a private one when it was opened with `Store::write_private`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    /// This writer's turn (SQLite), until the transaction ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     changes: Changes,
     private: bool,
     jobs_queued: Arc<Notify>,
@@ -206,6 +212,7 @@ impl Store {
             changes,
             jobs_queued: Arc::new(Notify::new()),
             events,
+            writers: (backend == Backend::Sqlite).then(Arc::default),
         })
     }
 
@@ -291,8 +298,10 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so that a transaction that reads before it writes
     /// waits its turn instead of failing with "database is locked".
     pub async fn write(&self) -> Result<WriteTx> {
+        let turn = self.turn().await?;
         Ok(WriteTx {
             tx: self.begin().await?,
+            _turn: turn,
             changes: self.changes.clone(),
             private: false,
             jobs_queued: self.jobs_queued.clone(),
@@ -304,13 +313,27 @@ impl Store {
     /// reading positions, counters), so it leaves shared caches valid (it
     /// counts only among all changes: see `all_changes`).
     pub async fn write_private(&self) -> Result<WriteTx> {
+        let turn = self.turn().await?;
         Ok(WriteTx {
             tx: self.begin().await?,
+            _turn: turn,
             changes: self.changes.clone(),
             private: true,
             jobs_queued: self.jobs_queued.clone(),
             queued_job: false,
         })
+    }
+
+    /// Waits for this writer's turn (SQLite), as long as SQLite itself
+    /// would wait for its lock; then the request is answered "busy".
+    async fn turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>> {
+        let Some(writers) = &self.writers else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(Duration::from_secs(10), writers.clone().lock_owned()).await {
+            Ok(turn) => Ok(Some(turn)),
+            Err(_) => Err(crate::StoreError::Busy(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
