@@ -151,9 +151,11 @@ pub async fn list_in_space(
         last_activity_at: i64::MAX,
         id: i64::MAX,
     });
+    // The cursor as one row comparison, which both databases take as the
+    // index's bound (PostgreSQL does not for the same written out with OR).
     let sql = format!(
         "{SELECT} WHERE t.space_id = $2 AND t.pinned = 0{}
-           AND (t.last_activity_at < $3 OR (t.last_activity_at = $3 AND t.id < $4))
+           AND (t.last_activity_at, t.id) < ($3, $4)
          ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $5",
         who.filter()
     );
@@ -190,7 +192,7 @@ pub async fn latest(
     });
     let sql = format!(
         "{SELECT} WHERE s.tier IN ({tier_list}) AND s.kind = 'forum'{}
-           AND (t.last_activity_at < $2 OR (t.last_activity_at = $2 AND t.id < $3))
+           AND (t.last_activity_at, t.id) < ($2, $3)
          ORDER BY t.last_activity_at DESC, t.id DESC LIMIT $4",
         who.filter()
     );

@@ -108,7 +108,9 @@ pub fn fediverse_host(input: &str) -> Option<String> {
     // A handle names its server after the last '@'.
     let s = s.rsplit('@').next().unwrap_or(s).to_lowercase();
     let (host, port) = match s.split_once(':') {
-        Some((h, p)) if !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()) => {
+        Some((h, p))
+            if p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0) =>
+        {
             (h.to_owned(), Some(p.to_owned()))
         }
         Some(_) => return None,
@@ -193,6 +195,7 @@ mod tests {
         );
         // Found by fuzzing: the last label a number, yet not an IPv4 address.
         assert_eq!(fediverse_host("l.eme.3rte.3"), None);
+        assert_eq!(fediverse_host("l.exu:94142"), None, "no such port");
         assert_eq!(
             fediverse_host("192.168.1.20:3000").as_deref(),
             Some("192.168.1.20:3000")
