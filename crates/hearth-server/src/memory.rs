@@ -53,6 +53,28 @@ impl<V: Clone> Kept<V> {
             .map(|e| e.value.clone())
     }
 
+    /// The value kept under `key` at count `changes`, or else `make`'s, kept
+    /// (as about `bytes(&value)` bytes) under that count. Read the count
+    /// before making the value: a write landing meanwhile makes it stale.
+    /// Without a count (caches off, or it cannot be told) nothing is kept.
+    pub async fn get_or_make<E>(
+        &self,
+        key: String,
+        changes: Option<u64>,
+        bytes: impl FnOnce(&V) -> usize,
+        make: impl AsyncFnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        if let Some(value) = changes.and_then(|c| self.get(&key, c)) {
+            return Ok(value);
+        }
+        let value = make().await?;
+        if let Some(changes) = changes {
+            let size = bytes(&value);
+            self.put(key, changes, value.clone(), size);
+        }
+        Ok(value)
+    }
+
     /// Forgets everything (after a change not made through a transaction).
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {

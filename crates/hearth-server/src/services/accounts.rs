@@ -284,16 +284,18 @@ pub async fn from_session(app: &App, session_token: &str) -> ServiceResult<Optio
     // Kept while no write at all has been committed: signing out, a new
     // role or a suspension is a write.
     let changes = app.all_changes().await;
-    if let Some(account) = changes.and_then(|c| app.kept().sessions.get(session_token, c)) {
-        return Ok(account);
-    }
-    let account = accounts::by_session(&mut *app.store().read().await?, session_token, now).await?;
-    if let Some(changes) = changes {
-        let kept = account.clone();
-        app.kept()
-            .sessions
-            .put(session_token.to_owned(), changes, kept, 1024);
-    }
+    let account = app
+        .kept()
+        .sessions
+        .get_or_make(
+            session_token.to_owned(),
+            changes,
+            |_| 1024,
+            async || {
+                accounts::by_session(&mut *app.store().read().await?, session_token, now).await
+            },
+        )
+        .await?;
     // Last seen, to the day: unused accounts are erased after a while.
     if let Some(a) = &account
         && a.last_seen_at.is_none_or(|seen| now - seen > DAY_MS)

@@ -266,26 +266,22 @@ pub async fn summary(app: &App, actor: &Actor) -> ServiceResult<std::sync::Arc<S
     let Some(me) = actor.signed_in() else {
         return Ok(Default::default());
     };
-    let key = me.id.0.to_string();
     let changes = app.all_changes().await;
-    if let Some(summary) = changes.and_then(|c| app.kept().summaries.get(&key, c)) {
-        return Ok(summary);
-    }
-    let summary = std::sync::Arc::new(Summary {
-        unread_notifications: super::forum::unread_notifications(app, actor).await?,
-        unread_messages: super::conversations::unread(app, actor).await?,
-        waiting: if actor.viewer().reviews() {
-            Some(super::moderation::waiting(app, actor).await?)
-        } else {
-            None
-        },
-        notices: notices(app, actor).await?,
-    });
-    if let Some(changes) = changes {
-        let bytes = 256 + summary.notices.len() * 512;
-        app.kept()
-            .summaries
-            .put(key, changes, summary.clone(), bytes);
-    }
-    Ok(summary)
+    let make = async || -> ServiceResult<std::sync::Arc<Summary>> {
+        Ok(std::sync::Arc::new(Summary {
+            unread_notifications: super::forum::unread_notifications(app, actor).await?,
+            unread_messages: super::conversations::unread(app, actor).await?,
+            waiting: if actor.viewer().reviews() {
+                Some(super::moderation::waiting(app, actor).await?)
+            } else {
+                None
+            },
+            notices: notices(app, actor).await?,
+        }))
+    };
+    let bytes = |summary: &std::sync::Arc<Summary>| 256 + summary.notices.len() * 512;
+    app.kept()
+        .summaries
+        .get_or_make(me.id.0.to_string(), changes, bytes, make)
+        .await
 }

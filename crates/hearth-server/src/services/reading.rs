@@ -60,36 +60,32 @@ async fn shared_page(
     after: Option<PostId>,
 ) -> ServiceResult<Arc<SharedPage>> {
     let key = format!("{}/{}", id.0, after.map_or(0, |p| p.0));
-    // Read the count before the data: a write landing meanwhile makes this entry stale.
     let changes = app.changes().await;
-    if let Some(page) = changes.and_then(|c| app.kept().topics.get(&key, c)) {
-        return Ok(page);
-    }
-    let mut conn = app.store().read().await?;
-    let topic = topics::by_id(&mut conn, id, None)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let space = spaces::by_id(&mut conn, topic.space_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let posts = posts::in_topic(&mut conn, id, None, true, after, POSTS_PER_PAGE + 1).await?;
-    let entry_path = hearth_store::blogs::by_topic(&mut conn, id)
-        .await?
-        .map(|e| format!("/b/{}/{}", e.blog_slug, e.slug));
-    let replies_closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
-    let page = Arc::new(SharedPage {
-        space,
-        topic,
-        entry_path,
-        posts,
-        replies_closed,
-    });
-    if let Some(changes) = changes {
-        app.kept()
-            .topics
-            .put(key, changes, page.clone(), page.bytes());
-    }
-    Ok(page)
+    let make = async || -> ServiceResult<Arc<SharedPage>> {
+        let mut conn = app.store().read().await?;
+        let topic = topics::by_id(&mut conn, id, None)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let space = spaces::by_id(&mut conn, topic.space_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let posts = posts::in_topic(&mut conn, id, None, true, after, POSTS_PER_PAGE + 1).await?;
+        let entry_path = hearth_store::blogs::by_topic(&mut conn, id)
+            .await?
+            .map(|e| format!("/b/{}/{}", e.blog_slug, e.slug));
+        let replies_closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
+        Ok(Arc::new(SharedPage {
+            space,
+            topic,
+            entry_path,
+            posts,
+            replies_closed,
+        }))
+    };
+    app.kept()
+        .topics
+        .get_or_make(key, changes, |page| page.bytes(), make)
+        .await
 }
 
 /// One reader's own part of the page of posts `from..=to`, from memory when
@@ -103,16 +99,17 @@ async fn reader_state(
 ) -> ServiceResult<Arc<ReaderState>> {
     let key = format!("{}/{}/{}/{}", me.0, id.0, from.0, to.0);
     let changes = app.all_changes().await;
-    if let Some(state) = changes.and_then(|c| app.kept().readers.get(&key, c)) {
-        return Ok(state);
-    }
-    let mut conn = app.store().read().await?;
-    let state = Arc::new(topics::reader_state(&mut conn, me, id, from, to).await?);
-    if let Some(changes) = changes {
-        let bytes = 128 + 8 * state.liked.len();
-        app.kept().readers.put(key, changes, state.clone(), bytes);
-    }
-    Ok(state)
+    let make = async || -> ServiceResult<Arc<ReaderState>> {
+        let mut conn = app.store().read().await?;
+        Ok(Arc::new(
+            topics::reader_state(&mut conn, me, id, from, to).await?,
+        ))
+    };
+    let bytes = |state: &Arc<ReaderState>| 128 + 8 * state.liked.len();
+    app.kept()
+        .readers
+        .get_or_make(key, changes, bytes, make)
+        .await
 }
 
 /// The address of the blog entry topic `id` is, if it is one and this
