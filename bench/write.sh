@@ -12,6 +12,7 @@
 #   DURATION=60 WARMUP=5 CONNECTIONS=64 THREADS=2   wrk
 #   WRITERS=1000           members taking turns to reply (each posts once a second at 1,000/s)
 #   BASE_POSTS=100000      the generated community they reply in
+#   SERVER_CPUS=0          the CPUs the server may use (taskset -c): 0,1 for both, shared with wrk
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -58,4 +59,5 @@ exec python3 "$ROOT/bench/write.py" \
   --pg-server "${PG_SERVER:-postgres://postgres@127.0.0.1:5432}" \
   --duration "${DURATION:-60}" --warmup "${WARMUP:-5}" \
   --connections "${CONNECTIONS:-64}" --threads "${THREADS:-2}" \
-  --writers "${WRITERS:-1000}" --base-posts "${BASE_POSTS:-100000}"
+  --writers "${WRITERS:-1000}" --base-posts "${BASE_POSTS:-100000}" \
+  --server-cpu "${SERVER_CPUS:-0}"

@@ -144,6 +144,20 @@ pub async fn awaiting_acceptance(conn: &mut Conn, account: AccountId) -> Result<
     Ok(waiting)
 }
 
+/// Whether this account has a document to accept before it may post: one
+/// small query, as it runs in every post's writing transaction.
+pub async fn must_accept(conn: &mut Conn, account: AccountId) -> Result<bool> {
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM legal_documents d
+         WHERE d.version = (SELECT MAX(n.version) FROM legal_documents n WHERE n.kind = d.kind)
+           AND NOT EXISTS (SELECT 1 FROM acceptances x WHERE x.account_id = $1 AND x.document_id = d.id)",
+    )
+    .bind(account.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(waiting > 0)
+}
+
 /// Acceptance records, newest first, for admins: (alias, kind, version, when).
 pub async fn acceptances(conn: &mut Conn, limit: i64) -> Result<Vec<(String, DocKind, i64, i64)>> {
     let rows = sqlx::query(

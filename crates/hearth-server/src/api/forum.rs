@@ -180,7 +180,13 @@ async fn get_topic(
     Ok(Json(TopicPageOut {
         space: SpaceOut::from(&page.space),
         topic: TopicOut::new(&page.topic, viewer.account().is_some()),
-        posts: page.posts.iter().map(|p| PostOut::new(p, viewer)).collect(),
+        posts: page
+            .posts()
+            .map(|(p, liked)| PostOut {
+                liked,
+                ..PostOut::new(p, viewer)
+            })
+            .collect(),
         next: page.next.map(|p| p.0),
         watching: page.watching,
         reply: reply_label(page.reply),

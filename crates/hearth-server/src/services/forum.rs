@@ -190,9 +190,7 @@ pub(super) fn check_title(problems: &mut Problems, title: &str) -> String {
 /// versions are put to them at sign-in; this holds for every door).
 pub(super) async fn ensure_terms_accepted(conn: &mut Conn, viewer: Viewer) -> ServiceResult<()> {
     if let Some(me) = viewer.account()
-        && !hearth_store::legal::awaiting_acceptance(conn, me)
-            .await?
-            .is_empty()
+        && hearth_store::legal::must_accept(conn, me).await?
     {
         return Err(ServiceError::TermsPending);
     }
@@ -324,6 +322,7 @@ pub async fn reply(
     let mut problems = Problems::default();
     check_body(&mut problems, &cmd.body);
     let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
+    let mut parent_author = None;
     if let Some(to) = cmd.reply_to {
         // Only a post this person can see, in this topic, can be replied to.
         let parent = match readable_post(&mut tx, viewer, to).await {
@@ -331,11 +330,14 @@ pub async fn reply(
             Err(ServiceError::NotFound) => None,
             Err(e) => return Err(e),
         };
-        if parent.is_none_or(|p| p.topic_id != topic.id || p.deleted_at.is_some()) {
-            problems.add(
+        match parent {
+            Some(p) if p.topic_id == topic.id && p.deleted_at.is_none() => {
+                parent_author = p.author_id;
+            }
+            _ => problems.add(
                 "body",
                 "The post you are replying to is not in this topic any more.",
-            );
+            ),
         }
     }
     problems.into_result()?;
@@ -380,7 +382,15 @@ pub async fn reply(
         topics::mark_read(&mut tx, me, topic.id, post.0).await?;
     }
     if !held {
-        publish_post(&mut tx, &space, topic.id, post, now).await?;
+        let visible = Visible {
+            topic: &topic,
+            post,
+            author,
+            body_md: body,
+            is_reply: true,
+            parent_author,
+        };
+        publish(&mut tx, &space, visible, now).await?;
     }
     hearth_store::commit(tx).await?;
     Ok(Posted {
@@ -403,10 +413,56 @@ pub(super) async fn publish_post(
         .await?
         .ok_or(ServiceError::NotFound)?;
     let opening = posts::opening(conn, topic_id, None).await?.map(|p| p.id);
-    let is_reply = opening != Some(post_id);
     let topic = topics::by_id(conn, topic_id, None)
         .await?
         .ok_or(ServiceError::NotFound)?;
+    let parent_author = match post.reply_to_id {
+        Some(parent) => posts::by_id(conn, parent, None)
+            .await?
+            .and_then(|p| p.author_id),
+        None => None,
+    };
+    let visible = Visible {
+        topic: &topic,
+        post: post_id,
+        author: post.author_id,
+        body_md: &post.body_md,
+        is_reply: opening != Some(post_id),
+        parent_author,
+    };
+    publish(conn, space, visible, now).await
+}
+
+/// A post that has just become visible, as `publish` needs it: a reply
+/// knows all this already, without reading it back.
+pub(super) struct Visible<'a> {
+    /// As read in the writing transaction.
+    pub topic: &'a Topic,
+    pub post: PostId,
+    pub author: Option<AccountId>,
+    pub body_md: &'a str,
+    /// Not the topic's opening post.
+    pub is_reply: bool,
+    /// The author of the post this one answers.
+    pub parent_author: Option<AccountId>,
+}
+
+/// `publish_post` for a post whose details the caller holds.
+pub(super) async fn publish(
+    conn: &mut Conn,
+    space: &Space,
+    visible: Visible<'_>,
+    now: i64,
+) -> ServiceResult<()> {
+    let Visible {
+        topic,
+        post: post_id,
+        author,
+        body_md,
+        is_reply,
+        parent_author,
+    } = visible;
+    let topic_id = topic.id;
     if topic.held || topic.deleted {
         // A moderator's reply in a topic others cannot see yet tells no one;
         // approving the topic publishes it with its counters.
@@ -414,7 +470,6 @@ pub(super) async fn publish_post(
     }
     topics::note_post(conn, topic_id, post_id.0, is_reply, now).await?;
     spaces::bump(conn, space.id, i64::from(!is_reply), 1, now).await?;
-    let author = post.author_id;
     if let Some(author) = author {
         accounts::count_approved_post(conn, author).await?;
     }
@@ -428,7 +483,7 @@ pub(super) async fn publish_post(
         actor: author,
         note: None,
     };
-    for mentioned in accounts::find_aliases(conn, &mentioned_aliases(&post.body_md)).await? {
+    for mentioned in accounts::find_aliases(conn, &mentioned_aliases(body_md)).await? {
         let viewer = Viewer::Member {
             id: mentioned.id,
             role: mentioned.role,
@@ -440,13 +495,7 @@ pub(super) async fn publish_post(
     }
     if is_reply {
         let mut to_tell = topics::watchers(conn, topic_id).await?;
-        if let Some(parent) = post.reply_to_id
-            && let Some(parent_author) = posts::by_id(conn, parent, None)
-                .await?
-                .and_then(|p| p.author_id)
-        {
-            to_tell.push(parent_author);
-        }
+        to_tell.extend(parent_author);
         for account in to_tell {
             if !told.contains(&account) {
                 notices.push(notice(account, Kind::Reply));

@@ -20,13 +20,26 @@ use crate::error::{ServiceError, ServiceResult};
 pub struct TopicPage {
     pub space: Space,
     pub topic: Topic,
-    pub posts: Vec<Post>,
+    /// The posts are shared with every other reader's page, not copied.
+    shared: Arc<SharedPage>,
+    /// Which of the shared posts this reader sees (by index), and whether
+    /// they liked each.
+    shown: Vec<(usize, bool)>,
     pub next: Option<PostId>,
     /// The first post of the topic is on this page.
     pub first_page: bool,
     pub watching: bool,
     pub reply: Decision,
     pub moderator: bool,
+}
+
+impl TopicPage {
+    /// The posts on the page, each with whether this reader liked it.
+    pub fn posts(&self) -> impl Iterator<Item = (&Post, bool)> {
+        self.shown
+            .iter()
+            .map(|&(i, liked)| (&self.shared.posts[i], liked))
+    }
 }
 
 /// The part of a topic's page every reader shares.
@@ -143,32 +156,31 @@ pub async fn topic_page(
     let page_len = POSTS_PER_PAGE as usize;
     let next = (shared.posts.len() > page_len).then(|| shared.posts[page_len - 1].id);
     let on_page = &shared.posts[..shared.posts.len().min(page_len)];
+    let mut topic = shared.topic.clone();
+    let state = match (viewer.account(), on_page.first(), on_page.last()) {
+        (Some(me), Some(first), Some(last)) => {
+            Some(reader_state(app, me, id, first.id, last.id).await?)
+        }
+        _ => None,
+    };
+    topic.last_read_post_id = state.as_ref().and_then(|s| s.last_read_post_id);
     // Held posts: moderators see them all, others only their own.
-    let mut posts: Vec<Post> = on_page
+    let shown: Vec<(usize, bool)> = on_page
         .iter()
-        .filter(|p| {
+        .enumerate()
+        .filter(|(_, p)| {
             !p.held
                 || viewer.reviews()
                 || (p.author_id.is_some() && p.author_id == viewer.account())
         })
-        .cloned()
+        .map(|(i, p)| (i, state.as_ref().is_some_and(|s| s.liked.contains(&p.id))))
         .collect();
-    let mut topic = shared.topic.clone();
-    let mut watching = false;
-    if let (Some(me), Some(first), Some(last)) = (viewer.account(), on_page.first(), on_page.last())
-    {
-        let state = reader_state(app, me, id, first.id, last.id).await?;
-        topic.last_read_post_id = state.last_read_post_id;
-        watching = state.watching;
-        for post in &mut posts {
-            post.liked_by_viewer = state.liked.contains(&post.id);
-        }
-    }
     // Reading moves the member's position forward; re-reading writes nothing.
     let read_before = topic.last_read_post_id.unwrap_or(0);
+    let last_shown = shown.last().map(|&(i, _)| &on_page[i]);
     if let (Some(me), Some(last)) = (
         viewer.account(),
-        posts.last().filter(|p| p.id.0 > read_before),
+        last_shown.filter(|p| p.id.0 > read_before),
     ) {
         let mut tx = app.store().write_private().await?;
         topics::mark_read(&mut tx, me, topic.id, last.id.0).await?;
@@ -181,10 +193,11 @@ pub async fn topic_page(
     Ok(TopicPage {
         space: shared.space.clone(),
         topic,
-        posts,
+        shared: shared.clone(),
+        shown,
         next,
         first_page: after.is_none(),
-        watching,
+        watching: state.is_some_and(|s| s.watching),
         reply,
         moderator: viewer.moderates(),
     })

@@ -73,7 +73,7 @@ impl Default for Limits {
     }
 }
 
-/// Everything admins configure, with the version it was read at.
+/// Everything admins configure.
 pub struct Rules {
     pub word_lists: WordLists,
     pub crisis_text: String,
@@ -87,7 +87,8 @@ pub struct Rules {
     /// 76 ms and 6 MiB to compile (2.3 MiB kept), which stayed resident in
     /// every server that had shown one topic page.
     checks: OnceLock<Checks>,
-    version: String,
+    /// The disclaimer as HTML, rendered when a page first shows it.
+    disclaimer_html: OnceLock<String>,
 }
 
 /// The watched words and crisis phrases, compiled.
@@ -101,6 +102,11 @@ pub struct Checks {
 }
 
 impl Rules {
+    pub fn disclaimer_html(&self) -> &str {
+        self.disclaimer_html
+            .get_or_init(|| hearth_core::text::render_markdown(&self.disclaimer_md))
+    }
+
     pub fn checks(&self) -> &Checks {
         self.checks.get_or_init(|| {
             let mut damaged = self.words_unreadable;
@@ -123,24 +129,65 @@ impl Rules {
     }
 }
 
-struct LearnedModel {
-    model: SpamModel,
-    version: String,
-}
-
 /// The rules and the spam model, reloaded when another node (or an admin
-/// here) changes them: each use reads its version number first.
+/// here) changes them.
+#[derive(Default)]
 pub struct Safety {
-    rules: RwLock<Option<Arc<Rules>>>,
-    spam: RwLock<Option<Arc<LearnedModel>>>,
+    rules: Loaded<Rules>,
+    spam: Loaded<SpamModel>,
 }
 
-impl Default for Safety {
+/// A value loaded from the database and kept while its version number in
+/// the settings stays the same. Versions move only in shared writes, so
+/// while no shared write has been committed (`App::changes`) the number
+/// need not even be read again.
+struct Loaded<T>(RwLock<Option<Version<T>>>);
+
+struct Version<T> {
+    value: Arc<T>,
+    number: String,
+    /// The count of shared writes when `number` was last read.
+    confirmed_at: Option<u64>,
+}
+
+impl<T> Default for Loaded<T> {
     fn default() -> Self {
-        Self {
-            rules: RwLock::new(None),
-            spam: RwLock::new(None),
+        Self(RwLock::new(None))
+    }
+}
+
+impl<T> Loaded<T> {
+    fn kept(&self, pick: impl FnOnce(&Version<T>) -> bool) -> Option<Arc<T>> {
+        let slot = self.0.read().ok()?;
+        let kept = slot.as_ref()?;
+        pick(kept).then(|| kept.value.clone())
+    }
+
+    /// The value, unchanged since `changes` or still at the stored version
+    /// `key`; otherwise loaded anew.
+    async fn get(
+        &self,
+        conn: &mut Conn,
+        key: &str,
+        changes: Option<u64>,
+        load: impl AsyncFnOnce(&mut Conn) -> ServiceResult<T>,
+    ) -> ServiceResult<Arc<T>> {
+        if let Some(value) = self.kept(|k| changes.is_some() && k.confirmed_at == changes) {
+            return Ok(value);
         }
+        let number = version(conn, key).await?;
+        let value = match self.kept(|k| k.number == number) {
+            Some(value) => value,
+            None => Arc::new(load(conn).await?),
+        };
+        if let Ok(mut slot) = self.0.write() {
+            *slot = Some(Version {
+                value: value.clone(),
+                number,
+                confirmed_at: changes,
+            });
+        }
+        Ok(value)
     }
 }
 
@@ -152,7 +199,7 @@ fn number(value: Option<String>, default: i64) -> i64 {
     value.and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
+async fn load_rules(conn: &mut Conn) -> ServiceResult<Rules> {
     let mut words_unreadable = false;
     let word_lists: WordLists = match settings::get(conn, keys::WATCHED_WORDS).await? {
         Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
@@ -203,11 +250,11 @@ async fn load_rules(conn: &mut Conn, version: String) -> ServiceResult<Rules> {
         limits,
         words_unreadable,
         checks: OnceLock::new(),
-        version,
+        disclaimer_html: OnceLock::new(),
     })
 }
 
-async fn load_spam(conn: &mut Conn, version: String) -> ServiceResult<LearnedModel> {
+async fn load_spam(conn: &mut Conn) -> ServiceResult<SpamModel> {
     let mut model = SpamModel::starter();
     for (feature, ham, spam) in hearth_store::spam::counts(conn).await? {
         let (ham, spam) = (clamp(ham), clamp(spam));
@@ -217,7 +264,7 @@ async fn load_spam(conn: &mut Conn, version: String) -> ServiceResult<LearnedMod
             model.add_counts(&feature, ham, spam);
         }
     }
-    Ok(LearnedModel { model, version })
+    Ok(model)
 }
 
 fn clamp(n: i64) -> u32 {
@@ -226,56 +273,43 @@ fn clamp(n: i64) -> u32 {
 
 impl Safety {
     /// The current rules, reloaded if they changed.
-    async fn rules(&self, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
-        let version = version(conn, keys::VERSION).await?;
-        let cached = self
-            .rules
-            .read()
-            .ok()
-            .and_then(|r| r.clone())
-            .filter(|r| r.version == version);
-        if let Some(rules) = cached {
-            return Ok(rules);
-        }
-        let fresh = Arc::new(load_rules(conn, version).await?);
-        if let Ok(mut slot) = self.rules.write() {
-            *slot = Some(fresh.clone());
-        }
-        Ok(fresh)
+    async fn rules(&self, app: &App, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
+        let changes = app.changes().await;
+        self.rules
+            .get(conn, keys::VERSION, changes, load_rules)
+            .await
     }
 
     /// The current spam model, reloaded if it changed.
-    async fn spam(&self, conn: &mut Conn) -> ServiceResult<Arc<LearnedModel>> {
-        let version = version(conn, keys::SPAM_VERSION).await?;
-        let cached = self
-            .spam
-            .read()
-            .ok()
-            .and_then(|s| s.clone())
-            .filter(|s| s.version == version);
-        if let Some(spam) = cached {
-            return Ok(spam);
-        }
-        let fresh = Arc::new(load_spam(conn, version).await?);
-        if let Ok(mut slot) = self.spam.write() {
-            *slot = Some(fresh.clone());
-        }
-        Ok(fresh)
+    async fn spam(&self, app: &App, conn: &mut Conn) -> ServiceResult<Arc<SpamModel>> {
+        let changes = app.changes().await;
+        self.spam
+            .get(conn, keys::SPAM_VERSION, changes, load_spam)
+            .await
     }
 }
 
 /// The current rules (for pages that show helplines or the disclaimer).
 pub async fn rules(app: &App) -> ServiceResult<Arc<Rules>> {
+    let changes = app.changes().await;
+    if let Some(rules) = app
+        .safety()
+        .rules
+        .kept(|k| changes.is_some() && k.confirmed_at == changes)
+    {
+        return Ok(rules);
+    }
     let mut conn = app.store().read().await?;
-    app.safety().rules(&mut conn).await
+    app.safety().rules(app, &mut conn).await
 }
 
 /// The current rules, read on a connection the caller holds.
 pub async fn rules_on(app: &App, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
-    app.safety().rules(conn).await
+    app.safety().rules(app, conn).await
 }
 
-/// Marks the rules changed, on every node.
+/// Marks the rules changed, on every node. Only in a shared write
+/// (`Store::write`): those are what tell the kept rules to look again.
 pub async fn bump_version(conn: &mut Conn, key: &str, now: i64) -> ServiceResult<()> {
     settings::set(conn, key, &now.to_string()).await?;
     Ok(())
@@ -433,8 +467,8 @@ pub async fn screen(
     {
         return Err(silenced_error(conn, a, now).await?);
     }
-    let rules = app.safety().rules(conn).await?;
-    let spam_model = app.safety().spam(conn).await?;
+    let rules = app.safety().rules(app, conn).await?;
+    let spam_model = app.safety().spam(app, conn).await?;
     let checks = rules.checks();
     let new_member = account.is_none_or(|a| a.approved_posts < rules.limits.new_member_posts);
     // Staff and operators' imports are not checked for spam; edits are, so
@@ -596,9 +630,7 @@ pub async fn screen(
             repeats: u32::try_from(repeats).unwrap_or(u32::MAX),
         };
         let text = format!("{}\n{}", out.title, out.body);
-        match guarded("spam filter", || {
-            spam::judge(&spam_model.model, &text, &signals)
-        }) {
+        match guarded("spam filter", || spam::judge(&spam_model, &text, &signals)) {
             // Members with a record of approved posts are trusted over the
             // text model's doubts; only a certain verdict stops them.
             Some(verdict) if verdict.action == spam::Action::Hold && !new_member => {}
@@ -905,13 +937,13 @@ fn word_field(action: hearth_core::guard::words::WordAction) -> &'static str {
 /// (for `hearth guard spam`: operators see why a post was held).
 pub async fn spam_verdict(app: &App, text: &str) -> ServiceResult<Verdict> {
     let mut conn = app.store().read().await?;
-    let model = app.safety().spam(&mut conn).await?;
+    let model = app.safety().spam(app, &mut conn).await?;
     let signals = Signals {
         new_account: true,
         first_post: true,
         ..Default::default()
     };
-    Ok(spam::judge(&model.model, text, &signals))
+    Ok(spam::judge(&model, text, &signals))
 }
 
 /// What `hearth admin spam-train` did.

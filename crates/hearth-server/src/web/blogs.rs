@@ -234,20 +234,20 @@ struct Card {
     site_name: String,
 }
 
-struct CommentView {
-    post: PostView,
+struct CommentView<'a> {
+    post: PostView<'a>,
     depth: usize,
 }
 
 #[derive(Template)]
 #[template(path = "entry.html")]
-struct EntryPage {
+struct EntryPage<'a> {
     chrome: Chrome,
     blog: Space,
     item: EntryItem,
     path: String,
-    body: PostView,
-    comments: Vec<CommentView>,
+    body: PostView<'a>,
+    comments: Vec<CommentView<'a>>,
     reactions: super::webmention::Reactions,
     comment: Decision,
     closed: bool,
@@ -270,17 +270,15 @@ struct EntryQuery {
     reply_to: Option<String>,
 }
 
-async fn entry_view(
+async fn entry_view<'a>(
     app: &App,
     visitor: &Visitor,
-    blog_slug: &str,
-    entry_slug: &str,
+    page: &'a blogs::EntryPage,
     form: CommentForm,
     errors: Errors,
     review: Option<ReviewView>,
-) -> Result<EntryPage, WebError> {
+) -> Result<EntryPage<'a>, WebError> {
     let viewer = visitor.actor.viewer();
-    let page = blogs::entry_page(app, &visitor.actor, blog_slug, entry_slug).await?;
     let tier = page.blog.tier;
     let path = format!("/b/{}/{}", page.blog.slug, page.entry.slug);
     let now = app.now();
@@ -335,7 +333,7 @@ async fn entry_view(
         card,
         item,
         path,
-        blog: page.blog,
+        blog: page.blog.clone(),
         reply_to,
         guest: viewer.account().is_none(),
         safety: form.safety.again(app),
@@ -364,7 +362,8 @@ async fn entry_page(
         safety: SafetyFields::fresh(&app),
         ..Default::default()
     };
-    let view = entry_view(&app, &visitor, &blog, &entry, form, Errors::default(), None).await?;
+    let page = blogs::entry_page(&app, &visitor.actor, &blog, &entry).await?;
+    let view = entry_view(&app, &visitor, &page, form, Errors::default(), None).await?;
     let mut page = render(&view);
     if view.card.is_some() {
         super::webmention::advertise(page.headers_mut());
@@ -409,9 +408,10 @@ async fn comment(
         Composed::Review(review) => (Errors::default(), Some(review)),
     };
     // The entry again, with the comment as typed.
+    let page = blogs::entry_page(&app, &visitor.actor, &blog, &entry).await?;
     Ok(render_with(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &entry_view(&app, &visitor, &blog, &entry, form, errors, review).await?,
+        &entry_view(&app, &visitor, &page, form, errors, review).await?,
     ))
 }
 

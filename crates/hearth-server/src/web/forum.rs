@@ -25,7 +25,7 @@ use crate::App;
 use crate::error::ServiceError;
 use crate::feeds::FeedOf;
 use crate::services::forum::{self, Reply, StartTopic, TopicSwitch};
-use crate::services::{feeds, moderation, safety};
+use crate::services::{feeds, moderation, reading, safety};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -243,12 +243,12 @@ struct ReplyForm {
 
 #[derive(Template)]
 #[template(path = "topic.html")]
-struct TopicPage {
+struct TopicPage<'a> {
     chrome: Chrome,
     topic_path: String,
     space: Space,
     topic: Topic,
-    posts: Vec<PostView>,
+    posts: Vec<PostView<'a>>,
     next: Option<i64>,
     first_page: bool,
     watching: bool,
@@ -265,24 +265,22 @@ struct TopicPage {
     share: super::share::Share,
 }
 
-async fn topic_view(
+async fn topic_view<'a>(
     app: &App,
     visitor: &Visitor,
-    id: TopicId,
-    after: Option<PostId>,
-    form: ReplyForm,
-    errors: Errors,
-) -> Result<TopicPage, WebError> {
+    page: &'a reading::TopicPage,
+) -> Result<TopicPage<'a>, WebError> {
     let viewer = visitor.actor.viewer();
-    let page = crate::services::reading::topic_page(app, &visitor.actor, id, after).await?;
     let last_read = page.topic.last_read_post_id;
     let posts = page
-        .posts
-        .iter()
-        .map(|p| PostView::new(p, viewer, page.space.tier, page.reply, last_read))
+        .posts()
+        .map(|(p, liked)| PostView {
+            liked,
+            ..PostView::new(p, viewer, page.space.tier, page.reply, last_read)
+        })
         .collect();
     let disclaimer_html = if page.space.medical {
-        Some(render_markdown(&safety::rules(app).await?.disclaimer_md))
+        Some(safety::rules(app).await?.disclaimer_html().to_owned())
     } else {
         None
     };
@@ -312,12 +310,12 @@ async fn topic_view(
         reply: page.reply,
         reply_to: None,
         guest: viewer.account().is_none(),
-        space: page.space,
-        topic: page.topic,
+        space: page.space.clone(),
+        topic: page.topic.clone(),
         safety: SafetyFields::fresh(app),
         review: None,
-        form,
-        errors,
+        form: ReplyForm::default(),
+        errors: Errors::default(),
     })
 }
 
@@ -330,20 +328,11 @@ async fn topic_page(
     let after = q.after.as_deref().and_then(|a| a.parse().ok()).map(PostId);
     let id = topic_id(&id)?;
     // A blog entry's topic is shown as the entry.
-    if let Some(path) = crate::services::reading::entry_path(&app, &visitor.actor, id).await? {
+    if let Some(path) = reading::entry_path(&app, &visitor.actor, id).await? {
         return Ok(redirect(&path));
     }
-    Ok(render(
-        &topic_view(
-            &app,
-            &visitor,
-            id,
-            after,
-            ReplyForm::default(),
-            Errors::default(),
-        )
-        .await?,
-    ))
+    let page = reading::topic_page(&app, &visitor.actor, id, after).await?;
+    Ok(render(&topic_view(&app, &visitor, &page).await?))
 }
 
 #[derive(Template)]

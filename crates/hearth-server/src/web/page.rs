@@ -88,8 +88,11 @@ pub fn render<T: Template>(page: &T) -> Response {
 }
 
 pub fn render_with<T: Template>(status: StatusCode, page: &T) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
+    // Room for a long page at once: growing the buffer step by step copied
+    // a topic page's HTML several times over.
+    let mut html = String::with_capacity(T::SIZE_HINT.max(64 * 1024));
+    match page.render_into(&mut html) {
+        Ok(()) => (status, Html(html)).into_response(),
         Err(e) => WebError::from(ServiceError::Internal(format!("template: {e}"))).into_response(),
     }
 }

@@ -5,7 +5,6 @@ use hearth_core::access::{Action, Decision, Sight, Viewer, decide, sight};
 use hearth_core::model::{Role, Tier};
 use hearth_store::posts::Post;
 use hearth_store::topics::Topic;
-use time::OffsetDateTime;
 
 /// A moment as people read it and as machines read it (`<time datetime>`).
 pub struct Moment {
@@ -15,13 +14,10 @@ pub struct Moment {
 
 impl Moment {
     pub fn from_ms(ms: i64) -> Self {
-        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        let text = crate::services::human_time(ms);
-        let iso = at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        Self { iso, text }
+        Self {
+            iso: crate::services::rfc3339(ms),
+            text: crate::services::human_time(ms),
+        }
     }
 }
 
@@ -102,11 +98,11 @@ impl TopicItem {
     }
 }
 
-pub struct PostView {
+pub struct PostView<'a> {
     pub id: i64,
     pub href: String,
     pub author: Author,
-    pub body_html: String,
+    pub body_html: &'a str,
     pub created: Moment,
     pub edited: Option<Moment>,
     pub can_see_history: bool,
@@ -115,7 +111,7 @@ pub struct PostView {
     pub deleted: bool,
     pub like_count: i64,
     pub liked: bool,
-    pub reply_to: Option<(i64, String)>,
+    pub reply_to: Option<(i64, &'a str)>,
     pub unread: bool,
     pub can_edit: bool,
     pub can_delete: bool,
@@ -127,9 +123,9 @@ pub struct PostView {
     pub can_flag: bool,
 }
 
-impl PostView {
+impl<'a> PostView<'a> {
     pub fn new(
-        p: &Post,
+        p: &'a Post,
         viewer: Viewer,
         tier: Tier,
         reply: Decision,
@@ -147,9 +143,9 @@ impl PostView {
                 p.guest_name.as_deref(),
             ),
             body_html: if sight(viewer, p.state()) == Sight::Text {
-                p.body_html.clone()
+                &p.body_html
             } else {
-                String::new()
+                ""
             },
             hidden: p.hidden,
             created: Moment::from_ms(p.created_at),
@@ -161,12 +157,9 @@ impl PostView {
             deleted,
             like_count: p.like_count,
             liked: p.liked_by_viewer,
-            reply_to: p.reply_to_id.map(|id| {
-                (
-                    id.0,
-                    p.reply_to_alias.clone().unwrap_or_else(|| "a post".into()),
-                )
-            }),
+            reply_to: p
+                .reply_to_id
+                .map(|id| (id.0, p.reply_to_alias.as_deref().unwrap_or("a post"))),
             unread: viewer.account().is_some() && !mine && last_read.is_some_and(|r| p.id.0 > r),
             can_edit: !deleted
                 && decide(
