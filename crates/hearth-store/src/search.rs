@@ -232,7 +232,7 @@ impl Matching {
             Backend::Sqlite => Matching {
                 from: format!("{table} JOIN {rows} ON {alias}.id = {table}.rowid"),
                 matches: format!("{table} MATCH $1"),
-                score: format!("bm25({table})"),
+                score: sqlite_score(table, stems),
                 // FTS5 walks its matches in rowid order, newest first here.
                 id: format!("{table}.rowid"),
                 query: stems
@@ -267,6 +267,34 @@ impl Matching {
         )
     }
 }
+
+/// A match's relevance on SQLite, smaller is better: BM25 (k1 = 1.2,
+/// b = 0.75) on the stored stems, counted in SQL, without the terms' rarity.
+/// FTS5's own `bm25()` reads every match of each term to weigh its rarity:
+/// for a word in a quarter of 1 M posts that was 14 of a search's 15 ms,
+/// and every result has every term anyway (terms are ANDed).
+fn sqlite_score(table: &str, stems: &[String]) -> String {
+    // Each stem between spaces of its own, so that neighbours both count.
+    let spaced = format!("(' ' || replace({table}.terms, ' ', '  ') || ' ')");
+    let length = format!("(length({table}.terms) - length(replace({table}.terms, ' ', '')) + 1)");
+    let norm = format!("(1.2 * (0.25 + 0.75 * {length} / {AVERAGE_STEMS:.1}))");
+    let sum = stems
+        .iter()
+        .map(|stem| {
+            let needle = format!(" {} ", stem.replace('\'', "''"));
+            let tf = format!(
+                "((length({spaced}) - length(replace({spaced}, '{needle}', ''))) / {:.1})",
+                needle.chars().count()
+            );
+            format!("{tf} * 2.2 / ({tf} + {norm})")
+        })
+        .collect::<Vec<_>>()
+        .join(" + ");
+    format!("-({sum})")
+}
+
+/// About how many stems a post has, for BM25's length normalisation.
+const AVERAGE_STEMS: f64 = 50.0;
 
 /// Best first: relevance, each year of age halving it.
 fn ranked(alias: &str) -> String {

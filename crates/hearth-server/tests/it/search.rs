@@ -432,3 +432,50 @@ async fn a_very_common_word_ranks_only_the_newest_matches() {
     assert_eq!(found["hits"].as_array().unwrap().len(), 20);
     t.stop().await;
 }
+
+/// Relevance: more of the words, in a shorter post, comes first (all three
+/// posts are of the same moment, so age does not decide).
+#[tokio::test]
+async fn posts_with_more_of_the_words_rank_first() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let r = rose
+        .form(
+            "/s/living/new",
+            &[
+                ("title", "Evenings"),
+                (
+                    "body",
+                    "Once, in a long story about gardens, walks, neighbours, letters, \
+                     recipes, the weather and the buses, I mentioned fatigue.",
+                ),
+            ],
+        )
+        .await;
+    let topic = id_from(&r.location);
+    let api = Api::member(&t, "tom", Role::Member).await;
+    let reply = async |body: &str| {
+        let (status, out) = api
+            .post(
+                &format!("/api/topics/{topic}/posts"),
+                serde_json::json!({ "body": body }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{out}");
+        out["post_id"].as_i64().unwrap()
+    };
+    let many = reply("Fatigue, fatigue and more fatigue.").await;
+    let once_short = reply("Fatigue again.").await;
+    let (status, found) = api.get("/api/search?q=fatigue").await;
+    assert_eq!(status, StatusCode::OK);
+    let order: Vec<i64> = found["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["post_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order.len(), 3, "{found}");
+    assert_eq!(&order[..2], &[many, once_short], "{found}");
+    t.stop().await;
+}
