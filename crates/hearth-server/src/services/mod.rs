@@ -154,16 +154,15 @@ fn push_digits(text: &mut String, n: i32, width: usize) {
     if n < 0 {
         text.push('-');
     }
-    let n = n.unsigned_abs();
     let mut digits = [b'0'; 10];
-    let mut len = 0;
-    let mut rest = n;
-    while rest > 0 || len < width.max(1) {
-        digits[len] = b'0' + (rest % 10) as u8;
+    let mut start = digits.len();
+    let mut rest = n.unsigned_abs();
+    while rest > 0 || digits.len() - start < width.clamp(1, 10) {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
         rest /= 10;
-        len += 1;
     }
-    text.extend(digits[..len].iter().rev().map(|&d| char::from(d)));
+    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 #[cfg(test)]

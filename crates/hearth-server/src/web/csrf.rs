@@ -22,7 +22,12 @@ pub struct CsrfToken(pub String);
 
 /// Gives every visitor a token cookie before any form is shown.
 pub async fn ensure_cookie(State(app): State<App>, mut request: Request, next: Next) -> Response {
-    let existing = cookie(request.headers(), COOKIE).filter(|t| t.len() >= 32);
+    // Only a token as we make them (base64url): pages write it unescaped.
+    let existing = cookie(request.headers(), COOKIE).filter(|t| {
+        (32..=128).contains(&t.len())
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
     let token = existing
         .clone()
         .unwrap_or_else(hearth_store::seal::random_token);

@@ -41,6 +41,32 @@ async fn forms_without_the_csrf_token_are_refused() {
     t.stop().await;
 }
 
+/// Pages write the form token unescaped, so a token cookie that is not one
+/// of ours (here one that would close the attribute) is replaced, not echoed.
+#[tokio::test]
+async fn a_planted_form_token_is_replaced_not_written_into_pages() {
+    let t = spawn_app().await;
+    let planted = "x\"><script>alert(1)</script>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    let r = reqwest::Client::new()
+        .get(format!("{}/login", t.base))
+        .header("Cookie", format!("hearth_csrf={planted}"))
+        .send()
+        .await
+        .unwrap();
+    let fresh = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("hearth_csrf="))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+        .expect("a new token cookie");
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("<script>alert(1)"), "{body}");
+    assert!(body.contains(&format!("value=\"{fresh}\"")), "{body}");
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn oversized_bodies_get_413() {
     let t = spawn_app().await;
