@@ -182,9 +182,9 @@ async fn get_topic(
         topic: TopicOut::new(&page.topic, viewer.account().is_some()),
         posts: page
             .posts()
-            .map(|(p, liked)| PostOut {
-                liked,
-                ..PostOut::new(p, viewer)
+            .map(|s| PostOut {
+                liked: s.liked,
+                ..PostOut::new(s.post, viewer)
             })
             .collect(),
         next: page.next.map(|p| p.0),

@@ -91,6 +91,22 @@ pub fn readable_tiers(actor: &Actor) -> Vec<hearth_core::model::Tier> {
 /// Milliseconds in a day, for expiry times.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// A moment as people read it and as machines read it (`<time datetime>`).
+#[derive(Clone, Debug)]
+pub struct Moment {
+    pub iso: String,
+    pub text: String,
+}
+
+impl Moment {
+    pub fn from_ms(ms: i64) -> Self {
+        Self {
+            iso: rfc3339(ms),
+            text: human_time(ms),
+        }
+    }
+}
+
 /// A moment in words people read: "3 Mar 2027 at 14:05 UTC".
 pub fn human_time(ms: i64) -> String {
     const MONTHS: [&str; 12] = [

@@ -12,8 +12,8 @@ use hearth_store::posts::{self, Post};
 use hearth_store::spaces::{self, Space};
 use hearth_store::topics::{self, ReaderState, Topic};
 
-use super::Actor;
 use super::forum::{POSTS_PER_PAGE, may_read};
+use super::{Actor, Moment};
 use crate::App;
 use crate::error::{ServiceError, ServiceResult};
 
@@ -33,12 +33,27 @@ pub struct TopicPage {
     pub moderator: bool,
 }
 
+/// A post on a reader's page.
+pub struct Shown<'a> {
+    pub post: &'a Post,
+    pub liked: bool,
+    /// When it was written and last edited, formatted once for every reader.
+    pub created: &'a Moment,
+    pub edited: Option<&'a Moment>,
+}
+
 impl TopicPage {
     /// The posts on the page, each with whether this reader liked it.
-    pub fn posts(&self) -> impl Iterator<Item = (&Post, bool)> {
-        self.shown
-            .iter()
-            .map(|&(i, liked)| (&self.shared.posts[i], liked))
+    pub fn posts(&self) -> impl Iterator<Item = Shown<'_>> {
+        self.shown.iter().map(|&(i, liked)| {
+            let (created, edited) = &self.shared.moments[i];
+            Shown {
+                post: &self.shared.posts[i],
+                liked,
+                created,
+                edited: edited.as_ref(),
+            }
+        })
     }
 }
 
@@ -52,6 +67,8 @@ pub struct SharedPage {
     /// Up to a page and one more of posts after the page's start, held ones
     /// included: each reader is shown those they may see.
     posts: Vec<Post>,
+    /// Each post's moments of writing and editing.
+    moments: Vec<(Moment, Option<Moment>)>,
     replies_closed: bool,
 }
 
@@ -87,11 +104,21 @@ async fn shared_page(
             .await?
             .map(|e| format!("/b/{}/{}", e.blog_slug, e.slug));
         let replies_closed = super::blogs::replies_closed(&mut conn, &space, &topic).await?;
+        let moments = posts
+            .iter()
+            .map(|p| {
+                (
+                    Moment::from_ms(p.created_at),
+                    p.edited_at.map(Moment::from_ms),
+                )
+            })
+            .collect();
         Ok(Arc::new(SharedPage {
             space,
             topic,
             entry_path,
             posts,
+            moments,
             replies_closed,
         }))
     };

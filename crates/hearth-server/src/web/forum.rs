@@ -1,5 +1,7 @@
 //! Spaces, topics and posts as pages.
 
+use std::borrow::Cow;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -274,9 +276,19 @@ async fn topic_view<'a>(
     let last_read = page.topic.last_read_post_id;
     let posts = page
         .posts()
-        .map(|(p, liked)| PostView {
-            liked,
-            ..PostView::new(p, viewer, page.space.tier, page.reply, last_read)
+        .map(|s| {
+            let moments = (Cow::Borrowed(s.created), s.edited.map(Cow::Borrowed));
+            PostView {
+                liked: s.liked,
+                ..PostView::at(
+                    s.post,
+                    moments,
+                    viewer,
+                    page.space.tier,
+                    page.reply,
+                    last_read,
+                )
+            }
         })
         .collect();
     let disclaimer_html = if page.space.medical {

@@ -1,25 +1,14 @@
 //! Small view models: data shaped for templates, with times and names
 //! already formatted.
 
+use std::borrow::Cow;
+
 use hearth_core::access::{Action, Decision, Sight, Viewer, decide, sight};
 use hearth_core::model::{Role, Tier};
 use hearth_store::posts::Post;
 use hearth_store::topics::Topic;
 
-/// A moment as people read it and as machines read it (`<time datetime>`).
-pub struct Moment {
-    pub iso: String,
-    pub text: String,
-}
-
-impl Moment {
-    pub fn from_ms(ms: i64) -> Self {
-        Self {
-            iso: crate::services::rfc3339(ms),
-            text: crate::services::human_time(ms),
-        }
-    }
-}
+pub use crate::services::Moment;
 
 /// How an author is named: by alias (linked), or a guest's chosen name.
 pub struct Author {
@@ -103,8 +92,9 @@ pub struct PostView<'a> {
     pub href: String,
     pub author: Author,
     pub body_html: &'a str,
-    pub created: Moment,
-    pub edited: Option<Moment>,
+    /// Borrowed from the kept topic page, where they are formatted once.
+    pub created: Cow<'a, Moment>,
+    pub edited: Option<Cow<'a, Moment>>,
     pub can_see_history: bool,
     pub held: bool,
     pub hidden: bool,
@@ -131,6 +121,20 @@ impl<'a> PostView<'a> {
         reply: Decision,
         last_read: Option<i64>,
     ) -> Self {
+        let created = Cow::Owned(Moment::from_ms(p.created_at));
+        let edited = p.edited_at.map(|at| Cow::Owned(Moment::from_ms(at)));
+        Self::at(p, (created, edited), viewer, tier, reply, last_read)
+    }
+
+    /// `new` with the post's moments of writing and editing already formatted.
+    pub fn at(
+        p: &'a Post,
+        (created, edited): (Cow<'a, Moment>, Option<Cow<'a, Moment>>),
+        viewer: Viewer,
+        tier: Tier,
+        reply: Decision,
+        last_read: Option<i64>,
+    ) -> Self {
         let mine = viewer.account().is_some() && viewer.account() == p.author_id;
         let deleted = p.deleted_at.is_some();
         let live = !deleted && !p.held && !p.hidden;
@@ -148,8 +152,8 @@ impl<'a> PostView<'a> {
                 ""
             },
             hidden: p.hidden,
-            created: Moment::from_ms(p.created_at),
-            edited: p.edited_at.map(Moment::from_ms),
+            created,
+            edited,
             can_see_history: p.edited_at.is_some()
                 && (!deleted || viewer.moderates())
                 && crate::services::forum::may_see_history(viewer, p),
