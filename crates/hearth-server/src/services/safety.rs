@@ -274,7 +274,7 @@ fn clamp(n: i64) -> u32 {
 impl Safety {
     /// The current rules, reloaded if they changed.
     async fn rules(&self, app: &App, conn: &mut Conn) -> ServiceResult<Arc<Rules>> {
-        let changes = app.changes().await;
+        let changes = changes_in_memory(app).await;
         self.rules
             .get(conn, keys::VERSION, changes, load_rules)
             .await
@@ -282,16 +282,26 @@ impl Safety {
 
     /// The current spam model, reloaded if it changed.
     async fn spam(&self, app: &App, conn: &mut Conn) -> ServiceResult<Arc<SpamModel>> {
-        let changes = app.changes().await;
+        let changes = changes_in_memory(app).await;
         self.spam
             .get(conn, keys::SPAM_VERSION, changes, load_spam)
             .await
     }
 }
 
+/// The count of shared writes where it is kept in this process (SQLite). On
+/// PostgreSQL reading it is a query too, no cheaper than reading a version,
+/// so there the versions are read every time.
+async fn changes_in_memory(app: &App) -> Option<u64> {
+    match app.store().backend() {
+        hearth_store::Backend::Sqlite => app.changes().await,
+        hearth_store::Backend::Postgres => None,
+    }
+}
+
 /// The current rules (for pages that show helplines or the disclaimer).
 pub async fn rules(app: &App) -> ServiceResult<Arc<Rules>> {
-    let changes = app.changes().await;
+    let changes = changes_in_memory(app).await;
     if let Some(rules) = app
         .safety()
         .rules
