@@ -322,29 +322,29 @@ rps_of() { # url header seconds
   taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$3" -H "$2" "$1" |
     awk '/^Requests\/sec:/ { print $2 }'
 }
-PAIR_RATIOS=()
-for ((round = 1; round <= ROUNDS; round++)); do
-  pair_nginx=$(rps_of "$NGINX_URL" "X-Bench: 1" "$PAIR_SECONDS")
-  pair_member=$(rps_of "$HEARTH_URL$TOPIC_PATH" "Cookie: hearth_session=$MEMBER_COOKIE" "$PAIR_SECONDS")
-  PAIR_RATIOS+=("$(awk -v a="$pair_member" -v b="$pair_nginx" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
-  log "round $round: nginx $pair_nginx req/s, member $pair_member req/s"
-done
 # Prints the median of its arguments, then their range: "0.234 0.225–0.351".
 median_range() {
   printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s–%s\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
 }
-read -r MEMBER_RATIO PAIR_RANGE < <(median_range "${PAIR_RATIOS[@]}")
+# ROUNDS paired runs: the reference (url, header), then the measured page (url,
+# header); prints the median ratio measured / reference and its range.
+paired_ratio() {
+  local ratios=() reference measured round
+  for ((round = 1; round <= ROUNDS; round++)); do
+    reference=$(rps_of "$1" "$2" "$PAIR_SECONDS")
+    measured=$(rps_of "$3" "$4" "$PAIR_SECONDS")
+    ratios+=("$(awk -v a="$measured" -v b="$reference" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
+    log "round $round: $1 $reference req/s, $3 $measured req/s"
+  done
+  median_range "${ratios[@]}"
+}
+read -r MEMBER_RATIO PAIR_RANGE < <(paired_ratio "$NGINX_URL" "X-Bench: 1" \
+  "$HEARTH_URL$TOPIC_PATH" "Cookie: hearth_session=$MEMBER_COOKIE")
 
 read -r FEED_RPS FEED_P99 FEED_ERR < <(load "$HEARTH_URL$FEED_PATH" hearth-feed)
 # The feed's ratio to the guest's page from paired rounds too.
-FEED_RATIOS=()
-for ((round = 1; round <= ROUNDS; round++)); do
-  pair_page=$(rps_of "$HEARTH_URL$TOPIC_PATH" "X-Bench: 1" "$PAIR_SECONDS")
-  pair_feed=$(rps_of "$HEARTH_URL$FEED_PATH" "X-Bench: 1" "$PAIR_SECONDS")
-  FEED_RATIOS+=("$(awk -v a="$pair_feed" -v b="$pair_page" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
-  log "round $round: topic page $pair_page req/s, feed $pair_feed req/s"
-done
-read -r FEED_RATIO FEED_RANGE < <(median_range "${FEED_RATIOS[@]}")
+read -r FEED_RATIO FEED_RANGE < <(paired_ratio "$HEARTH_URL$TOPIC_PATH" "X-Bench: 1" \
+  "$HEARTH_URL$FEED_PATH" "X-Bench: 1")
 
 # --- report -------------------------------------------------------------------------------
 verdict() { # "ok" when the awk condition on $1 holds

@@ -127,8 +127,8 @@ pub async fn accept(conn: &mut Conn, account: AccountId, document_id: i64, now: 
 
 /// The current documents this account has not accepted yet.
 pub async fn awaiting_acceptance(conn: &mut Conn, account: AccountId) -> Result<Vec<Document>> {
-    // The newest version of each kind, unless this account accepted it: one
-    // query, as it runs before every post.
+    // The newest version of each kind, unless this account accepted it, in
+    // one query (`must_accept` is the check posts make).
     let rows = sqlx::query(
         "SELECT d.id, d.kind, d.version, d.body_md, d.published_at FROM legal_documents d
          WHERE d.version = (SELECT MAX(n.version) FROM legal_documents n WHERE n.kind = d.kind)

@@ -163,6 +163,11 @@ impl<T> Loaded<T> {
         pick(kept).then(|| kept.value.clone())
     }
 
+    /// The value, if its version was confirmed at this count of shared writes.
+    fn unchanged_since(&self, changes: Option<u64>) -> Option<Arc<T>> {
+        self.kept(|k| changes.is_some() && k.confirmed_at == changes)
+    }
+
     /// The value, unchanged since `changes` or still at the stored version
     /// `key`; otherwise loaded anew.
     async fn get(
@@ -172,7 +177,7 @@ impl<T> Loaded<T> {
         changes: Option<u64>,
         load: impl AsyncFnOnce(&mut Conn) -> ServiceResult<T>,
     ) -> ServiceResult<Arc<T>> {
-        if let Some(value) = self.kept(|k| changes.is_some() && k.confirmed_at == changes) {
+        if let Some(value) = self.unchanged_since(changes) {
             return Ok(value);
         }
         let number = version(conn, key).await?;
@@ -302,11 +307,7 @@ async fn changes_in_memory(app: &App) -> Option<u64> {
 /// The current rules (for pages that show helplines or the disclaimer).
 pub async fn rules(app: &App) -> ServiceResult<Arc<Rules>> {
     let changes = changes_in_memory(app).await;
-    if let Some(rules) = app
-        .safety()
-        .rules
-        .kept(|k| changes.is_some() && k.confirmed_at == changes)
-    {
+    if let Some(rules) = app.safety().rules.unchanged_since(changes) {
         return Ok(rules);
     }
     let mut conn = app.store().read().await?;
