@@ -331,7 +331,8 @@ class Server:
         env = db.env()
         self.base = f"http://127.0.0.1:{port}"
         env.update({"HEARTH_BIND": f"127.0.0.1:{port}", "HEARTH_BASE_URL": self.base,
-                    "RUST_LOG": "warn"})
+                    # HEARTH_BENCH_LOG, e.g. "warn,sqlx::query=debug", to see each statement.
+                    "RUST_LOG": os.environ.get("HEARTH_BENCH_LOG", "warn")})
         self.log_path = log_path
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
         self.process = subprocess.Popen(

@@ -44,12 +44,10 @@ async fn put(
     let (table, key) = (indexed.table(), indexed.key(backend));
     match backend {
         Backend::Sqlite => {
-            sqlx::query(&format!("DELETE FROM {table} WHERE rowid = $1"))
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+            // FTS5 replaces a row with the same rowid: its old stems leave
+            // the index.
             sqlx::query(&format!(
-                "INSERT INTO {table} (rowid, terms) VALUES ($1, $2)"
+                "INSERT OR REPLACE INTO {table} (rowid, terms) VALUES ($1, $2)"
             ))
             .bind(id)
             .bind(terms)

@@ -472,6 +472,7 @@ async fn every_moderator_action_is_audited_and_the_log_cannot_be_rewritten() {
             .await
             .is_err()
     );
+    drop(tx);
     t.stop().await;
 }
 
