@@ -146,7 +146,7 @@ impl Store {
         })?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = match backend {
-            Backend::Sqlite => sqlite_pool(&options, 8).await?,
+            Backend::Sqlite => sqlite_pool(&options, 8, &[]).await?,
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
@@ -187,7 +187,7 @@ impl Store {
             jobs_queued: Arc::new(Notify::new()),
             events,
             writer: match backend {
-                Backend::Sqlite => Some(sqlite_pool(&options, 1).await?),
+                Backend::Sqlite => Some(sqlite_pool(&options, 1, WRITER_PRAGMAS).await?),
                 Backend::Postgres => None,
             },
         })
@@ -374,8 +374,39 @@ pub async fn commit(tx: WriteTx) -> Result<()> {
     Ok(())
 }
 
-/// A pool of connections to a SQLite file, each set up the same way.
-async fn sqlite_pool(options: &AnyConnectOptions, max_connections: u32) -> Result<AnyPool> {
+/// How every connection to a SQLite file is set up.
+const PRAGMAS: &[&str] = &[
+    // WAL lets readers run beside the one writer.
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    // Writers from other processes (the command line) queue instead of
+    // failing.
+    "PRAGMA busy_timeout = 10000",
+    // Copy the log into the file every 10,000 pages, not 1,000: each copy
+    // ends with an fsync, and pages that every write touches (counters, the
+    // ends of indexes) are copied once for many writes. Replies went from
+    // 343 to 454 a second. (Copying in the background, off the writer's
+    // path, measured no better.)
+    "PRAGMA wal_autocheckpoint = 10000",
+];
+
+/// And the write connection besides.
+const WRITER_PRAGMAS: &[&str] = &[
+    // Statement journals in memory: as files, one was made and removed for
+    // each reply. (Readers keep theirs on disk, as a large sort may need.)
+    "PRAGMA temp_store = MEMORY",
+    // 32 MB of pages, not 2: the writer's cache is never emptied by another
+    // connection's write, so what it holds stays useful.
+    "PRAGMA cache_size = -32000",
+];
+
+/// A pool of connections to a SQLite file, set up with `PRAGMAS` and `extra`.
+async fn sqlite_pool(
+    options: &AnyConnectOptions,
+    max_connections: u32,
+    extra: &'static [&'static str],
+) -> Result<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max_connections)
         // A request that cannot get a connection in this time is answered
@@ -384,29 +415,9 @@ async fn sqlite_pool(options: &AnyConnectOptions, max_connections: u32) -> Resul
         // A connection to a local file cannot be lost; the test would cost a
         // trip to the connection's thread on every acquire.
         .test_before_acquire(false)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
-                for pragma in [
-                    // WAL lets readers run beside the one writer.
-                    "PRAGMA journal_mode = WAL",
-                    "PRAGMA synchronous = NORMAL",
-                    "PRAGMA foreign_keys = ON",
-                    // Writers from other processes (the command line) queue
-                    // instead of failing.
-                    "PRAGMA busy_timeout = 10000",
-                    // Statement journals and sorts in memory: as files, one
-                    // was made and removed for each reply.
-                    "PRAGMA temp_store = MEMORY",
-                    // Copy the log into the file every 10,000 pages, not
-                    // 1,000: each copy ends with an fsync, and pages that
-                    // every write touches (counters, the ends of indexes)
-                    // are copied once for many writes. Replies went from
-                    // 343 to 454 a second. (Copying in the background, off
-                    // the writer's path, measured no better.)
-                    "PRAGMA wal_autocheckpoint = 10000",
-                    // 32 MB of pages (the default is 2 MB).
-                    "PRAGMA cache_size = -32000",
-                ] {
+                for pragma in PRAGMAS.iter().chain(extra) {
                     sqlx::query(pragma).execute(&mut *conn).await?;
                 }
                 Ok(())
