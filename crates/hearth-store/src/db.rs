@@ -271,9 +271,11 @@ impl Store {
         Ok(self.pool.acquire().await?)
     }
 
-    /// A transaction for writes. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so that a transaction that reads before it writes
-    /// waits its turn instead of failing with "database is locked".
+    /// A transaction for writes. On SQLite it waits its turn for the
+    /// process's write connection, then takes the file's lock at once
+    /// (`BEGIN IMMEDIATE`), so that a writer in another process (the command
+    /// line) makes it wait rather than fail with "database is locked" after
+    /// it has read.
     pub async fn write(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.begin().await?,
