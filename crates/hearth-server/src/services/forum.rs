@@ -313,54 +313,34 @@ pub async fn reply(
         body: clean_text(&cmd.body),
         ..cmd
     };
-    let viewer = actor.viewer();
+    // SQLite writes one transaction at a time, so the checks, the spam
+    // filter, Markdown and the search stems are done first on a reader,
+    // beside other writers, and the write turn holds the writes alone.
+    let ready = {
+        let mut conn = app.store().read().await?;
+        ready_reply(app, &mut conn, actor, topic_id, &cmd).await?
+    };
     let mut tx = app.store().write().await?;
-    ensure_terms_accepted(&mut tx, viewer).await?;
-    let (space, topic) = readable_topic(&mut tx, viewer, topic_id).await?;
-    let closed = super::blogs::replies_closed(&mut tx, &space, &topic).await?;
-    let decision = ServiceError::check(super::blogs::reply_decision(viewer, &space, closed))?;
-    let mut problems = Problems::default();
-    check_body(&mut problems, &cmd.body);
-    let guest_name = check_guest_name(&mut tx, &mut problems, actor, &cmd.guest_name).await?;
-    let mut parent_author = None;
-    if let Some(to) = cmd.reply_to {
-        // Only a post this person can see, in this topic, can be replied to.
-        let parent = match readable_post(&mut tx, viewer, to).await {
-            Ok((_, _, p)) => Some(p),
-            Err(ServiceError::NotFound) => None,
-            Err(e) => return Err(e),
-        };
-        match parent {
-            Some(p) if p.topic_id == topic.id && p.deleted_at.is_none() => {
-                parent_author = p.author_id;
-            }
-            _ => problems.add(
-                "body",
-                "The post you are replying to is not in this topic any more.",
-            ),
-        }
-    }
-    problems.into_result()?;
-    let screened = safety::screen(
-        app,
-        &mut tx,
-        actor,
-        Draft {
-            space: &space,
-            title: None,
-            body: cmd.body.trim(),
-            held_by_access: decision == Decision::AllowHeld,
-            edit: false,
-            submission: &cmd.submission,
-            pace: safety::Pace::Posts,
-        },
-    )
-    .await?;
+    // Should a moderator have locked, moved, hidden or removed the topic
+    // since, the checks run again, in the transaction.
+    let ready = match topics::by_id(&mut tx, topic_id, None).await? {
+        Some(now) if same_standing(&now, &ready.topic) => ready,
+        _ => ready_reply(app, &mut tx, actor, topic_id, &cmd).await?,
+    };
+    let ReadyReply {
+        space,
+        topic,
+        guest_name,
+        parent_author,
+        screened,
+        body_html,
+        terms,
+    } = ready;
+    let screened = screened.pace(app, &mut tx).await?;
     let held = screened.held();
     let body = screened.body.trim();
     let now = app.now();
-    let author = viewer.account();
-    let body_html = render_markdown(body);
+    let author = actor.viewer().account();
     let post = posts::insert(
         &mut tx,
         NewPost {
@@ -376,7 +356,7 @@ pub async fn reply(
     )
     .await?;
     screened.queue(&mut tx, post, now).await?;
-    super::search::index_post(app, &mut tx, post, None, body).await?;
+    super::search::store_post_terms(app, &mut tx, post, &terms).await?;
     if let Some(me) = author {
         topics::watch(&mut tx, me, topic.id).await?;
         topics::mark_read(&mut tx, me, topic.id, post.0).await?;
@@ -398,6 +378,101 @@ pub async fn reply(
         post,
         held,
     })
+}
+
+/// A reply that passed its checks, with what writing it needs.
+struct ReadyReply {
+    space: Space,
+    topic: Topic,
+    guest_name: Option<String>,
+    /// The author of the post it answers.
+    parent_author: Option<AccountId>,
+    screened: safety::Unpaced,
+    body_html: String,
+    terms: String,
+}
+
+/// Everything a reply needs that only reads: who may reply, the form's
+/// problems, the safety checks, the rendered text and its search stems.
+async fn ready_reply(
+    app: &App,
+    conn: &mut Conn,
+    actor: &Actor,
+    topic_id: TopicId,
+    cmd: &Reply,
+) -> ServiceResult<ReadyReply> {
+    let viewer = actor.viewer();
+    ensure_terms_accepted(conn, viewer).await?;
+    let (space, topic) = readable_topic(conn, viewer, topic_id).await?;
+    let closed = super::blogs::replies_closed(conn, &space, &topic).await?;
+    let decision = ServiceError::check(super::blogs::reply_decision(viewer, &space, closed))?;
+    let mut problems = Problems::default();
+    check_body(&mut problems, &cmd.body);
+    let guest_name = check_guest_name(conn, &mut problems, actor, &cmd.guest_name).await?;
+    let mut parent_author = None;
+    if let Some(to) = cmd.reply_to {
+        // Only a post this person can see, in this topic, can be replied to.
+        let parent = match readable_post(conn, viewer, to).await {
+            Ok((_, _, p)) => Some(p),
+            Err(ServiceError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        match parent {
+            Some(p) if p.topic_id == topic.id && p.deleted_at.is_none() => {
+                parent_author = p.author_id;
+            }
+            _ => problems.add(
+                "body",
+                "The post you are replying to is not in this topic any more.",
+            ),
+        }
+    }
+    problems.into_result()?;
+    let screened = safety::screen_ahead(
+        app,
+        conn,
+        actor,
+        Draft {
+            space: &space,
+            title: None,
+            body: cmd.body.trim(),
+            held_by_access: decision == Decision::AllowHeld,
+            edit: false,
+            submission: &cmd.submission,
+            pace: safety::Pace::Posts,
+        },
+    )
+    .await?;
+    let body = screened.screened().body.trim();
+    let body_html = render_markdown(body);
+    let terms = super::search::post_terms(app, None, body);
+    Ok(ReadyReply {
+        space,
+        topic,
+        guest_name,
+        parent_author,
+        screened,
+        body_html,
+        terms,
+    })
+}
+
+/// Whether a topic stands as it did for a reply's checks: in the same
+/// space, as open and as visible.
+fn same_standing(now: &Topic, checked: &Topic) -> bool {
+    (
+        now.space_id,
+        now.locked,
+        now.held,
+        now.deleted,
+        now.publish_at,
+    ) == (
+        checked.space_id,
+        checked.locked,
+        checked.held,
+        checked.deleted,
+        checked.publish_at,
+    )
 }
 
 /// What happens when a post becomes visible: counters move, and watchers,
@@ -436,7 +511,7 @@ pub(super) async fn publish_post(
 /// A post that has just become visible, as `publish` needs it: a reply
 /// knows all this already, without reading it back.
 pub(super) struct Visible<'a> {
-    /// As read in the writing transaction.
+    /// As it stands in the writing transaction (counters aside).
     pub topic: &'a Topic,
     pub post: PostId,
     pub author: Option<AccountId>,

@@ -470,6 +470,57 @@ pub async fn screen(
     actor: &Actor,
     draft: Draft<'_>,
 ) -> ServiceResult<Screened> {
+    screen_ahead(app, conn, actor, draft)
+        .await?
+        .pace(app, conn)
+        .await
+}
+
+/// A post that passed every check that only reads, still to be counted
+/// against its author's rate limit: `pace` does that in the writing
+/// transaction. (SQLite writes one transaction at a time, so a writer
+/// checks first on a reader and holds its turn for the writes alone.)
+#[must_use = "a screened post is counted against the rate limit before it is written"]
+pub struct Unpaced {
+    screened: Screened,
+    /// The limit it counts against: none for staff, imports and edits.
+    limit: Option<RateLimit>,
+}
+
+struct RateLimit {
+    /// The blind index of who posts, and at which pace.
+    key: Vec<u8>,
+    per_minute: i64,
+}
+
+impl Unpaced {
+    /// Counts the post against its author's limit, in the transaction that
+    /// writes it (a refused post counts nothing).
+    pub async fn pace(self, app: &App, conn: &mut Conn) -> ServiceResult<Screened> {
+        if let Some(limit) = &self.limit {
+            let hits = throttle::hit(conn, &limit.key, app.now(), MINUTE_MS).await?;
+            if hits > limit.per_minute.max(1) {
+                return Err(ServiceError::Throttled {
+                    retry_after_secs: 60,
+                });
+            }
+        }
+        Ok(self.screened)
+    }
+
+    /// The post as it will be written (the checks may have changed its text).
+    pub fn screened(&self) -> &Screened {
+        &self.screened
+    }
+}
+
+/// `screen` without the rate limit, which `Unpaced::pace` counts.
+pub async fn screen_ahead(
+    app: &App,
+    conn: &mut Conn,
+    actor: &Actor,
+    draft: Draft<'_>,
+) -> ServiceResult<Unpaced> {
     let now = app.now();
     let account = actor.signed_in();
     let reviewer = actor.viewer().reviews();
@@ -485,18 +536,16 @@ pub async fn screen(
     // Staff and operators' imports are not checked for spam; edits are, so
     // that spam cannot be edited into a post once it is approved.
     let automatic = reviewer || draft.submission.imported;
-    if !automatic && !draft.edit {
-        check_rate(
+    let limit = (!automatic && !draft.edit).then(|| {
+        rate_limit(
             app,
-            conn,
             actor,
             draft.pace,
             &rules.limits,
             new_member,
             &draft.submission.client,
         )
-        .await?;
-    }
+    });
 
     let mut out = Screened {
         title: draft.title.unwrap_or_default().to_owned(),
@@ -664,7 +713,10 @@ pub async fn screen(
         }
     }
     out.detail = serde_json::Value::Object(detail);
-    Ok(out)
+    Ok(Unpaced {
+        screened: out,
+        limit,
+    })
 }
 
 fn apply_spam_verdict(
@@ -705,16 +757,15 @@ fn quote_list(words: &[String]) -> String {
 
 /// Posts (or chat messages) per minute per member (fewer for new members) or per guest address,
 /// counted in the database so that the limit holds across nodes.
-async fn check_rate(
+fn rate_limit(
     app: &App,
-    conn: &mut Conn,
     actor: &Actor,
     pace: Pace,
     limits: &Limits,
     new_member: bool,
     client: &str,
-) -> ServiceResult<()> {
-    let (limit, kind) = match (pace, new_member) {
+) -> RateLimit {
+    let (per_minute, kind) = match (pace, new_member) {
         (Pace::Posts, true) => (limits.new_member_posts_per_minute, "post"),
         (Pace::Posts, false) => (limits.posts_per_minute, "post"),
         (Pace::Chat, true) => (CHAT_PER_MINUTE_NEW_MEMBER, "chat"),
@@ -724,14 +775,10 @@ async fn check_rate(
         Some(a) => format!("{kind}:{}", a.id),
         None => format!("{kind}-guest:{client}"),
     };
-    let key = app.store().sealer().blind_index(&who);
-    let hits = throttle::hit(conn, &key, app.now(), MINUTE_MS).await?;
-    if hits > limit.max(1) {
-        return Err(ServiceError::Throttled {
-            retry_after_secs: 60,
-        });
+    RateLimit {
+        key: app.store().sealer().blind_index(&who),
+        per_minute,
     }
-    Ok(())
 }
 
 async fn silenced_error(

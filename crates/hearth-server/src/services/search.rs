@@ -23,18 +23,28 @@ pub async fn index_post(
     title: Option<&str>,
     body: &str,
 ) -> ServiceResult<()> {
+    let terms = post_terms(app, title, body);
+    store_post_terms(app, conn, post, &terms).await
+}
+
+/// A post's search stems, made before its writing transaction if need be
+/// (stemming is work that need not hold SQLite's one writer).
+pub fn post_terms(app: &App, title: Option<&str>, body: &str) -> String {
     let language = app.config().search_language;
-    let text = match title {
-        Some(t) => format!("{t}\n{body}"),
-        None => body.to_owned(),
-    };
-    search::index(
-        conn,
-        app.store().backend(),
-        post,
-        &index_terms(&text, language),
-    )
-    .await?;
+    match title {
+        Some(t) => index_terms(&format!("{t}\n{body}"), language),
+        None => index_terms(body, language),
+    }
+}
+
+/// Stores stems from `post_terms`, in the transaction that writes the post.
+pub async fn store_post_terms(
+    app: &App,
+    conn: &mut Conn,
+    post: PostId,
+    terms: &str,
+) -> ServiceResult<()> {
+    search::index(conn, app.store().backend(), post, terms).await?;
     Ok(())
 }
 
