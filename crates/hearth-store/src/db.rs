@@ -8,6 +8,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::Notify;
 
+use crate::group_commit::{Turn, Writer};
 use crate::{Result, Sealer};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -44,12 +45,13 @@ pub struct Store {
     jobs_queued: Arc<Notify>,
     events: crate::events::Events,
     /// SQLite has one writer at a time, so this process writes through one
-    /// connection of its own. Its writers wait for it in turn (the pool's
-    /// queue is fair), rather than all trying the file's lock and sleeping
-    /// between tries in no order (which left some waiting seconds under
-    /// load); and its page cache stays warm, as no other connection of this
-    /// process changes the file under it (a change empties the cache).
-    writer: Option<AnyPool>,
+    /// connection of its own. Its writers wait for it in turn (a fair
+    /// queue), rather than all trying the file's lock and sleeping between
+    /// tries in no order (which left some waiting seconds under load), and
+    /// those who wait together commit together (see `group_commit`). Its
+    /// page cache stays warm, as no other connection of this process changes
+    /// the file under it (a change empties the cache).
+    writer: Option<Writer>,
 }
 
 /// The counts of committed writes: in this process on SQLite (one node); on
@@ -115,7 +117,7 @@ impl Changes {
 /// A write transaction. Committing it (with `commit`) counts a change:
 /// a private one when it was opened with `Store::write_private`.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
+    tx: Tx,
     changes: Changes,
     private: bool,
     jobs_queued: Arc<Notify>,
@@ -123,17 +125,29 @@ pub struct WriteTx {
     pub(crate) queued_job: bool,
 }
 
+/// PostgreSQL's writers each have a transaction; SQLite's take turns.
+enum Tx {
+    Own(Transaction<'static, Any>),
+    Turn(Turn),
+}
+
 impl std::ops::Deref for WriteTx {
     type Target = sqlx::AnyConnection;
 
     fn deref(&self) -> &Self::Target {
-        &self.tx
+        match &self.tx {
+            Tx::Own(tx) => tx,
+            Tx::Turn(turn) => turn.connection(),
+        }
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+        match &mut self.tx {
+            Tx::Own(tx) => tx,
+            Tx::Turn(turn) => turn.connection_mut(),
+        }
     }
 }
 
@@ -187,7 +201,9 @@ impl Store {
             jobs_queued: Arc::new(Notify::new()),
             events,
             writer: match backend {
-                Backend::Sqlite => Some(sqlite_pool(&options, 1, WRITER_PRAGMAS).await?),
+                Backend::Sqlite => {
+                    Some(Writer::new(sqlite_pool(&options, 1, WRITER_PRAGMAS).await?))
+                }
                 Backend::Postgres => None,
             },
         })
@@ -272,10 +288,8 @@ impl Store {
     }
 
     /// A transaction for writes. On SQLite it waits its turn for the
-    /// process's write connection, then takes the file's lock at once
-    /// (`BEGIN IMMEDIATE`), so that a writer in another process (the command
-    /// line) makes it wait rather than fail with "database is locked" after
-    /// it has read.
+    /// process's write connection, and may share its transaction (and the
+    /// commit) with the writers before and after it: see `group_commit`.
     pub async fn write(&self) -> Result<WriteTx> {
         Ok(WriteTx {
             tx: self.begin().await?,
@@ -299,17 +313,11 @@ impl Store {
         })
     }
 
-    async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        let begin = match self.backend {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
-        };
-        Ok(self
-            .writer
-            .as_ref()
-            .unwrap_or(&self.pool)
-            .begin_with(begin)
-            .await?)
+    async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.writer {
+            Some(writer) => Tx::Turn(writer.turn().await?),
+            None => Tx::Own(self.pool.begin().await?),
+        })
     }
 
     /// How many shared changes have been committed (on PostgreSQL, by every
@@ -368,7 +376,10 @@ impl Store {
 /// Commits a write transaction, then counts the change (so that no cache
 /// serves what was there before once the writer has its answer).
 pub async fn commit(tx: WriteTx) -> Result<()> {
-    tx.tx.commit().await?;
+    match tx.tx {
+        Tx::Own(own) => own.commit().await?,
+        Tx::Turn(turn) => turn.commit().await?,
+    }
     tx.changes.count(tx.private).await;
     if tx.queued_job {
         tx.jobs_queued.notify_one();

@@ -16,6 +16,7 @@ pub mod conversations;
 mod db;
 pub mod events;
 pub mod flags;
+mod group_commit;
 pub mod jobs;
 pub mod legal;
 pub mod member_actions;
@@ -50,11 +51,15 @@ pub enum StoreError {
     /// time, or a lock not granted in time): worth trying again shortly,
     /// not a fault.
     #[error("database busy: {0}")]
-    Busy(#[source] sqlx::Error),
+    Busy(String),
     #[error("sealed data could not be opened: wrong secret key?")]
     Unseal,
     #[error("database: {0}")]
     Db(#[source] sqlx::Error),
+    /// SQLite commits writers that waited together in one transaction;
+    /// this write was in one whose commit failed, so none of it was kept.
+    #[error("{0}")]
+    GroupFailed(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -64,9 +69,9 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-            sqlx::Error::PoolTimedOut => StoreError::Busy(e),
+            sqlx::Error::PoolTimedOut => StoreError::Busy(e.to_string()),
             sqlx::Error::Database(d) if d.code().as_deref().is_some_and(is_busy_code) => {
-                StoreError::Busy(e)
+                StoreError::Busy(e.to_string())
             }
             _ => StoreError::Db(e),
         }
