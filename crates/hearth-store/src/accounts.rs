@@ -5,7 +5,7 @@ use hearth_core::model::{AccountId, Alias, Email, Role, Tier};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Conn, Result, Sealer, StoreError};
+use crate::{Batch, Conn, Result, Sealer, StoreError};
 
 #[derive(Clone, Debug)]
 pub struct Account {
@@ -204,12 +204,11 @@ pub async fn touch(conn: &mut Conn, id: AccountId, now: i64) -> Result<()> {
 }
 
 /// One more post of this member reached readers.
-pub async fn count_approved_post(conn: &mut Conn, id: AccountId) -> Result<()> {
-    sqlx::query("UPDATE accounts SET approved_posts = approved_posts + 1 WHERE id = $1")
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+pub fn count_approved_post(batch: &mut Batch, id: AccountId) {
+    batch.push(
+        "UPDATE accounts SET approved_posts = approved_posts + 1 WHERE id = $1",
+        vec![id.0.into()],
+    );
 }
 
 pub async fn set_restrictions(

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+mod batch;
 pub mod blogs;
 pub mod bulk;
 pub mod chat;
@@ -36,6 +37,7 @@ pub mod topics;
 pub mod uploads;
 pub mod webmentions;
 
+pub use batch::Batch;
 pub use db::{Backend, Store, WriteTx, commit};
 pub use seal::{Sealer, SecretKey};
 pub use sqlx::AnyConnection as Conn;

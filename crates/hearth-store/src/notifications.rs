@@ -98,11 +98,14 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result
 
 /// Writes many notifications at once (one statement per few hundred), for
 /// the watchers of a topic: the reader and the new notification's id of each.
+/// Inserts the notifications; returns each one's reader, id, and the
+/// reader's choice of mail (`Off` without a confirmed address), read in the
+/// same statement.
 pub async fn insert_many(
     conn: &mut Conn,
     all: &[NewNotification<'_>],
     now: i64,
-) -> Result<Vec<(AccountId, i64)>> {
+) -> Result<Vec<(AccountId, i64, MailChoice)>> {
     let mut made = Vec::with_capacity(all.len());
     // 7 values a row: well under either database's limit of bound values.
     for chunk in all.chunks(500) {
@@ -124,7 +127,9 @@ pub async fn insert_many(
             .join(", ");
         let sql = format!(
             "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, note, created_at)
-             VALUES {rows} RETURNING account_id, id"
+             VALUES {rows} RETURNING account_id, id,
+             (SELECT a.notification_mail FROM accounts a
+               WHERE a.id = notifications.account_id AND a.email_verified_at IS NOT NULL)"
         );
         let mut query = sqlx::query(&sql);
         for n in chunk {
@@ -138,7 +143,13 @@ pub async fn insert_many(
                 .bind(now);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            made.push((AccountId(row.try_get(0)?), row.try_get(1)?));
+            let mail: Option<String> = row.try_get(2)?;
+            let mail = mail.as_deref().and_then(MailChoice::parse);
+            made.push((
+                AccountId(row.try_get(0)?),
+                row.try_get(1)?,
+                mail.unwrap_or(MailChoice::Off),
+            ));
         }
     }
     Ok(made)
@@ -270,34 +281,6 @@ pub async fn mail_choice(
         Some(row) => MailChoice::parse(row.try_get(0)?).unwrap_or(MailChoice::Off),
         None => MailChoice::Off,
     })
-}
-
-/// `mail_choice` (confirmed addresses only) of many accounts at once; an
-/// account not listed gets no mail.
-pub async fn mail_choices(
-    conn: &mut Conn,
-    accounts: &[AccountId],
-) -> Result<Vec<(AccountId, MailChoice)>> {
-    let mut choices = Vec::with_capacity(accounts.len());
-    for chunk in accounts.chunks(500) {
-        let ids = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT id, notification_mail FROM accounts
-             WHERE id IN ({ids}) AND email_verified_at IS NOT NULL"
-        );
-        let mut query = sqlx::query(&sql);
-        for account in chunk {
-            query = query.bind(account.0);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            let choice = MailChoice::parse(row.try_get(1)?).unwrap_or(MailChoice::Off);
-            choices.push((AccountId(row.try_get(0)?), choice));
-        }
-    }
-    Ok(choices)
 }
 
 pub async fn set_mail_choice(

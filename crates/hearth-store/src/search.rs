@@ -6,7 +6,7 @@
 use hearth_core::model::{AccountId, PostId, SpaceId, Tier, TopicId};
 use sqlx::Row;
 
-use crate::{Backend, Conn, Result};
+use crate::{Backend, Batch, Conn, Result};
 
 /// The index's two tables: posts (with their topic's title) and chat messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,36 +41,33 @@ async fn put(
     id: i64,
     terms: &str,
 ) -> Result<()> {
+    let mut batch = Batch::new();
+    put_in(&mut batch, backend, indexed, id, terms);
+    batch.run(conn).await
+}
+
+fn put_in(batch: &mut Batch, backend: Backend, indexed: Indexed, id: i64, terms: &str) {
     let (table, key) = (indexed.table(), indexed.key(backend));
-    match backend {
-        Backend::Sqlite => {
-            // FTS5 replaces a row with the same rowid: its old stems leave
-            // the index.
-            sqlx::query(&format!(
-                "INSERT OR REPLACE INTO {table} (rowid, terms) VALUES ($1, $2)"
-            ))
-            .bind(id)
-            .bind(terms)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Backend::Postgres => {
-            sqlx::query(&format!(
-                "INSERT INTO {table} ({key}, terms) VALUES ($1, to_tsvector('simple', $2))
-                 ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
-            ))
-            .bind(id)
-            .bind(terms)
-            .execute(&mut *conn)
-            .await?;
-        }
-    }
-    Ok(())
+    let sql = match backend {
+        // FTS5 replaces a row with the same rowid: its old stems leave the
+        // index.
+        Backend::Sqlite => format!("INSERT OR REPLACE INTO {table} (rowid, terms) VALUES ($1, $2)"),
+        Backend::Postgres => format!(
+            "INSERT INTO {table} ({key}, terms) VALUES ($1, to_tsvector('simple', $2))
+             ON CONFLICT ({key}) DO UPDATE SET terms = excluded.terms"
+        ),
+    };
+    batch.push(sql, vec![id.into(), terms.into()]);
 }
 
 /// Stores (or replaces) a post's stems. Call in the writing transaction.
 pub async fn index(conn: &mut Conn, backend: Backend, post: PostId, terms: &str) -> Result<()> {
     put(conn, backend, Indexed::Posts, post.0, terms).await
+}
+
+/// `index`, with the writer's other statements.
+pub fn index_in(batch: &mut Batch, backend: Backend, post: PostId, terms: &str) {
+    put_in(batch, backend, Indexed::Posts, post.0, terms);
 }
 
 /// Stores (or replaces) a chat message's stems. Call in the writing transaction.

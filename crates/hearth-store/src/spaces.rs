@@ -4,7 +4,7 @@ use hearth_core::model::{DetailPolicy, Moderation, Slug, SpaceId, SpaceKind, Tie
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Conn, Result, StoreError};
+use crate::{Batch, Conn, Result, StoreError};
 
 #[derive(Clone, Debug)]
 pub struct Space {
@@ -152,18 +152,12 @@ pub async fn by_id(conn: &mut Conn, id: SpaceId) -> Result<Option<Space>> {
 }
 
 /// Keeps the counters shown on the front page, instead of counting rows.
-pub async fn bump(conn: &mut Conn, id: SpaceId, topics: i64, posts: i64, now: i64) -> Result<()> {
-    sqlx::query(
+pub fn bump(batch: &mut Batch, id: SpaceId, topics: i64, posts: i64, now: i64) {
+    batch.push(
         "UPDATE spaces SET topic_count = topic_count + $1, post_count = post_count + $2,
                 last_activity_at = $3 WHERE id = $4",
-    )
-    .bind(topics)
-    .bind(posts)
-    .bind(now)
-    .bind(id.0)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        vec![topics.into(), posts.into(), now.into(), id.0.into()],
+    );
 }
 
 /// Corrects the kept counters after posts are taken away (last activity stays).

@@ -5,7 +5,7 @@ use hearth_core::model::{AccountId, Alias, PostId, Role, SpaceId, Tier, TopicId}
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Conn, Result, flag};
+use crate::{Batch, Conn, Result, flag};
 
 #[derive(Clone, Debug)]
 pub struct Topic {
@@ -235,23 +235,11 @@ pub async fn insert(conn: &mut Conn, t: NewTopic<'_>, now: i64) -> Result<TopicI
 }
 
 /// Records a new visible post in the topic's kept counters.
-pub async fn note_post(
-    conn: &mut Conn,
-    id: TopicId,
-    post_id: i64,
-    is_reply: bool,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
+pub fn note_post(batch: &mut Batch, id: TopicId, post_id: i64, is_reply: bool, now: i64) {
+    batch.push(
         "UPDATE topics SET last_activity_at = $1, last_post_id = $2, reply_count = reply_count + $3 WHERE id = $4",
-    )
-    .bind(now)
-    .bind(post_id)
-    .bind(i64::from(is_reply))
-    .bind(id.0)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        vec![now.into(), post_id.into(), i64::from(is_reply).into(), id.0.into()],
+    );
 }
 
 /// One reply fewer in the kept count (a reply was deleted).
@@ -311,14 +299,17 @@ pub async fn set_deleted(conn: &mut Conn, id: TopicId, at: Option<i64>) -> Resul
 }
 
 pub async fn watch(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<()> {
-    sqlx::query(
+    let mut batch = Batch::new();
+    watch_in(&mut batch, account, topic);
+    batch.run(conn).await
+}
+
+/// `watch`, with the writer's other statements.
+pub fn watch_in(batch: &mut Batch, account: AccountId, topic: TopicId) {
+    batch.push(
         "INSERT INTO watches (account_id, topic_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(account.0)
-    .bind(topic.0)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        vec![account.0.into(), topic.0.into()],
+    );
 }
 
 pub async fn unwatch(conn: &mut Conn, account: AccountId, topic: TopicId) -> Result<()> {
@@ -356,18 +347,20 @@ pub async fn mark_read(
     topic: TopicId,
     post_id: i64,
 ) -> Result<()> {
-    sqlx::query(
+    let mut batch = Batch::new();
+    mark_read_in(&mut batch, account, topic, post_id);
+    batch.run(conn).await
+}
+
+/// `mark_read`, with the writer's other statements.
+pub fn mark_read_in(batch: &mut Batch, account: AccountId, topic: TopicId, post_id: i64) {
+    batch.push(
         "INSERT INTO topic_reads (account_id, topic_id, last_read_post_id) VALUES ($1, $2, $3)
          ON CONFLICT (account_id, topic_id) DO UPDATE
          SET last_read_post_id = CASE WHEN topic_reads.last_read_post_id < excluded.last_read_post_id
                                       THEN excluded.last_read_post_id ELSE topic_reads.last_read_post_id END",
-    )
-    .bind(account.0)
-    .bind(topic.0)
-    .bind(post_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        vec![account.0.into(), topic.0.into(), post_id.into()],
+    );
 }
 
 /// What is one reader's own on a topic's page: where they stopped reading,

@@ -402,14 +402,16 @@ pub async fn generate(app: &App, posts: i64, seed: u64) -> Result<(), BoxError> 
         ));
     }
     bulk::begin(&mut conn).await?;
+    let mut counters = hearth_store::Batch::new();
     for i in 0..SPACES.len() {
         let mine = topic_plans.iter().filter(|t| t.space == i);
         let (topics, posts_here, last) = mine.fold((0, 0, 0), |(n, p, l), t| {
             (n + 1, p + t.posts, l.max(at(t.last)))
         });
         let id = hearth_core::model::SpaceId(i as i64 + 1);
-        hearth_store::spaces::bump(&mut conn, id, topics, posts_here, last).await?;
+        hearth_store::spaces::bump(&mut counters, id, topics, posts_here, last);
     }
+    counters.run(&mut conn).await?;
     bulk::fix_sequences(
         &mut conn,
         backend,

@@ -8,7 +8,7 @@ use hearth_store::notifications::{self, Kind, NewNotification, Notification};
 use hearth_store::posts::{self, NewPost, Post, Revision};
 use hearth_store::spaces::{self, Space};
 use hearth_store::topics::{self, ActivityCursor, ListFor, NewTopic, Topic};
-use hearth_store::{Conn, accounts};
+use hearth_store::{Batch, Conn, accounts};
 
 use super::Actor;
 use super::audit::Target;
@@ -356,12 +356,16 @@ pub async fn reply(
     )
     .await?;
     screened.queue(&mut tx, post, now).await?;
-    super::search::store_post_terms(app, &mut tx, post, &terms).await?;
+    // The statements that need no answer go together (see `Batch`).
+    let mut batch = Batch::new();
+    super::search::post_terms_in(app, &mut batch, post, &terms);
     if let Some(me) = author {
-        topics::watch(&mut tx, me, topic.id).await?;
-        topics::mark_read(&mut tx, me, topic.id, post.0).await?;
+        topics::watch_in(&mut batch, me, topic.id);
+        topics::mark_read_in(&mut batch, me, topic.id, post.0);
     }
-    if !held {
+    if held {
+        batch.run(&mut tx).await?;
+    } else {
         let visible = Visible {
             topic: &topic,
             post,
@@ -370,7 +374,7 @@ pub async fn reply(
             is_reply: true,
             parent_author,
         };
-        publish(&mut tx, &space, visible, now).await?;
+        publish(&mut tx, &space, visible, now, batch).await?;
     }
     hearth_store::commit(tx).await?;
     Ok(Posted {
@@ -505,7 +509,7 @@ pub(super) async fn publish_post(
         is_reply: opening != Some(post_id),
         parent_author,
     };
-    publish(conn, space, visible, now).await
+    publish(conn, space, visible, now, Batch::new()).await
 }
 
 /// A post that has just become visible, as `publish` needs it: a reply
@@ -522,12 +526,14 @@ pub(super) struct Visible<'a> {
     pub parent_author: Option<AccountId>,
 }
 
-/// `publish_post` for a post whose details the caller holds.
+/// `publish_post` for a post whose details the caller holds. `batch` holds
+/// the caller's statements still to run: they go with the counters'.
 pub(super) async fn publish(
     conn: &mut Conn,
     space: &Space,
     visible: Visible<'_>,
     now: i64,
+    mut batch: Batch,
 ) -> ServiceResult<()> {
     let Visible {
         topic,
@@ -541,13 +547,14 @@ pub(super) async fn publish(
     if topic.held || topic.deleted {
         // A moderator's reply in a topic others cannot see yet tells no one;
         // approving the topic publishes it with its counters.
-        return Ok(());
+        return Ok(batch.run(conn).await?);
     }
-    topics::note_post(conn, topic_id, post_id.0, is_reply, now).await?;
-    spaces::bump(conn, space.id, i64::from(!is_reply), 1, now).await?;
+    topics::note_post(&mut batch, topic_id, post_id.0, is_reply, now);
+    spaces::bump(&mut batch, space.id, i64::from(!is_reply), 1, now);
     if let Some(author) = author {
-        accounts::count_approved_post(conn, author).await?;
+        accounts::count_approved_post(&mut batch, author);
     }
+    batch.run(conn).await?;
     let mut told: Vec<AccountId> = author.into_iter().collect();
     let mut notices = Vec::new();
     let notice = |to: AccountId, kind: Kind| NewNotification {

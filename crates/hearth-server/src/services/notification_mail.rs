@@ -57,14 +57,9 @@ pub async fn notify_all(
         return Ok(());
     }
     let made = notifications::insert_many(conn, all, now).await?;
-    let readers: Vec<AccountId> = made.iter().map(|(account, _)| *account).collect();
-    let choices: std::collections::HashMap<_, _> = notifications::mail_choices(conn, &readers)
-        .await?
-        .into_iter()
-        .collect();
     let (mut daily, mut weekly) = (false, false);
-    for (account, id) in made {
-        match choices.get(&account).copied().unwrap_or(MailChoice::Off) {
+    for (account, id, choice) in made {
+        match choice {
             MailChoice::Off => {}
             MailChoice::Immediately => {
                 let mail = Mail::Notification {

@@ -24,7 +24,8 @@ pub async fn index_post(
     body: &str,
 ) -> ServiceResult<()> {
     let terms = post_terms(app, title, body);
-    store_post_terms(app, conn, post, &terms).await
+    search::index(conn, app.store().backend(), post, &terms).await?;
+    Ok(())
 }
 
 /// A post's search stems, made before its writing transaction if need be
@@ -37,15 +38,9 @@ pub fn post_terms(app: &App, title: Option<&str>, body: &str) -> String {
     }
 }
 
-/// Stores stems from `post_terms`, in the transaction that writes the post.
-pub async fn store_post_terms(
-    app: &App,
-    conn: &mut Conn,
-    post: PostId,
-    terms: &str,
-) -> ServiceResult<()> {
-    search::index(conn, app.store().backend(), post, terms).await?;
-    Ok(())
+/// Stores stems from `post_terms`, with the writer's other statements.
+pub fn post_terms_in(app: &App, batch: &mut hearth_store::Batch, post: PostId, terms: &str) {
+    search::index_in(batch, app.store().backend(), post, terms);
 }
 
 /// Indexes a chat message's text, unless it is in a private conversation:
