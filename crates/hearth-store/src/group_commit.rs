@@ -29,8 +29,9 @@ const TURN_TIMEOUT: Duration = Duration::from_secs(10);
 /// writer it left the transaction to went away (a cancelled request), so
 /// that it commits the group itself.
 const STRANDED_CHECK: Duration = Duration::from_millis(10);
-/// The most writers in one group, and the oldest a group may grow: a writer
-/// waits for the group's commit at most about this long beyond its own work.
+/// The most writers in one group, and the oldest a group may be, for a
+/// writer to leave it open rather than commit: they bound how long the first
+/// writers of a busy group wait for the last.
 const MAX_MEMBERS: usize = 64;
 const MAX_AGE: Duration = Duration::from_millis(50);
 

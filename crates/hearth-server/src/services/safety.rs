@@ -755,8 +755,9 @@ fn quote_list(words: &[String]) -> String {
         .join(", ")
 }
 
-/// Posts (or chat messages) per minute per member (fewer for new members) or per guest address,
-/// counted in the database so that the limit holds across nodes.
+/// The limit a post counts against: posts (or chat messages) per minute per
+/// member (fewer for new members) or per guest address, counted in the
+/// database (`Unpaced::pace`) so that it holds across nodes.
 fn rate_limit(
     app: &App,
     actor: &Actor,
