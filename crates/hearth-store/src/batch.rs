@@ -53,10 +53,6 @@ impl Batch {
         });
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
-    }
-
     /// Runs the statements, stopping at the first that fails.
     pub async fn run(self, conn: &mut Conn) -> Result<()> {
         if self.statements.is_empty() {

@@ -291,11 +291,11 @@ pub async fn start_topic(
     )
     .await?;
     screened.queue(&mut tx, post, now).await?;
-    super::search::index_post(app, &mut tx, post, Some(title), body).await?;
-    if let Some(me) = author {
-        topics::watch(&mut tx, me, topic).await?;
-        topics::mark_read(&mut tx, me, topic, post.0).await?;
-    }
+    let mut batch = Batch::new();
+    let terms = super::search::post_terms(app, Some(title), body);
+    super::search::post_terms_in(app, &mut batch, post, &terms);
+    author_follows(&mut batch, author, topic, post);
+    batch.run(&mut tx).await?;
     if !held {
         publish_post(&mut tx, &space, topic, post, now).await?;
     }
@@ -359,10 +359,7 @@ pub async fn reply(
     // The statements that need no answer go together (see `Batch`).
     let mut batch = Batch::new();
     super::search::post_terms_in(app, &mut batch, post, &terms);
-    if let Some(me) = author {
-        topics::watch_in(&mut batch, me, topic.id);
-        topics::mark_read_in(&mut batch, me, topic.id, post.0);
-    }
+    author_follows(&mut batch, author, topic.id, post);
     if held {
         batch.run(&mut tx).await?;
     } else {
@@ -382,6 +379,14 @@ pub async fn reply(
         post,
         held,
     })
+}
+
+/// An author watches the topic they wrote in, and has read it up to their post.
+fn author_follows(batch: &mut Batch, author: Option<AccountId>, topic: TopicId, post: PostId) {
+    if let Some(me) = author {
+        topics::watch_in(batch, me, topic);
+        topics::mark_read_in(batch, me, topic, post.0);
+    }
 }
 
 /// A reply that passed its checks, with what writing it needs.
