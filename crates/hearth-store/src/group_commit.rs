@@ -218,8 +218,8 @@ impl Turn {
             .conn
             .take()
             .expect("a turn holds the connection until it ends");
-        let (writer, first) = (self.writer.clone(), self.first);
-        match detached(async move { writer.end(conn, first).await }).await? {
+        let writer = self.writer.clone();
+        match detached(async move { writer.end(conn).await }).await? {
             Ended::Committed => Ok(()),
             Ended::LeftOpen { number, outcome } => self.writer.outcome_of(number, outcome).await,
         }
@@ -236,11 +236,10 @@ enum Ended {
 }
 
 impl Writer {
-    async fn end(&self, mut conn: OwnedMutexGuard<Connection>, first: bool) -> Result<Ended> {
-        if !first && let Err(e) = execute(&mut conn, "RELEASE hearth_writer").await {
-            fail_group(&mut conn, &e).await;
-            return Err(e);
-        }
+    /// A writer's savepoint is not released: `COMMIT` releases them all,
+    /// and a later writer's `ROLLBACK TO` finds its own, the newest of the
+    /// name. That saves a trip to the connection for every writer.
+    async fn end(&self, mut conn: OwnedMutexGuard<Connection>) -> Result<Ended> {
         let group = conn.group.as_mut().expect("a turn is in a group");
         let others_wait = self.waiting.load(Ordering::Acquire) > 0;
         if !others_wait || group.members + 1 >= MAX_MEMBERS || group.started.elapsed() >= MAX_AGE {

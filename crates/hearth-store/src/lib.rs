@@ -37,7 +37,7 @@ pub mod topics;
 pub mod uploads;
 pub mod webmentions;
 
-pub use batch::Batch;
+pub use batch::{Batch, Returned, Returns};
 pub use db::{Backend, Store, WriteTx, commit};
 pub use seal::{Sealer, SecretKey};
 pub use sqlx::AnyConnection as Conn;

@@ -2,8 +2,11 @@
 
 use hearth_core::model::{AccountId, PostId, Tier, TopicId};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use crate::{Conn, Result};
+use crate::batch::Value;
+use crate::jobs::NewJob;
+use crate::{Batch, Conn, Result, Returns};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -96,6 +99,157 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result
     .try_get(0)?)
 }
 
+/// Who hears of a new post: the accounts named (those it mentions, the one
+/// it answers), each with its kind, and, for a reply, the topic's watchers
+/// not among them nor in `except` (its author).
+pub struct Recipients<'a> {
+    pub named: &'a [(AccountId, Kind)],
+    pub watchers_of: Option<TopicId>,
+    pub except: &'a [AccountId],
+}
+
+impl Recipients<'_> {
+    fn is_empty(&self) -> bool {
+        self.named.is_empty() && self.watchers_of.is_none()
+    }
+
+    /// A query of `(account_id, kind)` rows, its parameters numbered from
+    /// `$first`, and their values.
+    fn query(&self, first: usize) -> (String, Vec<Value>) {
+        let mut values: Vec<Value> = Vec::new();
+        let next = |value: Value, values: &mut Vec<Value>| {
+            values.push(value);
+            format!("${}", first + values.len() - 1)
+        };
+        let mut parts = Vec::new();
+        if !self.named.is_empty() {
+            let rows: Vec<String> = self
+                .named
+                .iter()
+                .map(|(to, kind)| {
+                    let to = next(to.0.into(), &mut values);
+                    let kind = next(kind.as_str().into(), &mut values);
+                    format!("({to}, {kind})")
+                })
+                .collect();
+            // Both databases name a VALUES list's columns column1, column2….
+            parts.push(format!(
+                "SELECT column1 AS account_id, column2 AS kind FROM (VALUES {}) AS named",
+                rows.join(", ")
+            ));
+        }
+        if let Some(topic) = self.watchers_of {
+            let topic = next(topic.0.into(), &mut values);
+            let mut sql = format!(
+                "SELECT w.account_id, 'reply' AS kind FROM watches w WHERE w.topic_id = {topic}"
+            );
+            let not: Vec<String> = self
+                .except
+                .iter()
+                .chain(self.named.iter().map(|(to, _)| to))
+                .map(|a| next(a.0.into(), &mut values))
+                .collect();
+            if !not.is_empty() {
+                sql.push_str(&format!(" AND w.account_id NOT IN ({})", not.join(", ")));
+            }
+            parts.push(sql);
+        }
+        (parts.join(" UNION ALL "), values)
+    }
+}
+
+/// Adds to `batch` the notifications of a new post for `to`, with `actor`
+/// as their cause. Its rows, once run, give each notification's reader, id
+/// and reader's mail choice to `made`.
+pub fn notify_in(
+    batch: &mut Batch,
+    to: &Recipients<'_>,
+    topic: TopicId,
+    post: PostId,
+    actor: Option<AccountId>,
+    now: i64,
+) -> Option<Returns> {
+    if to.is_empty() {
+        return None;
+    }
+    let (recipients, mut values) = to.query(5);
+    Some(batch.push(
+        format!(
+            "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, created_at)
+             SELECT r.account_id, r.kind, $1, $2, $3, $4 FROM ({recipients}) AS r
+             RETURNING account_id, id, {MAIL_CHOICE}"
+        ),
+        {
+            let mut all = vec![
+                topic.0.into(),
+                post.0.into(),
+                actor.map(|a| a.0).into(),
+                now.into(),
+            ];
+            all.append(&mut values);
+            all
+        },
+    ))
+}
+
+/// Adds to `batch` a job queued only if one of `to` wants mail as `choice`
+/// (a digest's run, which then gathers theirs).
+pub fn queue_for_choice_in(
+    batch: &mut Batch,
+    to: &Recipients<'_>,
+    choice: MailChoice,
+    job: &NewJob<'_>,
+    now: i64,
+) {
+    if to.is_empty() {
+        return;
+    }
+    let (recipients, mut values) = to.query(8);
+    let mut all: Vec<Value> = vec![
+        job.kind.into(),
+        job.payload.into(),
+        job.dedupe_key.into(),
+        job.max_attempts.max(1).into(),
+        job.run_at.into(),
+        now.into(),
+        choice.as_str().into(),
+    ];
+    all.append(&mut values);
+    batch.push(
+        format!(
+            "INSERT INTO jobs (kind, payload, dedupe_key, max_attempts, run_at, created_at, updated_at)
+             SELECT $1, $2, $3, $4, $5, $6, $6
+              WHERE EXISTS (SELECT 1 FROM ({recipients}) AS r JOIN accounts a ON a.id = r.account_id
+                             WHERE a.notification_mail = $7 AND a.email_verified_at IS NOT NULL)
+             ON CONFLICT (dedupe_key) WHERE state = 'queued' DO NOTHING"
+        ),
+        all,
+    );
+}
+
+/// The reader's mail choice, in a `RETURNING` of notifications: none
+/// without a confirmed address.
+const MAIL_CHOICE: &str = "(SELECT a.notification_mail FROM accounts a
+    WHERE a.id = notifications.account_id AND a.email_verified_at IS NOT NULL)";
+
+/// The reader, id and reader's mail choice of each notification in `rows`
+/// (as `notify_in` and `insert_many` return them).
+pub fn made<'r>(
+    rows: impl IntoIterator<Item = &'r AnyRow>,
+) -> Result<Vec<(AccountId, i64, MailChoice)>> {
+    rows.into_iter()
+        .map(|row| {
+            let mail: Option<String> = row.try_get(2)?;
+            let mail = mail.as_deref().and_then(MailChoice::parse);
+            Ok((
+                AccountId(row.try_get(0)?),
+                row.try_get(1)?,
+                mail.unwrap_or(MailChoice::Off),
+            ))
+        })
+        .collect()
+}
+
 /// Writes many notifications at once (one statement per few hundred), for
 /// the watchers of a topic: the reader and the new notification's id of each.
 /// Inserts the notifications; returns each one's reader, id, and the
@@ -106,7 +260,7 @@ pub async fn insert_many(
     all: &[NewNotification<'_>],
     now: i64,
 ) -> Result<Vec<(AccountId, i64, MailChoice)>> {
-    let mut made = Vec::with_capacity(all.len());
+    let mut all_made = Vec::with_capacity(all.len());
     // 7 values a row: well under either database's limit of bound values.
     for chunk in all.chunks(500) {
         let rows = (0..chunk.len())
@@ -127,9 +281,7 @@ pub async fn insert_many(
             .join(", ");
         let sql = format!(
             "INSERT INTO notifications (account_id, kind, topic_id, post_id, actor_id, note, created_at)
-             VALUES {rows} RETURNING account_id, id,
-             (SELECT a.notification_mail FROM accounts a
-               WHERE a.id = notifications.account_id AND a.email_verified_at IS NOT NULL)"
+             VALUES {rows} RETURNING account_id, id, {MAIL_CHOICE}"
         );
         let mut query = sqlx::query(&sql);
         for n in chunk {
@@ -142,17 +294,9 @@ pub async fn insert_many(
                 .bind(n.note)
                 .bind(now);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            let mail: Option<String> = row.try_get(2)?;
-            let mail = mail.as_deref().and_then(MailChoice::parse);
-            made.push((
-                AccountId(row.try_get(0)?),
-                row.try_get(1)?,
-                mail.unwrap_or(MailChoice::Off),
-            ));
-        }
+        all_made.extend(made(&query.fetch_all(&mut *conn).await?)?);
     }
-    Ok(made)
+    Ok(all_made)
 }
 
 /// Newest first, before notification `before` (keyset).

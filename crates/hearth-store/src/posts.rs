@@ -29,15 +29,17 @@ pub struct Post {
     pub deleted_at: Option<i64>,
 }
 
+/// The viewer's like is looked up for each post returned, not joined: with
+/// a join, PostgreSQL may plan for a long topic's every post and read the
+/// whole likes index for the viewer's (17 ms at 1 M posts, for 51 posts).
 const SELECT: &str = "SELECT p.id, p.topic_id, p.author_id, a.alias AS author_alias, a.role AS author_role,
         p.guest_name, p.reply_to_id, COALESCE(ra.alias, rp.guest_name) AS reply_to_alias,
         p.body_md, p.body_html, p.held, p.hidden_at, p.revision, p.like_count, p.created_at, p.edited_at, p.deleted_at,
-        l.account_id AS liked_by
+        (SELECT COUNT(*) FROM likes l WHERE l.post_id = p.id AND l.account_id = $1) AS liked
     FROM posts p
     LEFT JOIN accounts a ON a.id = p.author_id
     LEFT JOIN posts rp ON rp.id = p.reply_to_id
-    LEFT JOIN accounts ra ON ra.id = rp.author_id
-    LEFT JOIN likes l ON l.post_id = p.id AND l.account_id = $1";
+    LEFT JOIN accounts ra ON ra.id = rp.author_id";
 
 fn from_row(row: &AnyRow) -> Result<Post> {
     Ok(Post {
@@ -59,7 +61,7 @@ fn from_row(row: &AnyRow) -> Result<Post> {
         hidden: row.try_get::<Option<i64>, _>("hidden_at")?.is_some(),
         revision: row.try_get("revision")?,
         like_count: row.try_get("like_count")?,
-        liked_by_viewer: row.try_get::<Option<i64>, _>("liked_by")?.is_some(),
+        liked_by_viewer: flag(row.try_get("liked")?),
         created_at: row.try_get("created_at")?,
         edited_at: row.try_get("edited_at")?,
         deleted_at: row.try_get("deleted_at")?,

@@ -5,7 +5,7 @@ use hearth_core::model::{AccountId, Alias, PostId, Role, SpaceId, Tier, TopicId}
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Batch, Conn, Result, flag};
+use crate::{Batch, Conn, Result, Returns, flag};
 
 #[derive(Clone, Debug)]
 pub struct Topic {
@@ -121,6 +121,20 @@ pub async fn by_id(
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// `by_id` (as a guest sees its counters) as a statement in `batch`; its
+/// rows then give the topic to `from_returned`.
+pub fn by_id_in(batch: &mut Batch, id: TopicId) -> Returns {
+    batch.push(
+        format!("{SELECT} WHERE t.id = $2"),
+        vec![0.into(), id.0.into()],
+    )
+}
+
+/// The topic a statement of `by_id_in` found.
+pub fn from_returned(rows: &[AnyRow]) -> Result<Option<Topic>> {
+    rows.first().map(from_row).transpose()
 }
 
 /// A space's pinned topics (first page only) and then one page of the others.
@@ -330,14 +344,6 @@ pub async fn is_watching(conn: &mut Conn, account: AccountId, topic: TopicId) ->
             .await?
             .is_some(),
     )
-}
-
-pub async fn watchers(conn: &mut Conn, topic: TopicId) -> Result<Vec<AccountId>> {
-    let rows = sqlx::query("SELECT account_id FROM watches WHERE topic_id = $1")
-        .bind(topic.0)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter().map(|r| Ok(AccountId(r.try_get(0)?))).collect()
 }
 
 /// Moves the reader's position forward (never back).

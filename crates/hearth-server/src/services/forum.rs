@@ -4,14 +4,15 @@
 use hearth_core::access::{Action, Decision, Sight, Viewer, decide};
 use hearth_core::model::{AccountId, Alias, PostId, SpaceKind, TopicId};
 use hearth_core::text::{clean_text, mentioned_aliases, quote_for_reply, render_markdown};
-use hearth_store::notifications::{self, Kind, NewNotification, Notification};
+use hearth_store::notifications::{self, Kind, Notification, Recipients};
 use hearth_store::posts::{self, NewPost, Post, Revision};
 use hearth_store::spaces::{self, Space};
 use hearth_store::topics::{self, ActivityCursor, ListFor, NewTopic, Topic};
-use hearth_store::{Batch, Conn, accounts};
+use hearth_store::{Batch, Conn, WriteTx, accounts};
 
 use super::Actor;
 use super::audit::Target;
+use super::notification_mail::{self, Notified};
 use super::safety::{self, Draft, Submission};
 use crate::App;
 use crate::error::{Problems, ServiceError, ServiceResult};
@@ -320,13 +321,32 @@ pub async fn reply(
         let mut conn = app.store().read().await?;
         ready_reply(app, &mut conn, actor, topic_id, &cmd).await?
     };
+    let tx = app.store().write().await?;
+    if let Some(posted) = write_reply(app, tx, actor, &cmd, ready).await? {
+        return Ok(posted);
+    }
+    // A moderator locked, moved, hid or removed the topic since the checks,
+    // and the reply was undone: the checks run again, in the transaction.
     let mut tx = app.store().write().await?;
-    // Should a moderator have locked, moved, hidden or removed the topic
-    // since, the checks run again, in the transaction.
-    let ready = match topics::by_id(&mut tx, topic_id, None).await? {
-        Some(now) if same_standing(&now, &ready.topic) => ready,
-        _ => ready_reply(app, &mut tx, actor, topic_id, &cmd).await?,
-    };
+    let ready = ready_reply(app, &mut tx, actor, topic_id, &cmd).await?;
+    write_reply(app, tx, actor, &cmd, ready)
+        .await?
+        .ok_or(ServiceError::Busy {
+            retry_after_secs: 1,
+        })
+}
+
+/// Writes a reply that passed its checks: the post, then the rest in one
+/// batch (one trip to SQLite's write connection), which also re-reads the
+/// topic and counts the post against its author's limit. None, with the
+/// writes undone, when the topic no longer stands as it did for the checks.
+async fn write_reply(
+    app: &App,
+    mut tx: WriteTx,
+    actor: &Actor,
+    cmd: &Reply,
+    ready: ReadyReply,
+) -> ServiceResult<Option<Posted>> {
     let ReadyReply {
         space,
         topic,
@@ -336,7 +356,9 @@ pub async fn reply(
         body_html,
         terms,
     } = ready;
-    let screened = screened.pace(app, &mut tx).await?;
+    let mut batch = Batch::new();
+    let standing = topics::by_id_in(&mut batch, topic.id);
+    let (screened, paced) = screened.pace_in(app, &mut batch);
     let held = screened.held();
     let body = screened.body.trim();
     let now = app.now();
@@ -356,12 +378,10 @@ pub async fn reply(
     )
     .await?;
     screened.queue(&mut tx, post, now).await?;
-    // The statements that need no answer go together (see `Batch`).
-    let mut batch = Batch::new();
     super::search::post_terms_in(app, &mut batch, post, &terms);
     author_follows(&mut batch, author, topic.id, post);
-    if held {
-        batch.run(&mut tx).await?;
+    let notified = if held {
+        Notified::default()
     } else {
         let visible = Visible {
             topic: &topic,
@@ -371,14 +391,22 @@ pub async fn reply(
             is_reply: true,
             parent_author,
         };
-        publish(&mut tx, &space, visible, now, batch).await?;
+        publish_in(&mut tx, &space, visible, now, &mut batch).await?
+    };
+    let returned = batch.run_returning(&mut tx).await?;
+    match topics::from_returned(standing.rows(&returned))? {
+        Some(now) if same_standing(&now, &topic) => {}
+        // Dropping the transaction undoes the reply.
+        _ => return Ok(None),
     }
+    paced.check(&returned)?;
+    notified.mail(&mut tx, &returned, now).await?;
     hearth_store::commit(tx).await?;
-    Ok(Posted {
+    Ok(Some(Posted {
         topic: topic.id,
         post,
         held,
-    })
+    }))
 }
 
 /// An author watches the topic they wrote in, and has read it up to their post.
@@ -540,6 +568,20 @@ pub(super) async fn publish(
     now: i64,
     mut batch: Batch,
 ) -> ServiceResult<()> {
+    let notified = publish_in(conn, space, visible, now, &mut batch).await?;
+    let returned = batch.run_returning(conn).await?;
+    notified.mail(conn, &returned, now).await
+}
+
+/// `publish` as statements added to the caller's `batch`, which the caller
+/// runs; then `Notified::mail` with its rows.
+async fn publish_in(
+    conn: &mut Conn,
+    space: &Space,
+    visible: Visible<'_>,
+    now: i64,
+    batch: &mut Batch,
+) -> ServiceResult<Notified> {
     let Visible {
         topic,
         post: post_id,
@@ -552,50 +594,44 @@ pub(super) async fn publish(
     if topic.held || topic.deleted {
         // A moderator's reply in a topic others cannot see yet tells no one;
         // approving the topic publishes it with its counters.
-        return Ok(batch.run(conn).await?);
+        return Ok(Notified::default());
     }
-    topics::note_post(&mut batch, topic_id, post_id.0, is_reply, now);
-    spaces::bump(&mut batch, space.id, i64::from(!is_reply), 1, now);
+    topics::note_post(batch, topic_id, post_id.0, is_reply, now);
+    spaces::bump(batch, space.id, i64::from(!is_reply), 1, now);
     if let Some(author) = author {
-        accounts::count_approved_post(&mut batch, author);
+        accounts::count_approved_post(batch, author);
     }
-    batch.run(conn).await?;
+    // Those it mentions who may read it, the one it answers, and the
+    // topic's watchers hear of it, in the batch's one trip.
     let mut told: Vec<AccountId> = author.into_iter().collect();
-    let mut notices = Vec::new();
-    let notice = |to: AccountId, kind: Kind| NewNotification {
-        to,
-        kind,
-        topic: topic_id,
-        post: post_id,
-        actor: author,
-        note: None,
-    };
+    let mut named = Vec::new();
     for mentioned in accounts::find_aliases(conn, &mentioned_aliases(body_md)).await? {
         let viewer = Viewer::Member {
             id: mentioned.id,
             role: mentioned.role,
         };
         if !told.contains(&mentioned.id) && decide(viewer, space.tier, Action::Read).allowed() {
-            notices.push(notice(mentioned.id, Kind::Mention));
+            named.push((mentioned.id, Kind::Mention));
             told.push(mentioned.id);
         }
     }
-    if is_reply {
-        let mut to_tell = topics::watchers(conn, topic_id).await?;
-        to_tell.extend(parent_author);
-        for account in to_tell {
-            if !told.contains(&account) {
-                notices.push(notice(account, Kind::Reply));
-                told.push(account);
-            }
-        }
+    if is_reply
+        && let Some(parent) = parent_author
+        && !told.contains(&parent)
+    {
+        named.push((parent, Kind::Reply));
     }
-    super::notification_mail::notify_all(conn, &notices, now).await?;
+    let readers = Recipients {
+        named: &named,
+        watchers_of: is_reply.then_some(topic_id),
+        except: author.as_slice(),
+    };
+    let notified = notification_mail::notify_in(batch, &readers, topic_id, post_id, author, now)?;
     if !is_reply && space.kind == SpaceKind::Blog {
         // The pages a published entry links to hear of it.
         super::webmentions::announce(conn, topic_id, now).await?;
     }
-    Ok(())
+    Ok(notified)
 }
 
 /// The reply page: the topic and, when replying to a post, a quote of it.

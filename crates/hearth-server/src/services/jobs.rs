@@ -42,6 +42,33 @@ pub async fn enqueue<P: JobPayload>(
     Ok(jobs::enqueue(tx, &job, now).await?)
 }
 
+/// A job in its stored form, for a statement that queues it in a batch.
+pub struct Encoded {
+    kind: &'static str,
+    json: String,
+    key: Option<String>,
+    run_at: i64,
+}
+
+impl Encoded {
+    pub fn of<P: JobPayload>(payload: &P, now: i64) -> ServiceResult<Self> {
+        let (json, key) = encode(payload)?;
+        Ok(Encoded {
+            kind: P::KIND,
+            json,
+            key,
+            run_at: payload.run_at(now),
+        })
+    }
+
+    pub fn job(&self) -> NewJob<'_> {
+        NewJob {
+            dedupe_key: self.key.as_deref(),
+            ..NewJob::new(self.kind, &self.json, self.run_at)
+        }
+    }
+}
+
 /// `enqueue` for code that holds the transaction as a connection: the job is
 /// the same, but this process's workers find it at their next poll.
 pub async fn enqueue_quietly<P: JobPayload>(

@@ -6,14 +6,16 @@
 //! is left out. Mailed notifications are marked, so none goes out twice.
 
 use hearth_core::access::{Action, Viewer, decide};
-use hearth_core::model::AccountId;
-use hearth_store::Conn;
+use hearth_core::model::{AccountId, PostId, TopicId};
 use hearth_store::accounts;
-use hearth_store::notifications::{self, Kind, MailChoice, NewNotification, Notification};
+use hearth_store::notifications::{
+    self, Kind, MailChoice, NewNotification, Notification, Recipients,
+};
+use hearth_store::{Batch, Conn, Returned, Returns};
 use serde::{Deserialize, Serialize};
 
 use super::Actor;
-use super::jobs::{JobPayload, enqueue, enqueue_quietly};
+use super::jobs::{Encoded, JobPayload, enqueue, enqueue_quietly};
 use crate::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::jobs::{Handler, JobError};
@@ -45,39 +47,76 @@ pub async fn notify(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Servic
     notify_all(conn, &[n], now).await
 }
 
-/// `notify` for many notifications at once (a reply's watchers): a few
-/// statements whatever their number, but one mail job for each reader who
-/// wants mail at once.
-pub async fn notify_all(
-    conn: &mut Conn,
-    all: &[NewNotification<'_>],
-    now: i64,
-) -> ServiceResult<()> {
+/// `notify` for several notifications at once: one statement whatever
+/// their number, but one mail job for each reader who wants mail at once.
+/// (A new post's readers are notified in its batch: `notify_in`.)
+async fn notify_all(conn: &mut Conn, all: &[NewNotification<'_>], now: i64) -> ServiceResult<()> {
     if all.is_empty() {
         return Ok(());
     }
     let made = notifications::insert_many(conn, all, now).await?;
-    let (mut daily, mut weekly) = (false, false);
-    for (account, id, choice) in made {
-        match choice {
-            MailChoice::Off => {}
-            MailChoice::Immediately => {
-                let mail = Mail::Notification {
-                    account,
-                    notification: id,
-                };
-                enqueue_quietly(conn, &mail, now).await?;
-            }
-            MailChoice::Daily => daily = true,
-            MailChoice::Weekly => weekly = true,
+    mail_at_once(conn, &made, now).await?;
+    // One run gathers every member's digest.
+    for period in [Digests::Daily, Digests::Weekly] {
+        if made.iter().any(|(_, _, choice)| *choice == period.choice()) {
+            enqueue_quietly(conn, &period, now).await?;
         }
     }
-    // One run gathers every member's digest.
-    if daily {
-        enqueue_quietly(conn, &Digests::Daily, now).await?;
+    Ok(())
+}
+
+/// `notify_all` for a new post's readers, as statements in the caller's
+/// batch: the notifications, and the digests' runs if a reader wants one.
+/// Once the batch has run, `Notified::mail` queues the mails due at once.
+pub fn notify_in(
+    batch: &mut Batch,
+    to: &Recipients<'_>,
+    topic: TopicId,
+    post: PostId,
+    actor: Option<AccountId>,
+    now: i64,
+) -> ServiceResult<Notified> {
+    let made = notifications::notify_in(batch, to, topic, post, actor, now);
+    for period in [Digests::Daily, Digests::Weekly] {
+        let run = Encoded::of(&period, now)?;
+        notifications::queue_for_choice_in(batch, to, period.choice(), &run.job(), now);
     }
-    if weekly {
-        enqueue_quietly(conn, &Digests::Weekly, now).await?;
+    Ok(Notified(made))
+}
+
+/// Notifications in a batch (`notify_in`), their mails still to queue.
+#[derive(Default)]
+#[must_use = "readers who want mail at once get it from `mail`"]
+pub struct Notified(Option<Returns>);
+
+impl Notified {
+    /// Queues a mail for each notification whose reader wants one at once,
+    /// from the rows of the batch that wrote them.
+    pub async fn mail(self, conn: &mut Conn, returned: &Returned, now: i64) -> ServiceResult<()> {
+        match self.0 {
+            Some(made) => {
+                let made = notifications::made(made.rows(returned))?;
+                mail_at_once(conn, &made, now).await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Queues a mail for each notification `made` whose reader wants one at once.
+async fn mail_at_once(
+    conn: &mut Conn,
+    made: &[(AccountId, i64, MailChoice)],
+    now: i64,
+) -> ServiceResult<()> {
+    for &(account, notification, choice) in made {
+        if choice == MailChoice::Immediately {
+            let mail = Mail::Notification {
+                account,
+                notification,
+            };
+            enqueue_quietly(conn, &mail, now).await?;
+        }
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use hearth_core::guard::spam::{self, Signals, SpamModel, Verdict};
 use hearth_core::guard::words::{WatchedWords, WordLists};
 use hearth_core::model::{DetailPolicy, HoldReason, Moderation};
 use hearth_store::spaces::Space;
-use hearth_store::{Conn, member_actions, posts, settings, throttle};
+use hearth_store::{Batch, Conn, Returned, Returns, member_actions, posts, settings, throttle};
 use serde::Serialize;
 
 use super::Actor;
@@ -508,9 +508,38 @@ impl Unpaced {
         Ok(self.screened)
     }
 
+    /// `pace` as a statement in the writer's batch, for a writer who sends
+    /// its writes together: `Paced::check`, once the batch has run, refuses
+    /// a post over the limit (and the writer's transaction must then be
+    /// rolled back, as for any refusal).
+    pub fn pace_in(self, app: &App, batch: &mut Batch) -> (Screened, Paced) {
+        let paced = self.limit.map(|limit| {
+            let hit = throttle::hit_in(batch, &limit.key, app.now(), MINUTE_MS);
+            (hit, limit.per_minute)
+        });
+        (self.screened, Paced(paced))
+    }
+
     /// The post as it will be written (the checks may have changed its text).
     pub fn screened(&self) -> &Screened {
         &self.screened
+    }
+}
+
+/// A post's count against its author's limit, in a batch (`pace_in`).
+#[must_use = "a post over its author's limit is refused by `check`"]
+pub struct Paced(Option<(Returns, i64)>);
+
+impl Paced {
+    pub fn check(self, returned: &Returned) -> ServiceResult<()> {
+        if let Some((hit, per_minute)) = self.0
+            && throttle::hits(hit.rows(returned))? > per_minute.max(1)
+        {
+            return Err(ServiceError::Throttled {
+                retry_after_secs: 60,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -340,7 +340,9 @@ pub struct Reply {
 }
 
 /// An HTTP client with its own cookies, like one person's browser. It does
-/// not follow redirects, so tests see them.
+/// not follow redirects, so tests see them. A clone shares its cookies, like
+/// a second tab.
+#[derive(Clone)]
 pub struct Browser {
     base: String,
     jar: Arc<Jar>,

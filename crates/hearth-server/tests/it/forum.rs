@@ -385,6 +385,58 @@ async fn moderators_pin_and_close_topics() {
     t.stop().await;
 }
 
+/// A reply is checked before its write turn. A moderator who locks the
+/// topic in between wins: the reply's writes are undone, its checks run
+/// again in its transaction, and it is refused as if it came after the lock.
+#[tokio::test]
+async fn a_topic_locked_between_a_replys_checks_and_its_writes_refuses_it() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let topic = id_from(
+        &rose
+            .form("/s/living/new", &[("title", "Open for now"), ("body", "a")])
+            .await
+            .location,
+    );
+    // The moderator's transaction holds SQLite's write turn, or on
+    // PostgreSQL the topic's row, which the reply's insert (its foreign
+    // key) waits for.
+    let mut moderator = t.app().store().write().await.unwrap();
+    if t.app().store().backend() == hearth_store::Backend::Postgres {
+        sqlx::query("SELECT id FROM topics WHERE id = $1 FOR UPDATE")
+            .bind(topic)
+            .execute(&mut *moderator)
+            .await
+            .unwrap();
+    }
+    let reply = {
+        let rose = rose.clone();
+        tokio::spawn(async move {
+            rose.form(&format!("/t/{topic}/reply"), &[("body", "just in time?")])
+                .await
+        })
+    };
+    // Time for the reply's checks, which see the topic open. (Were they
+    // slower, they would see it locked: the outcome is the same.)
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    hearth_store::topics::set_locked(&mut moderator, hearth_core::model::TopicId(topic), true)
+        .await
+        .unwrap();
+    hearth_store::commit(moderator).await.unwrap();
+    let reply = reply.await.unwrap();
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT COUNT(*) FROM posts WHERE topic_id = {topic}"
+        ))
+        .await,
+        1,
+        "only the opening post"
+    );
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn guests_post_in_open_spaces_only_after_approval() {
     let t = spawn_app().await;
