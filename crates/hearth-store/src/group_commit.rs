@@ -361,7 +361,8 @@ mod tests {
     /// A writer over a new SQLite file with a table `t (n)`, and a reader.
     async fn writer(name: &str) -> (Writer, AnyPool) {
         sqlx::any::install_default_drivers();
-        let dir = std::env::temp_dir().join(format!("hearth-group-{}-{name}", std::process::id()));
+        // One folder a test, emptied at its next run: nothing piles up.
+        let dir = std::env::temp_dir().join("hearth-group-tests").join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}/g.db?mode=rwc", dir.display());
@@ -445,14 +446,19 @@ mod tests {
     #[tokio::test]
     async fn a_writer_that_fails_in_a_group_undoes_its_own_work_alone() {
         let (writer, reads, first) = first_wrote_1("fails").await;
-        let failing = spawn_writer(&writer, 2, false);
+        let kept = spawn_writer(&writer, 2, true);
         until_waiting(&writer, 1).await;
-        let last = spawn_writer(&writer, 3, true);
+        let failing = spawn_writer(&writer, 3, false);
         until_waiting(&writer, 2).await;
+        let last = spawn_writer(&writer, 4, true);
+        until_waiting(&writer, 3).await;
         first.commit().await.unwrap();
+        kept.await.unwrap().unwrap();
         failing.await.unwrap().unwrap();
         last.await.unwrap().unwrap();
-        assert_eq!(rows(&reads).await, [1, 3]);
+        // The failing writer's rollback found its own savepoint, not the
+        // one before it (savepoints stay until the group's COMMIT).
+        assert_eq!(rows(&reads).await, [1, 2, 4]);
         assert_eq!(writer.turn.lock().await.groups, 1);
     }
 
