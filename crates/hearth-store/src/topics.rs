@@ -382,8 +382,7 @@ pub async fn reader_state(
     conn: &mut Conn,
     account: AccountId,
     topic: TopicId,
-    from: PostId,
-    to: PostId,
+    posts: &[PostId],
 ) -> Result<ReaderState> {
     let row = sqlx::query(
         "SELECT (SELECT last_read_post_id FROM topic_reads WHERE account_id = $1 AND topic_id = $2) AS last_read,
@@ -393,16 +392,27 @@ pub async fn reader_state(
     .bind(topic.0)
     .fetch_one(&mut *conn)
     .await?;
-    // The likes table's key starts with the post, so this reads the likes of
-    // the page's posts only.
-    let liked = sqlx::query_scalar::<_, i64>(
-        "SELECT post_id FROM likes WHERE post_id >= $1 AND post_id <= $2 AND account_id = $3",
-    )
-    .bind(from.0)
-    .bind(to.0)
-    .bind(account.0)
-    .fetch_all(&mut *conn)
-    .await?;
+    // The page's posts by id: a long topic's posts are spread over the
+    // whole table, and a range from the first to the last would read the
+    // likes of every post written between them.
+    let liked = if posts.is_empty() {
+        Vec::new()
+    } else {
+        let list = (2..posts.len() + 2)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("SELECT post_id FROM likes WHERE account_id = $1 AND post_id IN ({list})");
+        posts
+            .iter()
+            .fold(
+                sqlx::query_scalar::<_, i64>(&sql).bind(account.0),
+                |q, p| q.bind(p.0),
+            )
+            .fetch_all(&mut *conn)
+            .await?
+    };
     Ok(ReaderState {
         last_read_post_id: row.try_get("last_read")?,
         watching: flag(row.try_get("watching")?),

@@ -134,15 +134,19 @@ async fn reader_state(
     app: &App,
     me: AccountId,
     id: TopicId,
-    from: PostId,
-    to: PostId,
+    posts: &[Post],
 ) -> ServiceResult<Arc<ReaderState>> {
-    let key = format!("{}/{}/{}/{}", me.0, id.0, from.0, to.0);
+    let (from, to) = match (posts.first(), posts.last()) {
+        (Some(first), Some(last)) => (first.id.0, last.id.0),
+        _ => (0, 0),
+    };
+    let key = format!("{}/{}/{}/{}", me.0, id.0, from, to);
     let changes = app.all_changes().await;
     let make = async || -> ServiceResult<Arc<ReaderState>> {
         let mut conn = app.store().read().await?;
+        let ids: Vec<PostId> = posts.iter().map(|p| p.id).collect();
         Ok(Arc::new(
-            topics::reader_state(&mut conn, me, id, from, to).await?,
+            topics::reader_state(&mut conn, me, id, &ids).await?,
         ))
     };
     let bytes = |state: &Arc<ReaderState>| 128 + 8 * state.liked.len();
@@ -184,10 +188,8 @@ pub async fn topic_page(
     let next = (shared.posts.len() > page_len).then(|| shared.posts[page_len - 1].id);
     let on_page = &shared.posts[..shared.posts.len().min(page_len)];
     let mut topic = shared.topic.clone();
-    let state = match (viewer.account(), on_page.first(), on_page.last()) {
-        (Some(me), Some(first), Some(last)) => {
-            Some(reader_state(app, me, id, first.id, last.id).await?)
-        }
+    let state = match viewer.account() {
+        Some(me) if !on_page.is_empty() => Some(reader_state(app, me, id, on_page).await?),
         _ => None,
     };
     topic.last_read_post_id = state.as_ref().and_then(|s| s.last_read_post_id);
