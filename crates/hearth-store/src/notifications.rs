@@ -250,11 +250,10 @@ pub fn made<'r>(
         .collect()
 }
 
-/// Writes many notifications at once (one statement per few hundred), for
-/// the watchers of a topic: the reader and the new notification's id of each.
-/// Inserts the notifications; returns each one's reader, id, and the
-/// reader's choice of mail (`Off` without a confirmed address), read in the
-/// same statement.
+/// Writes notifications given one by one (a moderator's answers; a new
+/// post's go through `notify_in`), one statement per few hundred; returns
+/// each one's reader, id, and the reader's choice of mail (`Off` without a
+/// confirmed address), read in the same statement.
 pub async fn insert_many(
     conn: &mut Conn,
     all: &[NewNotification<'_>],
