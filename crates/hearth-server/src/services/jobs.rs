@@ -37,12 +37,11 @@ pub async fn enqueue<P: JobPayload>(
     payload: &P,
 ) -> ServiceResult<Option<i64>> {
     let now = app.now();
-    let (json, key) = encode(payload)?;
-    let job = new_job::<P>(&json, key.as_deref(), payload.run_at(now));
-    Ok(jobs::enqueue(tx, &job, now).await?)
+    let job = Encoded::of(payload, now)?;
+    Ok(jobs::enqueue(tx, &job.job(), now).await?)
 }
 
-/// A job in its stored form, for a statement that queues it in a batch.
+/// A job in its stored form, as the queue takes it.
 pub struct Encoded {
     kind: &'static str,
     json: String,
@@ -76,22 +75,14 @@ pub async fn enqueue_quietly<P: JobPayload>(
     payload: &P,
     now: i64,
 ) -> ServiceResult<Option<i64>> {
-    let (json, key) = encode(payload)?;
-    let job = new_job::<P>(&json, key.as_deref(), payload.run_at(now));
-    Ok(jobs::enqueue_quietly(conn, &job, now).await?)
+    let job = Encoded::of(payload, now)?;
+    Ok(jobs::enqueue_quietly(conn, &job.job(), now).await?)
 }
 
 fn encode<P: JobPayload>(payload: &P) -> ServiceResult<(String, Option<String>)> {
     let json = serde_json::to_string(payload)
         .map_err(|e| ServiceError::Internal(format!("job payload: {e}")))?;
     Ok((json, payload.dedupe_key()))
-}
-
-fn new_job<'a, P: JobPayload>(json: &'a str, key: Option<&'a str>, run_at: i64) -> NewJob<'a> {
-    NewJob {
-        dedupe_key: key,
-        ..NewJob::new(P::KIND, json, run_at)
-    }
 }
 
 /// How many jobs are shown in each list of the backlog.

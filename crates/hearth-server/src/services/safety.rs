@@ -499,11 +499,7 @@ impl Unpaced {
     pub async fn pace(self, app: &App, conn: &mut Conn) -> ServiceResult<Screened> {
         if let Some(limit) = &self.limit {
             let hits = throttle::hit(conn, &limit.key, app.now(), MINUTE_MS).await?;
-            if hits > limit.per_minute.max(1) {
-                return Err(ServiceError::Throttled {
-                    retry_after_secs: 60,
-                });
-            }
+            within_limit(hits, limit.per_minute)?;
         }
         Ok(self.screened)
     }
@@ -532,15 +528,23 @@ pub struct Paced(Option<(Returns, i64)>);
 
 impl Paced {
     pub fn check(self, returned: &Returned) -> ServiceResult<()> {
-        if let Some((hit, per_minute)) = self.0
-            && throttle::hits(hit.rows(returned))? > per_minute.max(1)
-        {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: 60,
-            });
+        match self.0 {
+            Some((hit, per_minute)) => {
+                within_limit(throttle::hits(hit.rows(returned))?, per_minute)
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// Refuses a post that made `hits` in the limit's minute.
+fn within_limit(hits: i64, per_minute: i64) -> ServiceResult<()> {
+    if hits > per_minute.max(1) {
+        return Err(ServiceError::Throttled {
+            retry_after_secs: 60,
+        });
+    }
+    Ok(())
 }
 
 /// `screen` without the rate limit, which `Unpaced::pace` counts.
