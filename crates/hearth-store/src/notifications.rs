@@ -102,6 +102,12 @@ pub async fn insert(conn: &mut Conn, n: NewNotification<'_>, now: i64) -> Result
 /// Who hears of a new post: the accounts named (those it mentions, the one
 /// it answers), each with its kind, and, for a reply, the topic's watchers
 /// not among them nor in `except` (its author).
+///
+/// A watcher is told of new replies once, until they have read them (as
+/// phpBB does, and as Discourse folds them together): one who still has an
+/// unread reply or mention in the topic, about a post they can see, is not
+/// told again. A busy topic then leaves one line in their notifications and
+/// sends one mail, not one for every reply.
 pub struct Recipients<'a> {
     pub named: &'a [(AccountId, Kind)],
     pub watchers_of: Option<TopicId>,
@@ -141,7 +147,11 @@ impl Recipients<'_> {
         if let Some(topic) = self.watchers_of {
             let topic = next(topic.0.into(), &mut values);
             let mut sql = format!(
-                "SELECT w.account_id, 'reply' AS kind FROM watches w WHERE w.topic_id = {topic}"
+                "SELECT w.account_id, 'reply' AS kind FROM watches w WHERE w.topic_id = {topic}
+                   AND NOT EXISTS (SELECT 1 FROM notifications n JOIN posts p ON p.id = n.post_id
+                                    WHERE n.account_id = w.account_id AND n.topic_id = w.topic_id
+                                      AND n.read_at IS NULL AND n.kind IN ('reply', 'mention')
+                                      AND p.deleted_at IS NULL AND p.held = 0)"
             );
             let not: Vec<String> = self
                 .except

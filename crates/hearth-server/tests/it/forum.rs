@@ -306,6 +306,47 @@ async fn mentions_and_watched_topics_notify_and_unwatching_stops_it() {
     t.stop().await;
 }
 
+/// A watcher is told of new replies once, until they have read them; a
+/// reply that answers them, or names them, still tells them each time.
+#[tokio::test]
+async fn a_watcher_is_told_of_new_replies_once_until_they_read_the_topic() {
+    let t = spawn_app().await;
+    space(&t, "living", "public_read").await;
+    let rose = t.signed_in("rose", Role::Member).await;
+    let anna = t.signed_in("NurseAnna", Role::Staff).await;
+    let r = rose
+        .form(
+            "/s/living/new",
+            &[("title", "Side effects"), ("body", "What helped you?")],
+        )
+        .await;
+    let topic = id_from(&r.location);
+    let told = |body: String| body.matches("NurseAnna replied").count();
+    for text in ["Ginger tea, for some.", "Small meals, often."] {
+        anna.form(&format!("/t/{topic}/reply"), &[("body", text)])
+            .await;
+    }
+    assert_eq!(told(rose.get("/notifications").await.body), 1);
+    // Reading the topic marks it read: the next reply tells her again.
+    rose.get(&format!("/t/{topic}")).await;
+    anna.form(&format!("/t/{topic}/reply"), &[("body", "Rest, too.")])
+        .await;
+    assert_eq!(told(rose.get("/notifications").await.body), 2);
+    // A mention is told even with a reply unread.
+    anna.form(
+        &format!("/t/{topic}/reply"),
+        &[("body", "@rose, how are you today?")],
+    )
+    .await;
+    assert!(
+        rose.get("/notifications")
+            .await
+            .body
+            .contains("NurseAnna mentioned you")
+    );
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn unread_markers_show_new_activity_to_signed_in_members() {
     let t = spawn_app().await;
