@@ -496,6 +496,15 @@ pub fn id_from(location: &Option<String>) -> i64 {
         .expect("an id")
 }
 
+/// Replies to `topic` through the web form, as `b`; the new post's id.
+pub async fn reply(b: &Browser, topic: i64, body: &str) -> i64 {
+    let r = b
+        .form(&format!("/t/{topic}/reply"), &[("body", body)])
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::SEE_OTHER, "{}", r.body);
+    id_from(&r.location)
+}
+
 /// Creates a space as an admin (through the service), moderated after posting.
 pub async fn space(t: &TestApp, slug: &str, tier: &str) {
     space_with(t, slug, tier, "post", "warn").await;

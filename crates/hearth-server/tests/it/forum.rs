@@ -1,7 +1,7 @@
 use hearth_core::model::Role;
 use reqwest::StatusCode;
 
-use crate::common::{id_from, space, spawn_app};
+use crate::common::{Browser, TestApp, id_from, reply, space, spawn_app};
 
 #[tokio::test]
 async fn a_member_starts_a_topic_and_another_replies_with_a_quote() {
@@ -267,22 +267,22 @@ async fn likes_count_once_per_member_and_not_for_oneself() {
     t.stop().await;
 }
 
-#[tokio::test]
-async fn mentions_and_watched_topics_notify_and_unwatching_stops_it() {
-    let t = spawn_app().await;
-    space(&t, "living", "public_read").await;
+/// Rose (a member) starts a topic in a public space; Anna is a nurse (staff).
+async fn rose_asks_anna(t: &TestApp, title: &str, body: &str) -> (Browser, Browser, i64) {
+    space(t, "living", "public_read").await;
     let rose = t.signed_in("rose", Role::Member).await;
     let anna = t.signed_in("NurseAnna", Role::Staff).await;
     let r = rose
-        .form(
-            "/s/living/new",
-            &[
-                ("title", "Question for a nurse"),
-                ("body", "Could @nurseanna help?"),
-            ],
-        )
+        .form("/s/living/new", &[("title", title), ("body", body)])
         .await;
-    let topic = id_from(&r.location);
+    (rose, anna, id_from(&r.location))
+}
+
+#[tokio::test]
+async fn mentions_and_watched_topics_notify_and_unwatching_stops_it() {
+    let t = spawn_app().await;
+    let (rose, anna, topic) =
+        rose_asks_anna(&t, "Question for a nurse", "Could @nurseanna help?").await;
     let notes = anna.get("/notifications").await.body;
     assert!(
         notes.contains("rose mentioned you in “Question for a nurse”"),
@@ -311,33 +311,18 @@ async fn mentions_and_watched_topics_notify_and_unwatching_stops_it() {
 #[tokio::test]
 async fn a_watcher_is_told_of_new_replies_once_until_they_read_the_topic() {
     let t = spawn_app().await;
-    space(&t, "living", "public_read").await;
-    let rose = t.signed_in("rose", Role::Member).await;
-    let anna = t.signed_in("NurseAnna", Role::Staff).await;
-    let r = rose
-        .form(
-            "/s/living/new",
-            &[("title", "Side effects"), ("body", "What helped you?")],
-        )
-        .await;
-    let topic = id_from(&r.location);
+    let (rose, anna, topic) = rose_asks_anna(&t, "Side effects", "What helped you?").await;
     let told = |body: String| body.matches("NurseAnna replied").count();
     for text in ["Ginger tea, for some.", "Small meals, often."] {
-        anna.form(&format!("/t/{topic}/reply"), &[("body", text)])
-            .await;
+        reply(&anna, topic, text).await;
     }
     assert_eq!(told(rose.get("/notifications").await.body), 1);
     // Reading the topic marks it read: the next reply tells her again.
     rose.get(&format!("/t/{topic}")).await;
-    anna.form(&format!("/t/{topic}/reply"), &[("body", "Rest, too.")])
-        .await;
+    reply(&anna, topic, "Rest, too.").await;
     assert_eq!(told(rose.get("/notifications").await.body), 2);
     // A mention is told even with a reply unread.
-    anna.form(
-        &format!("/t/{topic}/reply"),
-        &[("body", "@rose, how are you today?")],
-    )
-    .await;
+    reply(&anna, topic, "@rose, how are you today?").await;
     assert!(
         rose.get("/notifications")
             .await

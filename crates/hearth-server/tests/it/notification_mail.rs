@@ -6,7 +6,7 @@ use hearth_core::model::Role;
 use reqwest::StatusCode;
 
 use crate::common::{
-    Browser, Options, SmtpSink, TestApp, eventually, id_from, space, spawn_app_with,
+    Browser, Options, SmtpSink, TestApp, eventually, id_from, reply, space, spawn_app_with,
 };
 
 /// A topic by `author` in a new space, and the topic's id.
@@ -21,14 +21,6 @@ async fn topic(t: &TestApp, author: &Browser, tier: &str) -> i64 {
             ],
         )
         .await;
-    id_from(&r.location)
-}
-
-async fn reply(b: &Browser, topic: i64, body: &str) -> i64 {
-    let r = b
-        .form(&format!("/t/{topic}/reply"), &[("body", body)])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     id_from(&r.location)
 }
 
